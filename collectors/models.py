@@ -1,0 +1,241 @@
+"""The vendor-neutral tables, the schedules and cursors, and the record of every run.
+
+Every neutral row has a natural key with a unique constraint, so writes are upserts and
+collecting a window twice changes nothing (DESIGN.md, "Mechanisms that must hold").
+"""
+
+from __future__ import annotations
+
+from django.db import models
+from django.db.models import F, Q
+
+from integrations.models import VendorConnection
+from integrations.vendors.base import (
+    STREAM_AGENT_STATES,
+    STREAM_CONFIG,
+    STREAM_FILE_DROP,
+    STREAM_VOLUME,
+)
+from integrations.vendors.records import NEUTRAL_STATES
+
+STREAMS = (
+    (STREAM_VOLUME, "Contact volume"),
+    (STREAM_AGENT_STATES, "Agent states"),
+    (STREAM_CONFIG, "Configuration"),
+    (STREAM_FILE_DROP, "File drop"),
+)
+STATE_CHOICES = tuple((s, s.replace("_", " ")) for s in NEUTRAL_STATES)
+
+
+class Queue(models.Model):
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="queues")
+    vendor_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=300, blank=True)
+    active = models.BooleanField(default=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        ordering = ("connection", "name")
+        constraints = [
+            models.UniqueConstraint(fields=("connection", "vendor_id"), name="queue_natural_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.vendor_id
+
+
+class Agent(models.Model):
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="agents")
+    vendor_id = models.CharField(max_length=200)
+    name = models.CharField(max_length=300, blank=True)
+    group = models.CharField(max_length=200, blank=True)
+    active = models.BooleanField(default=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    queues = models.ManyToManyField(Queue, through="AgentQueue", related_name="agents")
+
+    class Meta:
+        ordering = ("connection", "name")
+        constraints = [
+            models.UniqueConstraint(fields=("connection", "vendor_id"), name="agent_natural_key"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name or self.vendor_id
+
+
+class AgentQueue(models.Model):
+    """An agent's membership of a queue (skill, hunt group); kept, never deleted."""
+
+    agent = models.ForeignKey(Agent, models.CASCADE, related_name="memberships")
+    queue = models.ForeignKey(Queue, models.CASCADE, related_name="memberships")
+    active = models.BooleanField(default=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("agent", "queue"), name="agent_queue_natural_key"),
+        ]
+
+
+class IntervalVolume(models.Model):
+    """Contact volume of one queue in one 15-minute interval (start on the UTC grid)."""
+
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
+    queue = models.ForeignKey(Queue, models.CASCADE, related_name="intervals")
+    interval_start = models.DateTimeField()
+    entered = models.PositiveIntegerField()
+    abandoned = models.PositiveIntegerField()
+    handle_seconds = models.PositiveBigIntegerField()
+    collected_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ("-interval_start",)
+        constraints = [
+            models.UniqueConstraint(fields=("queue", "interval_start"), name="interval_natural_key"),
+            models.CheckConstraint(
+                condition=Q(entered__gte=0) & Q(abandoned__gte=0) & Q(handle_seconds__gte=0),
+                name="interval_counts_not_negative",
+            ),
+        ]
+        indexes = [
+            # Exports and gap counting read one connection's intervals by time.
+            models.Index(fields=("connection", "interval_start"), name="interval_conn_start"),
+        ]
+
+
+class AgentStateEvent(models.Model):
+    """Who was in which state from when to when; `end` is null while it lasts."""
+
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
+    agent = models.ForeignKey(Agent, models.CASCADE, related_name="state_events")
+    state = models.CharField(max_length=16, choices=STATE_CHOICES)
+    raw_code = models.CharField(max_length=100, blank=True)
+    raw_label = models.CharField(max_length=200, blank=True)
+    reason_code = models.CharField(max_length=100, blank=True)
+    start = models.DateTimeField()
+    end = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ("-start",)
+        constraints = [
+            models.UniqueConstraint(fields=("agent", "start"), name="state_event_natural_key"),
+            models.CheckConstraint(
+                condition=Q(end__isnull=True) | Q(end__gte=F("start")), name="state_event_end_after_start"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("connection", "start"), name="state_event_conn_start"),
+        ]
+
+
+class AgentCurrentState(models.Model):
+    """The last state seen per agent, so a poll diffs against one small row per agent."""
+
+    agent = models.OneToOneField(Agent, models.CASCADE, primary_key=True, related_name="current")
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
+    state = models.CharField(max_length=16, choices=STATE_CHOICES)
+    raw_code = models.CharField(max_length=100, blank=True)
+    raw_label = models.CharField(max_length=200, blank=True)
+    reason_code = models.CharField(max_length=100, blank=True)
+    since = models.DateTimeField()
+    last_seen = models.DateTimeField()
+
+
+class CollectionSchedule(models.Model):
+    """When a (connection, stream) runs next; the dispatcher claims due rows."""
+
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="schedules")
+    stream = models.CharField(max_length=16, choices=STREAMS)
+    enabled = models.BooleanField(default=True)
+    interval_seconds = models.PositiveIntegerField()
+    next_run_at = models.DateTimeField()
+    # Set by the dispatcher when it enqueues a run, cleared when the run ends; a run
+    # whose worker died stays leased until this passes, then runs again.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    consecutive_failures = models.PositiveIntegerField(default=0)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_success_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("connection", "stream")
+        constraints = [
+            models.UniqueConstraint(fields=("connection", "stream"), name="schedule_natural_key"),
+            models.CheckConstraint(condition=Q(interval_seconds__gte=5), name="schedule_interval_min"),
+        ]
+        indexes = [
+            # The dispatcher's scan: an index range over enabled rows by next run.
+            models.Index(fields=("next_run_at",), name="schedule_due", condition=Q(enabled=True)),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection} · {self.get_stream_display()}"
+
+
+class Cursor(models.Model):
+    """End of the last complete window of a history stream.
+
+    Kept apart from the schedule row so that the dispatcher's updates and a run's data
+    transaction never contend for the same row.
+    """
+
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="cursors")
+    stream = models.CharField(max_length=16, choices=STREAMS)
+    position = models.DateTimeField()
+    updated = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("connection", "stream"), name="cursor_natural_key"),
+        ]
+
+
+class CollectionRun(models.Model):
+    RUNNING = "running"
+    OK = "ok"
+    FAILED = "failed"
+    AUTH_FAILED = "auth_failed"
+    RETRYING = "retrying"
+    STATUSES = (
+        (RUNNING, "running"),
+        (OK, "ok"),
+        (FAILED, "failed"),
+        (AUTH_FAILED, "auth failed"),
+        (RETRYING, "failed, will retry"),
+    )
+
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="runs")
+    stream = models.CharField(max_length=16, choices=STREAMS)
+    window_start = models.DateTimeField(null=True, blank=True)
+    window_end = models.DateTimeField(null=True, blank=True)
+    started_at = models.DateTimeField()
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=STATUSES, default=RUNNING)
+    rows_created = models.PositiveIntegerField(default=0)
+    rows_updated = models.PositiveIntegerField(default=0)
+    rows_deactivated = models.PositiveIntegerField(default=0)
+    error_class = models.CharField(max_length=100, blank=True)
+    # Scrubbed: never a secret (see integrations.scrub).
+    error_message = models.TextField(blank=True)
+    payload_sample = models.TextField(blank=True)
+    notes = models.TextField(blank=True)
+    task_id = models.CharField(max_length=200, blank=True)
+    source = models.CharField(max_length=300, blank=True, help_text="A file name, for file ingestion.")
+
+    class Meta:
+        ordering = ("-started_at",)
+        indexes = [
+            models.Index(fields=("connection", "stream", "-started_at"), name="run_conn_stream_started"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection} · {self.stream} · {self.started_at:%Y-%m-%d %H:%M} · {self.status}"
+
+    @property
+    def duration_seconds(self) -> float | None:
+        if self.finished_at is None:
+            return None
+        return (self.finished_at - self.started_at).total_seconds()

@@ -1,0 +1,89 @@
+"""The one place that turns HTTP outcomes into `errors.*`, shared by every vendor client."""
+
+from __future__ import annotations
+
+import json
+from email.utils import parsedate_to_datetime
+from typing import Any
+
+import requests
+from django.utils import timezone
+
+from integrations.scrub import scrub
+from integrations.vendors.errors import AuthError, DataError, TransientError
+
+DEFAULT_TIMEOUT = (5, 30)  # connect, read (seconds)
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """`Retry-After` is either delta-seconds or an HTTP date (RFC 9110 §10.2.3)."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - timezone.now()).total_seconds())
+
+
+class HttpClient:
+    """A `requests.Session` with timeouts and the shared error mapping.
+
+    Subclasses set `vendor_label` and may override `is_auth_failure` for vendors that
+    answer a bad login with 200 or 400 and a text body.
+    """
+
+    vendor_label = "vendor"
+
+    def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
+        self.session = requests.Session()
+        self.timeout = timeout
+
+    def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        kwargs.setdefault("timeout", self.timeout)
+        label = f"{self.vendor_label} {method} {_path_of(url)}"
+        try:
+            response = self.session.request(method, url, **kwargs)
+        except requests.Timeout as exc:
+            raise TransientError(f"{label}: timed out") from exc
+        except requests.ConnectionError as exc:
+            raise TransientError(f"{label}: connection failed ({type(exc).__name__})") from exc
+        except requests.RequestException as exc:
+            raise TransientError(f"{label}: {type(exc).__name__}") from exc
+        self.raise_for_status(response, label)
+        return response
+
+    def is_auth_failure(self, response: requests.Response) -> bool:
+        return response.status_code in (401, 403)
+
+    def raise_for_status(self, response: requests.Response, label: str) -> None:
+        status = response.status_code
+        if self.is_auth_failure(response):
+            raise AuthError(f"{label}: credentials refused (HTTP {status})")
+        if status == 429:
+            wait = retry_after_seconds(response.headers.get("Retry-After"))
+            raise TransientError(f"{label}: rate limited (HTTP 429)", retry_after=wait)
+        if status >= 500:
+            raise TransientError(f"{label}: server error (HTTP {status})")
+        if status >= 400:
+            raise DataError(f"{label}: HTTP {status}", sample=scrub(response.text[:500]))
+
+    def json(self, response: requests.Response, label: str = "") -> Any:
+        """Parse a JSON body, refusing HTML error pages served with 200 and empty bodies."""
+        label = label or f"{self.vendor_label} {_path_of(response.url or '')}"
+        text = response.text
+        if not text.strip():
+            raise DataError(f"{label}: empty body where JSON was expected")
+        try:
+            return json.loads(text)
+        except ValueError as exc:
+            kind = "an HTML page" if text.lstrip()[:1] == "<" else "not JSON"
+            raise DataError(f"{label}: body is {kind}", sample=scrub(text[:500])) from exc
+
+
+def _path_of(url: str) -> str:
+    # Never echo a query string: some vendors take credentials there.
+    return requests.utils.urlparse(url).path or "/"

@@ -1,0 +1,93 @@
+"""Shared fixtures: two tenants and the three users every access rule is tried with.
+
+`manager_a` manages tenant A, `manager_b` manages tenant B, `partner_a` is a third-party
+partner of tenant A (sees health and data, never tokens).
+"""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from integrations.models import Membership, Tenant, VendorConnection
+
+PASSWORD = "correct-horse-battery-staple"
+
+
+def make_user(username: str, **extra: object):
+    user = get_user_model().objects.create_user(
+        username=username, email=f"{username}@example.com", password=PASSWORD, is_staff=True, **extra
+    )
+    return user
+
+
+@pytest.fixture
+def tenant_a(db) -> Tenant:
+    return Tenant.objects.create(name="Acme Support", slug="acme", time_zone="America/Chicago")
+
+
+@pytest.fixture
+def tenant_b(db) -> Tenant:
+    return Tenant.objects.create(name="Bolt Care", slug="bolt", time_zone="Europe/London")
+
+
+@pytest.fixture
+def manager_a(tenant_a):
+    user = make_user("manager_a")
+    Membership.objects.create(user=user, tenant=tenant_a, role=Membership.MANAGER)
+    return user
+
+
+@pytest.fixture
+def manager_b(tenant_b):
+    user = make_user("manager_b")
+    Membership.objects.create(user=user, tenant=tenant_b, role=Membership.MANAGER)
+    return user
+
+
+@pytest.fixture
+def partner_a(tenant_a):
+    user = make_user("partner_a")
+    Membership.objects.create(user=user, tenant=tenant_a, role=Membership.PARTNER)
+    return user
+
+
+@pytest.fixture
+def owner_a(tenant_a):
+    user = make_user("owner_a")
+    Membership.objects.create(user=user, tenant=tenant_a, role=Membership.OWNER)
+    return user
+
+
+@pytest.fixture
+def superuser(db):
+    return get_user_model().objects.create_superuser("root", "root@example.com", PASSWORD)
+
+
+def make_connection(
+    tenant: Tenant, vendor: str = "tcn", name: str = "main", /, **values: object
+) -> VendorConnection:
+    """A saved connection with the vendor's defaults and plausible credentials."""
+    conn = VendorConnection(tenant=tenant, vendor=vendor, name=name)
+    conn.apply_vendor_defaults()
+    defaults = {
+        "tcn": {"access_token": "tcn-token-0123456789abcdef"},
+        "8x8": {"tenant": "demo", "token": "8x8-token-0123456789abcdef"},
+        "nextiva": {"username": "wfm", "password": "nextiva-password-0123"},
+        "thrio": {"account": "wfm", "password": "thrio-password-0123"},
+    }[vendor]
+    conn.set_values("realtime", {**defaults, **values})
+    if vendor == "tcn":
+        conn.set_values("history", {"drop_folder": str(values.get("drop_folder", "/tmp/drop"))})
+    conn.save()
+    return conn
+
+
+@pytest.fixture
+def conn_a(tenant_a) -> VendorConnection:
+    return make_connection(tenant_a, "tcn", "tcn-main")
+
+
+@pytest.fixture
+def conn_b(tenant_b) -> VendorConnection:
+    return make_connection(tenant_b, "8x8", "eight")

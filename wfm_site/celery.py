@@ -1,0 +1,57 @@
+"""The Celery app, configured from Django settings (CELERY_* names).
+
+Beat holds a handful of global ticks, never one entry per connection: which connection is
+due lives in `CollectionSchedule` rows that `dispatch_due` claims (DESIGN.md, data flow).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from celery import Celery
+from kombu import Queue
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfm_site.settings")
+
+app = Celery("switchboard")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+
+# Separate queues so a slow history run never delays real-time polling.
+QUEUE_DEFAULT = "default"
+QUEUE_AGENT_STATES = "agent_states"
+QUEUE_HISTORY = "history"
+QUEUE_CONFIG = "config"
+
+app.conf.update(
+    task_queues=[Queue(QUEUE_DEFAULT), Queue(QUEUE_AGENT_STATES), Queue(QUEUE_HISTORY), Queue(QUEUE_CONFIG)],
+    task_default_queue=QUEUE_DEFAULT,
+    task_acks_late=True,
+    task_reject_on_worker_lost=True,
+    worker_prefetch_multiplier=1,
+    task_ignore_result=True,
+    timezone="UTC",
+    enable_utc=True,
+    broker_connection_retry_on_startup=True,
+    beat_schedule={
+        "dispatch-due": {"task": "collectors.tasks.dispatch_due", "schedule": 5.0},
+        "scan-drops": {"task": "collectors.tasks.scan_drops", "schedule": 60.0},
+        "evaluate-health": {"task": "collectors.tasks.evaluate_health", "schedule": 60.0},
+        "token-reminders": {"task": "tokens.tasks.token_reminders", "schedule": 3600.0},
+        "send-outbox": {"task": "wfm_site.tasks.send_outbox", "schedule": 30.0},
+    },
+)
+app.autodiscover_tasks(["collectors", "tokens", "wfm_site"])
+
+
+def ensure_broker_folders() -> None:
+    """Kombu's filesystem transport needs its folders before the first publish."""
+    options = app.conf.broker_transport_options or {}
+    for key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
+        if options.get(key):
+            Path(options[key]).mkdir(parents=True, exist_ok=True)
+
+
+@app.on_after_configure.connect
+def _prepare_broker(sender: Celery, **kwargs: object) -> None:
+    ensure_broker_folders()
