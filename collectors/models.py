@@ -24,6 +24,14 @@ STREAMS = (
     (STREAM_CONFIG, "Configuration"),
     (STREAM_FILE_DROP, "File drop"),
 )
+HEALTH_STATUSES = (
+    ("new", "new"),
+    ("ok", "ok"),
+    ("late", "late"),
+    ("failing", "failing"),
+    ("auth_failed", "auth failed"),
+    ("paused", "paused"),
+)
 STATE_CHOICES = tuple((s, s.replace("_", " ")) for s in NEUTRAL_STATES)
 
 
@@ -156,6 +164,10 @@ class CollectionSchedule(models.Model):
     # whose worker died stays leased until this passes, then runs again.
     lease_until = models.DateTimeField(null=True, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
+    # Health (see collectors.health): stored, and changed only at transitions.
+    status = models.CharField(max_length=16, choices=HEALTH_STATUSES, default="new")
+    status_since = models.DateTimeField(null=True, blank=True)
+    status_reason = models.CharField(max_length=500, blank=True)
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
@@ -239,3 +251,60 @@ class CollectionRun(models.Model):
         if self.finished_at is None:
             return None
         return (self.finished_at - self.started_at).total_seconds()
+
+
+class DropFile(models.Model):
+    """The ledger of files taken from a TCN drop folder, keyed by content hash.
+
+    The same content under another name is a no-op; a bad file is quarantined.
+    """
+
+    INGESTED = "ingested"
+    QUARANTINED = "quarantined"
+    STATUSES = ((INGESTED, "ingested"), (QUARANTINED, "quarantined"))
+
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="drop_files")
+    name = models.CharField(max_length=500)
+    sha256 = models.CharField(max_length=64)
+    size = models.PositiveBigIntegerField()
+    received_at = models.DateTimeField()
+    status = models.CharField(max_length=16, choices=STATUSES)
+    rows = models.PositiveIntegerField(default=0)
+    reason = models.TextField(blank=True)
+    run = models.ForeignKey(CollectionRun, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        ordering = ("-received_at",)
+        constraints = [
+            models.UniqueConstraint(fields=("connection", "sha256"), name="drop_file_content_once"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class HealthFlip(models.Model):
+    """A status transition of one stream: the history and the email outbox at once.
+
+    A sender claims a flip with `filter(id=…, processed=None).update(processed=now)` and
+    sends only if it updated one row, so two workers never send the same alert.
+    """
+
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="flips")
+    stream = models.CharField(max_length=16, choices=STREAMS)
+    old_status = models.CharField(max_length=16, choices=HEALTH_STATUSES)
+    new_status = models.CharField(max_length=16, choices=HEALTH_STATUSES)
+    reason = models.CharField(max_length=500, blank=True)
+    created = models.DateTimeField()
+    processed = models.DateTimeField(null=True, blank=True)
+    send_error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("-created",)
+        indexes = [
+            models.Index(fields=("created",), name="flip_unsent", condition=Q(processed__isnull=True)),
+            models.Index(fields=("connection", "stream", "-created"), name="flip_conn_stream"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.connection} · {self.stream}: {self.old_status} → {self.new_status}"

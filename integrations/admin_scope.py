@@ -1,0 +1,140 @@
+"""Tenant scoping for every admin page, from memberships instead of Django model permissions.
+
+Superusers see everything. Everybody else sees only rows of their own tenants: in
+changelists, on change pages reached by guessing an id (the row is outside the queryset,
+so the admin answers 404), in admin actions (they run on the scoped queryset), in
+autocomplete (it uses `get_queryset` of the target admin) and in foreign-key choices.
+Partners may only view, and never a model marked `managers_only` (tokens).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import Model, QuerySet
+from django.http import HttpRequest
+
+from integrations.models import Membership, Tenant, VendorConnection
+
+
+def _roles(request: HttpRequest) -> set[str]:
+    # Cached per request: the admin asks for permissions many times per page.
+    if not hasattr(request, "_switchboard_roles"):
+        user = request.user
+        request._switchboard_roles = (
+            set(Membership.objects.filter(user=user).values_list("role", flat=True))
+            if user.is_authenticated and user.is_active
+            else set()
+        )
+    return request._switchboard_roles
+
+
+def can_manage(request: HttpRequest) -> bool:
+    """May this user change connections and see tokens in at least one tenant?"""
+    user = request.user
+    return bool(user.is_active and (user.is_superuser or _roles(request) & set(Membership.MANAGING_ROLES)))
+
+
+class TenantScopedAdmin(admin.ModelAdmin):
+    # Path from the model to its Tenant, as a queryset lookup ("tenant",
+    # "connection__tenant", "queue__connection__tenant").
+    tenant_path: str = "tenant"
+    # True for models partners must never see at all (access tokens and their alerts).
+    managers_only: bool = False
+    # Read-only for everyone but superusers (collected data, run records).
+    read_only: bool = False
+
+    # --- scoping ---------------------------------------------------------------------
+    def scope_tenants(self, request: HttpRequest, write: bool = False) -> QuerySet[Tenant]:
+        if write or self.managers_only:
+            return Tenant.objects.managed_by(request.user)
+        return Tenant.objects.visible_to(request.user)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Any]:
+        qs = super().get_queryset(request)
+        if request.user.is_superuser:
+            return qs
+        return qs.filter(**{f"{self.tenant_path}__in": self.scope_tenants(request)})
+
+    def tenant_of(self, obj: Model) -> Tenant | None:
+        target: Any = obj
+        for part in self.tenant_path.split("__"):
+            target = getattr(target, part, None)
+            if target is None:
+                return None
+        return target
+
+    def _in_scope(self, request: HttpRequest, obj: Model | None, write: bool) -> bool:
+        if obj is None:
+            return True
+        tenant = self.tenant_of(obj)
+        return tenant is not None and self.scope_tenants(request, write).filter(pk=tenant.pk).exists()
+
+    # --- permissions -------------------------------------------------------------------
+    def _member(self, request: HttpRequest) -> bool:
+        user = request.user
+        if not (user.is_active and user.is_staff):
+            return False
+        if user.is_superuser:
+            return True
+        roles = _roles(request)
+        if self.managers_only:
+            return bool(roles & set(Membership.MANAGING_ROLES))
+        return bool(roles)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return self._member(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._member(request) and (request.user.is_superuser or self._in_scope(request, obj, False))
+
+    def _may_write(self, request: HttpRequest, obj: Model | None) -> bool:
+        if request.user.is_superuser:
+            return True
+        if self.read_only or not self._member(request) or not can_manage(request):
+            return False
+        return self._in_scope(request, obj, True)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_write(request, None)
+
+    def has_change_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_write(request, obj)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._may_write(request, obj)
+
+    # --- choices -----------------------------------------------------------------------
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if not request.user.is_superuser:
+            if db_field.related_model is Tenant:
+                kwargs["queryset"] = Tenant.objects.managed_by(request.user)
+            elif db_field.related_model is VendorConnection:
+                kwargs["queryset"] = VendorConnection.objects.managed_by(request.user).select_related(
+                    "tenant"
+                )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+class TenantScopedInline(admin.TabularInline):
+    """Inlines follow their parent's scope; partners see them read-only."""
+
+    managers_only: bool = False
+    extra = 0
+
+    def _allowed(self, request: HttpRequest) -> bool:
+        if request.user.is_superuser:
+            return True
+        if self.managers_only:
+            return can_manage(request)
+        return bool(_roles(request))
+
+    def has_view_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return self._allowed(request)
+
+    def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
+        return request.user.is_superuser or can_manage(request)
+
+    has_change_permission = has_add_permission  # type: ignore[assignment]
+    has_delete_permission = has_add_permission  # type: ignore[assignment]
