@@ -1,0 +1,61 @@
+from __future__ import annotations
+
+import json
+from io import StringIO
+
+import pytest
+import time_machine
+from django.contrib.auth import authenticate
+from django.core.management import call_command
+
+from integrations.models import Membership, Tenant, VendorConnection
+from tokens.models import AccessToken
+
+
+def run_demo() -> dict:
+    out = StringIO()
+    call_command("setup_demo", "--json", stdout=out)
+    return json.loads(out.getvalue())
+
+
+@pytest.mark.django_db
+def test_it_creates_one_connection_per_vendor_aimed_at_the_sandbox():
+    result = run_demo()
+    conns = VendorConnection.objects.filter(tenant__slug="demo")
+    assert sorted(conns.values_list("vendor", flat=True)) == ["8x8", "nextiva", "tcn", "thrio"]
+    for conn in conns:
+        assert conn.realtime_base_url.startswith("http://127.0.0.1:8765/")
+        conn.full_clean()  # every required credential is present
+    assert sorted(result["connections"]) == sorted(c.key for c in conns)
+
+
+@pytest.mark.django_db
+def test_it_is_idempotent():
+    run_demo()
+    counts = (
+        Tenant.objects.count(),
+        VendorConnection.objects.count(),
+        Membership.objects.count(),
+        AccessToken.objects.count(),
+    )
+    run_demo()
+    assert counts == (
+        Tenant.objects.count(),
+        VendorConnection.objects.count(),
+        Membership.objects.count(),
+        AccessToken.objects.count(),
+    )
+
+
+@pytest.mark.django_db
+def test_the_printed_logins_work():
+    result = run_demo()
+    for login in result["logins"]:
+        assert authenticate(username=login["username"], password=login["password"]) is not None
+
+
+@pytest.mark.django_db
+def test_the_demo_token_expires_in_twelve_days():
+    with time_machine.travel("2026-11-22 15:00:00Z", tick=False):
+        result = run_demo()
+    assert result["token_expires"] == "2026-12-04"

@@ -1,0 +1,123 @@
+"""Idempotent demo: a tenant with one connection per vendor aimed at the bundled sandbox."""
+
+from __future__ import annotations
+
+import json
+import zoneinfo
+from datetime import date
+from datetime import timedelta as td
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand
+from django.db import transaction
+from django.utils import timezone
+
+from integrations.models import Membership, Tenant, VendorConnection
+
+SANDBOX = "http://127.0.0.1:{port}"
+DEMO_PASSWORD_DEFAULT = "switchboard-demo"
+
+# Credentials the sandbox accepts by default (integrations/sandbox).
+CONNECTIONS = (
+    ("tcn-demo", "tcn", "/tcn/backoffice/", {"access_token": "sandbox-tcn-token"}),
+    ("8x8-demo", "8x8", "/8x8/api/", {"tenant": "demo", "token": "sandbox-8x8-token"}),
+    ("nextiva-demo", "nextiva", "/nextiva/", {"username": "wfm", "password": "sandbox-nextiva"}),
+    ("thrio-demo", "thrio", "/thrio/", {"account": "wfm", "password": "sandbox-thrio"}),
+)
+USERS = (
+    ("admin", None, "superuser"),
+    ("owner@demo.example", Membership.OWNER, "account owner"),
+    ("manager@demo.example", Membership.MANAGER, "account manager"),
+    ("partner@demo.example", Membership.PARTNER, "partner"),
+)
+# The demo TCN token expires soon, so reminders and the login banner show at once.
+TOKEN_DAYS_LEFT = 12
+
+
+def demo_drop_folder() -> str:
+    return str(settings.VAR_DIR / "drops" / "demo" / "tcn-demo")
+
+
+class Command(BaseCommand):
+    help = "Create (or bring back) the demo tenant, its users and one sandbox connection per vendor."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument("--json", action="store_true", help="print the result as JSON")
+        parser.add_argument(
+            "--sandbox-port",
+            type=int,
+            default=int(getattr(settings, "SANDBOX_PORT", 8765)),
+            help="port of the vendor sandbox (default 8765)",
+        )
+
+    @transaction.atomic
+    def handle(self, *args, **options) -> None:
+        password = getattr(settings, "DEMO_PASSWORD", "") or DEMO_PASSWORD_DEFAULT
+        tenant, _ = Tenant.objects.update_or_create(
+            slug="demo", defaults={"name": "Demo Contact Center", "time_zone": "America/Chicago"}
+        )
+        users = {}
+        User = get_user_model()
+        for username, role, _label in USERS:
+            email = username if "@" in username else "admin@demo.example"
+            user, _ = User.objects.get_or_create(username=username, defaults={"email": email})
+            user.email = email
+            user.is_staff = True
+            user.is_superuser = role is None
+            user.is_active = True
+            # Reset every run, so the login printed below always works.
+            user.set_password(password)
+            user.save()
+            if role:
+                Membership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
+            users[username] = user
+
+        base = SANDBOX.format(port=options["sandbox_port"])
+        connections = []
+        for name, vendor, path, secrets in CONNECTIONS:
+            conn = VendorConnection.objects.filter(tenant=tenant, name=name).first() or VendorConnection(
+                tenant=tenant, name=name, vendor=vendor
+            )
+            conn.realtime_base_url = base + path
+            conn.apply_vendor_defaults()
+            conn.set_values("realtime", secrets)
+            if vendor == "tcn":
+                conn.set_values("history", {"drop_folder": demo_drop_folder()})
+                # The sandbox serves a day of traffic in a few minutes: poll TCN every minute.
+                conn.interval_seconds = 60
+            conn.full_clean()
+            conn.save()
+            connections.append(conn)
+
+        token = self._demo_token(connections[0], users["owner@demo.example"])
+        result = {
+            "admin_url": f"{settings.SITE_URL}/admin/",
+            "logins": [{"username": u, "password": password, "role": label} for u, _r, label in USERS],
+            "tenant": tenant.slug,
+            "connections": [c.key for c in connections],
+            "token_expires": token.isoformat(),
+        }
+        if options["json"]:
+            self.stdout.write(json.dumps(result, indent=2))
+            return
+        self.stdout.write(f"Demo ready at {result['admin_url']}")
+        for login in result["logins"]:
+            self.stdout.write(f"  {login['role']:>16}: {login['username']} / {login['password']}")
+
+    def _demo_token(self, tcn: VendorConnection, owner) -> date:
+        from tokens.models import AccessToken
+
+        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(tcn.tenant.time_zone))
+        expires = today + td(days=TOKEN_DAYS_LEFT)
+        token, _ = AccessToken.objects.get_or_create(
+            connection=tcn,
+            section="realtime",
+            defaults={
+                "service_login": "3rd_Switchboard_DemoCC_wfm",
+                "owner": owner,
+                "issued": expires - td(days=365),
+                "expires": expires,
+            },
+        )
+        return token.expires
