@@ -43,6 +43,12 @@ class HttpClient:
         self.timeout = timeout
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        response = self.send(method, url, **kwargs)
+        self.raise_for_status(response, f"{self.vendor_label} {method} {_path_of(url)}")
+        return response
+
+    def send(self, method: str, url: str, **kwargs: Any) -> requests.Response:
+        """Like `request` but returns any HTTP status (for clients that retry on 401 themselves)."""
         kwargs.setdefault("timeout", self.timeout)
         label = f"{self.vendor_label} {method} {_path_of(url)}"
         try:
@@ -53,7 +59,6 @@ class HttpClient:
             raise TransientError(f"{label}: connection failed ({type(exc).__name__})") from exc
         except requests.RequestException as exc:
             raise TransientError(f"{label}: {type(exc).__name__}") from exc
-        self.raise_for_status(response, label)
         return response
 
     def is_auth_failure(self, response: requests.Response) -> bool:

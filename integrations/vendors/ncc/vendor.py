@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
-from integrations.vendors.base import Field, Vendor
+from typing import ClassVar
+
+from integrations.vendors.base import HISTORY, REALTIME, Field, Vendor
+
+# The WFM integration endpoints are not public (seeds 002/003 name only their fields), so
+# their paths are per-connection options; these defaults are what the sandbox serves.
+DEFAULT_AGENT_STATES_PATH = "/wfm/api/agentstates"
+DEFAULT_VOLUME_PATH = "/wfm/api/queueintervals"
 
 
 class Nextiva(Vendor):
@@ -18,14 +25,33 @@ class Nextiva(Vendor):
     )
     default_interval_seconds = 30
     default_base_url = "https://login.thrio.com/"
+    default_options: ClassVar[dict[str, object]] = {
+        "agent_states_path": DEFAULT_AGENT_STATES_PATH,
+        "volume_path": DEFAULT_VOLUME_PATH,
+    }
     adapter_path = "integrations.vendors.ncc.adapter.NCCAdapter"
+
+    # The field holding the login name, per section, in order of preference.
+    login_fields: ClassVar[dict[str, tuple[str, ...]]] = {REALTIME: ("username",), HISTORY: ("username",)}
+
+    @classmethod
+    def login_name(cls, section: str, values: dict[str, str]) -> str:
+        for name in cls.login_fields[section]:
+            if values.get(name):
+                return values[name]
+        return ""
 
 
 class Thrio(Nextiva):
     key = "thrio"
     label = "Thrio"
-    # Thrio's real-time page asks for an Account where Nextiva's asks for a Username.
+    # Thrio's real-time page asks for an Account where Nextiva's asks for a Username; its
+    # history page asks for a UserName, which falls back to the Account when left blank.
     realtime_fields = (
         Field("account", "Account"),
         Field("password", "Password", secret=True),
     )
+    login_fields: ClassVar[dict[str, tuple[str, ...]]] = {
+        REALTIME: ("account",),
+        HISTORY: ("username", "account"),
+    }
