@@ -1,6 +1,10 @@
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 from integrations.vendors.base import (
+    HISTORY,
     STREAM_AGENT_STATES,
     STREAM_CONFIG,
     STREAM_FILE_DROP,
@@ -37,7 +41,21 @@ class TCN(Vendor):
         Field(
             "drop_folder",
             "Path to files",
-            help_text="Folder TCN's 15-minute call-volume file is sent to by FTP.",
+            help_text="Folder TCN's 15-minute call-volume file is sent to by FTP "
+            "(under DROP_ROOT; a relative path is taken from there).",
+        ),
+        Field(
+            "ftp_username",
+            "FTP login",
+            required=False,
+            help_text="Login for the embedded FTP receiver (default: tenant-slug.connection-name).",
+        ),
+        Field(
+            "ftp_password",
+            "FTP password",
+            secret=True,
+            required=False,
+            help_text="Set it to give TCN a login on the embedded FTP receiver, jailed to the drop folder.",
         ),
     )
     # The seed sets TCN's transaction collection interval to 15 minutes.
@@ -47,3 +65,44 @@ class TCN(Vendor):
     default_base_url = "https://api.tcn3.com/backoffice/"
     streams = (STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_FILE_DROP)
     adapter_path = "integrations.vendors.tcn.adapter.TCNAdapter"
+    # Access names (platform API guide, section 2), joined to the base URL; override per
+    # connection in `options` if TCN gives the customer other names.
+    default_options = {
+        "agent_list_path": "backoffice/RemoteAgentList",
+        "agent_skills_path": "backoffice/RemoteAgentSkillsList",
+        "agent_status_path": "backoffice/AgentSummary",
+        "file_layout": "call_detail",
+    }
+
+    @classmethod
+    def validate_values(cls, section: str, values: dict[str, str]) -> dict[str, str]:
+        errors: dict[str, str] = {}
+        if section != HISTORY:
+            return errors
+        folder = values.get("drop_folder", "")
+        if folder:
+            try:
+                resolve_drop_folder(folder)
+            except ValueError as exc:
+                errors["drop_folder"] = str(exc)
+        login = values.get("ftp_username", "")
+        if login and not _LOGIN.match(login):
+            errors["ftp_username"] = "Use letters, digits, dots, hyphens and underscores (no spaces)."
+        return errors
+
+
+_LOGIN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._@-]{0,99}\Z")
+
+
+def resolve_drop_folder(folder: str) -> Path:
+    """The absolute drop folder; ValueError when it is not strictly under DROP_ROOT.
+
+    Symlinks are resolved first, so a link pointing out of the root is refused too.
+    """
+    from integrations.vendors.tcn.conf import drop_root
+
+    root = drop_root()
+    path = (root / Path(folder).expanduser()).resolve()
+    if path == root or root not in path.parents:
+        raise ValueError(f"The drop folder must lie inside DROP_ROOT ({root}); {folder!r} does not.")
+    return path

@@ -1,0 +1,470 @@
+"""TCN's FTP drop: find complete files, ingest each once, atomically, then file it away.
+
+A scan (the `scan_drops` beat tick, every 60 s) looks at the top level of each TCN
+connection's drop folder. A file is taken when it is complete: the same size and mtime as
+at the previous scan, or at first sight when the previous scan saw it under a temporary
+name (`X.tmp`, `X.part`, `.X`), which is how uploaders signal a finished file. Then:
+
+* the content hash is looked up in the ledger (`DropFile`, unique per connection): the
+  same content under another name is a no-op;
+* the rows, the ledger entry and the `CollectionRun` are written in one transaction;
+* the file moves to `processed/<YYYY-MM-DD>/` (UTC date of ingestion), or, when it is bad,
+  to `quarantine/` with `<name>.reason` beside it. A bad file writes no rows, fails its
+  run with the line, column and value, and never stops the files after it.
+
+Call-detail files keep one `DropCall` row per (queue, call id): a call reported by two
+overlapping files counts once, and the intervals a file touches are recomputed from the
+stored calls (first report of a call wins), so ingestion order does not matter.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import timedelta as td
+from pathlib import Path
+
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Q, Sum
+from django.utils import timezone
+
+from collectors.models import CollectionRun, CollectionSchedule, DropCall, DropFile, DropPending
+from collectors.runs import record_outcome
+from collectors.writers import upsert_intervals
+from integrations.models import VendorConnection
+from integrations.scrub import scrub
+from integrations.vendors.base import HISTORY, STREAM_FILE_DROP
+from integrations.vendors.errors import DataError
+from integrations.vendors.records import IntervalRecord
+from integrations.vendors.tcn.files import (
+    CALL_DETAIL,
+    CallFact,
+    FileLayout,
+    LayoutError,
+    ParseStats,
+    read_calls,
+    read_summary,
+)
+from integrations.vendors.tcn.vendor import resolve_drop_folder
+
+log = logging.getLogger(__name__)
+
+PROCESSED = "processed"
+QUARANTINE = "quarantine"
+TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload", ".upload")
+CALL_BATCH = 2000
+HASH_CHUNK = 1 << 20
+
+INGESTED = "ingested"
+DUPLICATE = "duplicate"
+QUARANTINED = "quarantined"
+FAILED = "failed"  # not the file's fault (configuration); the file stays for the next scan
+
+
+@dataclass
+class IngestResult:
+    name: str
+    status: str
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    reason: str = ""
+    run_id: int | None = None
+    moved_to: str = ""
+    notes: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.name,
+            "status": self.status,
+            "rows": self.rows,
+            "created": self.created,
+            "updated": self.updated,
+            "reason": self.reason,
+            "run": self.run_id,
+            "moved_to": self.moved_to,
+            "notes": self.notes,
+        }
+
+
+class DropConfigError(Exception):
+    """The connection's drop folder or file layout is wrong; nothing is ingested until fixed."""
+
+
+# --- folders -----------------------------------------------------------------------------
+
+
+def drop_folder(connection: VendorConnection) -> Path:
+    folder = connection.values_of(HISTORY).get("drop_folder", "")
+    if not folder:
+        raise DropConfigError(f"{connection.key}: no drop folder (Path to files) is set")
+    try:
+        return resolve_drop_folder(folder)
+    except ValueError as exc:
+        raise DropConfigError(f"{connection.key}: {exc}") from None
+
+
+def is_temporary(name: str) -> bool:
+    return name.startswith(".") or name.lower().endswith(TEMP_SUFFIXES)
+
+
+def final_name(temp: str) -> str:
+    """The name a temporary upload will be renamed to ("X.tmp" -> "X", ".X" -> "X")."""
+    lower = temp.lower()
+    for suffix in TEMP_SUFFIXES:
+        if lower.endswith(suffix):
+            return temp[: -len(suffix)]
+    return temp.lstrip(".")
+
+
+def _move(path: Path, folder: Path) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    target = folder / path.name
+    n = 1
+    while target.exists():
+        target = folder / f"{path.stem}.{n}{path.suffix}"
+        n += 1
+    os.replace(path, target)
+    return target
+
+
+def file_away(path: Path, root: Path, result: IngestResult, now: datetime) -> None:
+    """Move a taken file out of the drop folder (after its transaction committed)."""
+    try:
+        if result.status == QUARANTINED:
+            target = _move(path, root / QUARANTINE)
+            target.with_name(target.name + ".reason").write_text(result.reason + "\n", encoding="utf-8")
+        else:
+            target = _move(path, root / PROCESSED / now.astimezone(UTC).strftime("%Y-%m-%d"))
+    except FileNotFoundError:
+        # Another scan filed it away first; the ledger made its ingestion a no-op.
+        return
+    result.moved_to = str(target)
+
+
+# --- ingestion ---------------------------------------------------------------------------
+
+
+def sha256_of(path: Path) -> tuple[str, int]:
+    digest = hashlib.sha256()
+    size = 0
+    with path.open("rb") as fh:
+        while chunk := fh.read(HASH_CHUNK):
+            digest.update(chunk)
+            size += len(chunk)
+    return digest.hexdigest(), size
+
+
+def ingest_path(
+    connection: VendorConnection, path: Path, *, move: bool = True, now: datetime | None = None
+) -> IngestResult:
+    """Ingest one file through the ledger, in one transaction, and file it away when `move`.
+
+    Raises DropConfigError (before touching anything) when the layout option is wrong.
+    """
+    now = now or timezone.now()
+    settings = connection.connection_settings()
+    try:
+        layout = FileLayout.from_options(settings.options)
+    except LayoutError as exc:
+        raise DropConfigError(f"{connection.key}: {exc}") from None
+    name = path.name
+    sha, size = sha256_of(path)
+    result = IngestResult(name=name, status=INGESTED)
+    secrets = connection.secret_values()
+    schedule = CollectionSchedule.objects.filter(connection=connection, stream=STREAM_FILE_DROP).first()
+
+    try:
+        with transaction.atomic():
+            # One file of a connection at a time: recomputing intervals from stored calls
+            # must see every call committed before it.
+            VendorConnection.objects.select_for_update().filter(pk=connection.pk).first()
+            previous = DropFile.objects.filter(connection=connection, sha256=sha).first()
+            if previous is not None and previous.status == DropFile.INGESTED:
+                result.status = DUPLICATE
+                result.notes.append(
+                    f"same content as {previous.name}, ingested {previous.received_at:%Y-%m-%dT%H:%M:%SZ}; "
+                    "nothing written"
+                )
+                run = _run(connection, name, now, CollectionRun.OK, notes=result.notes)
+            else:
+                run = _ingest(connection, path, name, sha, size, layout, settings.zone, now, result, previous)
+            result.run_id = run.pk
+            if schedule is not None:
+                record_outcome(schedule, run, now)
+    except IntegrityError:
+        # A concurrent scan ingested the same content first.
+        result.status = DUPLICATE
+        result.notes.append("ingested by a concurrent scan; nothing written")
+    if result.status == QUARANTINED:
+        log.warning("drop %s: %s quarantined: %s", connection.key, name, scrub(result.reason, secrets))
+    else:
+        log.info("drop %s: %s %s (%s rows)", connection.key, name, result.status, result.rows)
+    if move:
+        file_away(path, path.parent, result, now)
+    return result
+
+
+def _ingest(
+    connection: VendorConnection,
+    path: Path,
+    name: str,
+    sha: str,
+    size: int,
+    layout: FileLayout,
+    zone,
+    now: datetime,
+    result: IngestResult,
+    previous: DropFile | None,
+) -> CollectionRun:
+    stats = ParseStats()
+    try:
+        with transaction.atomic():
+            with path.open("rb") as stream:
+                if layout.kind == CALL_DETAIL:
+                    records = _store_calls(connection, read_calls(stream, layout, zone, stats))
+                else:
+                    records = read_summary(stream, layout, zone, stats)
+            result.created, result.updated = upsert_intervals(connection, records, now)
+            result.rows = stats.rows
+            result.notes = list(stats.notes)
+            if stats.rows == 0:
+                result.notes.append("no data rows: the drop is alive")
+            run = _run(
+                connection,
+                name,
+                now,
+                CollectionRun.OK,
+                notes=result.notes,
+                created=result.created,
+                updated=result.updated,
+                window=_window(records),
+            )
+            ledger = previous or DropFile(connection=connection, sha256=sha)
+            ledger.name, ledger.size, ledger.received_at = name, size, now
+            ledger.status, ledger.rows, ledger.reason, ledger.run = DropFile.INGESTED, stats.rows, "", run
+            ledger.save()
+            if layout.kind == CALL_DETAIL:
+                DropCall.objects.filter(connection=connection, file__isnull=True).update(file=ledger)
+            return run
+    except DataError as exc:
+        # The savepoint is gone: no interval, call or ledger row of this file remains.
+        result.status = QUARANTINED
+        result.rows = result.created = result.updated = 0
+        result.reason = scrub(f"{name}: {exc}", connection.secret_values())
+        run = _run(
+            connection,
+            name,
+            now,
+            CollectionRun.FAILED,
+            error=result.reason,
+            sample=exc.sample,
+            notes=list(stats.notes),
+        )
+        ledger = previous or DropFile(connection=connection, sha256=sha)
+        ledger.name, ledger.size, ledger.received_at = name, size, now
+        ledger.status, ledger.rows, ledger.reason, ledger.run = DropFile.QUARANTINED, 0, result.reason, run
+        ledger.save()
+        return run
+
+
+def _store_calls(connection: VendorConnection, calls: Iterable[CallFact]) -> list[IntervalRecord]:
+    """Store new calls in batches (the first report of a call wins), then recompute the
+    intervals this file touched from every stored call."""
+    touched: set[tuple[str, datetime]] = set()
+    batch: list[DropCall] = []
+
+    def flush() -> None:
+        DropCall.objects.bulk_create(batch, ignore_conflicts=True, batch_size=CALL_BATCH)
+        batch.clear()
+
+    for call in calls:
+        touched.add((call.queue, call.interval_start))
+        batch.append(
+            DropCall(
+                connection=connection,
+                queue_vendor_id=call.queue,
+                call_id=call.call_id,
+                interval_start=call.interval_start,
+                handle_seconds=call.handle_seconds,
+                abandoned=call.abandoned,
+            )
+        )
+        if len(batch) >= CALL_BATCH:
+            flush()
+    if batch:
+        flush()
+    if not touched:
+        return []
+    queues = sorted({q for q, _ in touched})
+    starts = [s for _, s in touched]
+    rows = (
+        DropCall.objects.filter(
+            connection=connection,
+            queue_vendor_id__in=queues,
+            interval_start__gte=min(starts),
+            interval_start__lte=max(starts),
+        )
+        .values("queue_vendor_id", "interval_start")
+        .annotate(
+            entered=Count("id"), abandoned=Count("id", filter=Q(abandoned=True)), handle=Sum("handle_seconds")
+        )
+    )
+    records = []
+    for row in rows:
+        start = row["interval_start"].astimezone(UTC)
+        if (row["queue_vendor_id"], start) in touched:
+            records.append(
+                IntervalRecord(
+                    queue_vendor_id=row["queue_vendor_id"],
+                    interval_start=start,
+                    entered=row["entered"],
+                    abandoned=row["abandoned"],
+                    handle_seconds=int(row["handle"] or 0),
+                    queue_name=row["queue_vendor_id"],
+                )
+            )
+    return records
+
+
+def _window(records: list[IntervalRecord]) -> tuple[datetime | None, datetime | None]:
+    if not records:
+        return None, None
+    starts = [r.interval_start for r in records]
+    return min(starts), max(starts) + td(minutes=15)
+
+
+def _run(
+    connection: VendorConnection,
+    name: str,
+    now: datetime,
+    status: str,
+    *,
+    notes: list[str] | None = None,
+    error: str = "",
+    sample: str = "",
+    created: int = 0,
+    updated: int = 0,
+    window: tuple[datetime | None, datetime | None] = (None, None),
+) -> CollectionRun:
+    secrets = connection.secret_values()
+    return CollectionRun.objects.create(
+        connection=connection,
+        stream=STREAM_FILE_DROP,
+        source=name[:300],
+        started_at=now,
+        finished_at=timezone.now(),
+        status=status,
+        rows_created=created,
+        rows_updated=updated,
+        window_start=window[0],
+        window_end=window[1],
+        error_class="DataError" if error else "",
+        error_message=error[:2000],
+        payload_sample=scrub(sample, secrets)[:2000],
+        notes=scrub("\n".join(notes or []), secrets)[:5000],
+    )
+
+
+# --- scanning ----------------------------------------------------------------------------
+
+
+def complete_files(connection: VendorConnection, folder: Path) -> list[Path]:
+    """Files of the folder's top level that are complete, oldest first; remembers the rest."""
+    entries: dict[str, os.stat_result] = {}
+    with os.scandir(folder) as it:
+        for entry in it:
+            if entry.is_file(follow_symlinks=False):
+                entries[entry.name] = entry.stat(follow_symlinks=False)
+    pending = {p.name: p for p in DropPending.objects.filter(connection=connection)}
+    ready: list[Path] = []
+    now = timezone.now()
+    for name, st in entries.items():
+        before = pending.get(name)
+        if not is_temporary(name):
+            renamed = any(
+                t in pending and t not in entries for t in (*(name + s for s in TEMP_SUFFIXES), "." + name)
+            )
+            if renamed or (before and before.size == st.st_size and before.mtime_ns == st.st_mtime_ns):
+                ready.append(folder / name)
+                continue
+        if before is None:
+            # ignore_conflicts: a concurrent scan may record the same name first.
+            DropPending.objects.bulk_create(
+                [
+                    DropPending(
+                        connection=connection,
+                        name=name,
+                        size=st.st_size,
+                        mtime_ns=st.st_mtime_ns,
+                        first_seen=now,
+                    )
+                ],
+                ignore_conflicts=True,
+            )
+        elif (before.size, before.mtime_ns) != (st.st_size, st.st_mtime_ns):
+            DropPending.objects.filter(pk=before.pk).update(size=st.st_size, mtime_ns=st.st_mtime_ns)
+    taken = {p.name for p in ready}
+    gone = [n for n in pending if n not in entries or n in taken]
+    # A temporary name that vanished was renamed (recognised above) or abandoned.
+    DropPending.objects.filter(connection=connection, name__in=gone).delete()
+    ready.sort(key=lambda p: (entries[p.name].st_mtime_ns, p.name))
+    return ready
+
+
+def mark_complete(connection: VendorConnection, path: Path) -> None:
+    """Record a file an uploader finished (the FTP receiver), so the next scan takes it."""
+    st = path.stat()
+    DropPending.objects.update_or_create(
+        connection=connection,
+        name=path.name,
+        defaults={"size": st.st_size, "mtime_ns": st.st_mtime_ns, "first_seen": timezone.now()},
+    )
+
+
+def scan_connection(connection: VendorConnection, now: datetime | None = None) -> list[IngestResult]:
+    """One scan of one connection's drop folder: ingest every complete file."""
+    try:
+        folder = drop_folder(connection)
+        folder.mkdir(parents=True, exist_ok=True)
+        FileLayout.from_options(connection.connection_settings().options)
+    except (DropConfigError, LayoutError, OSError) as exc:
+        _config_failure(connection, str(exc), now or timezone.now())
+        return []
+    results = []
+    for path in complete_files(connection, folder):
+        try:
+            results.append(ingest_path(connection, path, now=now))
+        except DropConfigError as exc:
+            _config_failure(connection, str(exc), now or timezone.now())
+            break
+        except OSError as exc:
+            log.warning("drop %s: %s not ingested: %s", connection.key, path.name, exc)
+    return results
+
+
+def _config_failure(connection: VendorConnection, message: str, now: datetime) -> None:
+    """Show a configuration problem once on a run (not every minute) and on the schedule."""
+    schedule = CollectionSchedule.objects.filter(connection=connection, stream=STREAM_FILE_DROP).first()
+    message = scrub(message, connection.secret_values())
+    if schedule is not None and schedule.last_error == f"DropConfigError: {message}":
+        return
+    run = _run(connection, "", now, CollectionRun.FAILED, error=message)
+    run.error_class = "DropConfigError"
+    run.save(update_fields=["error_class"])
+    if schedule is not None:
+        record_outcome(schedule, run, now)
+    log.warning("drop %s: %s", connection.key, message)
+
+
+def scan_all(now: datetime | None = None) -> list[IngestResult]:
+    """The beat tick: every enabled TCN connection's drop folder."""
+    results: list[IngestResult] = []
+    connections = VendorConnection.objects.filter(vendor="tcn", enabled=True, tenant__active=True)
+    for connection in connections.select_related("tenant"):
+        results.extend(scan_connection(connection, now))
+    return results

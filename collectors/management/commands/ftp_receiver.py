@@ -1,0 +1,47 @@
+"""`manage.py ftp_receiver [--host H] [--port P] [--json]`: the embedded FTP receiver.
+
+Optional: a deployment with its own FTP server leaves it off (it is not in the Procfile).
+Logins, jail and TLS: see collectors.ftp. Stops cleanly on SIGTERM or Ctrl-C.
+"""
+
+from __future__ import annotations
+
+import json
+import signal
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from collectors.ftp import build_server
+
+
+class Command(BaseCommand):
+    help = "Run the embedded FTP receiver for TCN drop folders."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--host", default=None, help="listen address (FTP_RECEIVER_HOST, default 127.0.0.1)"
+        )
+        parser.add_argument(
+            "--port", type=int, default=None, help="control port (FTP_RECEIVER_PORT, default 2121)"
+        )
+        parser.add_argument("--json", action="store_true", help="print the bound address as JSON")
+
+    def handle(self, *args: object, **options: object) -> None:
+        port = options["port"]
+        if port is not None and not 0 <= int(port) <= 65535:
+            raise CommandError(f"--port {port} is not a TCP port", returncode=2)
+        try:
+            server = build_server(options["host"], port)  # type: ignore[arg-type]
+        except (OSError, RuntimeError, ValueError) as exc:
+            raise CommandError(f"cannot start the FTP receiver: {exc}", returncode=2) from None
+        host, bound = server.address[:2]
+        tls = type(server.handler).__mro__[1].__name__ == "DropTLSHandler"
+        if options["json"]:
+            self.stdout.write(json.dumps({"host": host, "port": bound, "tls": tls}))
+        else:
+            self.stdout.write(f"FTP receiver on {host}:{bound}{' (FTPS)' if tls else ''}")
+        signal.signal(signal.SIGTERM, lambda *_: server.close_all())
+        try:
+            server.serve_forever(handle_exit=True)
+        finally:
+            server.close_all()

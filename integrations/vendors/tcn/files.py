@@ -1,0 +1,496 @@
+"""TCN's 15-minute call-volume file: the customer-chosen CSV layouts, parsed as a stream.
+
+TCN sends whatever dashboard or report the customer picked (vendor-apis.md: "not a fixed
+public schema"), so the columns come from a per-connection mapping in
+`connection.options["file_layout"]` with two built-in layouts:
+
+* `interval_summary`: one row per queue (hunt group) and 15-minute interval.
+* `call_detail`: one row per call; calls are counted into the 15-minute interval their
+  start time falls in.
+
+Everything here is pure: bytes in, neutral records out. Memory is flat in the file size
+(rows are read one by one by the csv module); local times are converted with zoneinfo once
+per distinct 15-minute bucket, because per-row zone conversion is the cost (NOTES.md).
+
+Daylight saving (the connection's zone, default America/Los_Angeles):
+* a local time that does not exist (the spring-forward hour, 02:00-02:59) is refused with
+  the line and value: no clock produces it, so guessing would invent data;
+* a local time in the repeated fall-back hour (01:00-01:59) is taken as the *earlier*
+  instant (the first pass, still on daylight time; Python's fold=0), except that an
+  interval-summary row repeating a queue's local interval start inside that hour is the
+  second pass (standard time), as TCN lists intervals in time order. Files that carry an
+  ISO 8601 offset are never ambiguous.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import IO
+from zoneinfo import ZoneInfo
+
+from integrations.vendors.errors import DataError
+from integrations.vendors.records import IntervalRecord
+
+SUMMARY = "interval_summary"
+CALL_DETAIL = "call_detail"
+KINDS = (SUMMARY, CALL_DETAIL)
+
+# Mapping keys (what Switchboard needs) -> the customer's header, per layout.
+DEFAULT_COLUMNS: dict[str, dict[str, str]] = {
+    SUMMARY: {
+        "queue": "Hunt Group",
+        "interval_start": "Interval Start",
+        "entered": "Calls Offered",
+        "abandoned": "Calls Abandoned",
+        "handle_seconds": "Handle Time",
+    },
+    CALL_DETAIL: {
+        "call_id": "Call ID",
+        "queue": "Hunt Group",
+        "start": "Start Time",
+        "handle_seconds": "Handle Time",
+        "result": "Result",
+    },
+}
+REQUIRED_KEYS = {
+    SUMMARY: ("queue", "interval_start", "entered", "abandoned", "handle_seconds"),
+    CALL_DETAIL: ("call_id", "queue", "start", "handle_seconds"),
+}
+OPTIONAL_KEYS = {SUMMARY: ("interval_end",), CALL_DETAIL: ("result", "abandoned")}
+DEFAULT_ABANDONED_RESULTS = ("ABANDONED",)
+TRUE_FLAGS = frozenset({"1", "true", "yes", "y", "t", "x", "abandoned"})
+FALSE_FLAGS = frozenset({"", "0", "false", "no", "n", "f"})
+DEFAULT_TOTAL_LABELS = ("total", "totals", "grand total", "sum", "summary")
+
+GRID = timedelta(minutes=15)
+TIME_HINT = "expected yyyy/MM/dd HH:mm (connection's zone) or ISO 8601"
+
+
+class LayoutError(ValueError):
+    """The connection's file_layout option is wrong: a configuration error, not the file's fault."""
+
+
+@dataclass(frozen=True)
+class FileLayout:
+    kind: str = CALL_DETAIL
+    columns: Mapping[str, str] = field(default_factory=lambda: dict(DEFAULT_COLUMNS[CALL_DETAIL]))
+    abandoned_results: frozenset[str] = frozenset(r.casefold() for r in DEFAULT_ABANDONED_RESULTS)
+    total_labels: frozenset[str] = frozenset(DEFAULT_TOTAL_LABELS)
+    delimiter: str = ","
+
+    @classmethod
+    def from_options(cls, options: Mapping[str, object]) -> FileLayout:
+        """Build the layout from `options["file_layout"]` (a kind name or an object)."""
+        raw = options.get("file_layout", CALL_DETAIL)
+        if isinstance(raw, str):
+            raw = {"kind": raw}
+        if not isinstance(raw, Mapping):
+            raise LayoutError("file_layout must be a layout name or an object")
+        unknown = set(raw) - {
+            "kind",
+            "columns",
+            "abandoned_results",
+            "total_labels",
+            "delimiter",
+            "interval_minutes",
+        }
+        if unknown:
+            raise LayoutError(f"file_layout has unknown key(s) {sorted(unknown)}")
+        kind = raw.get("kind", CALL_DETAIL)
+        if kind not in KINDS:
+            raise LayoutError(f"file_layout.kind must be one of {', '.join(KINDS)}, got {kind!r}")
+        minutes = raw.get("interval_minutes", 15)
+        if minutes != 15:
+            raise LayoutError(
+                f"file_layout.interval_minutes is {minutes!r}: Switchboard stores 15-minute intervals and "
+                "will not split longer ones; have TCN send the report on a 15-minute grid"
+            )
+        given = raw.get("columns", {})
+        if not isinstance(given, Mapping) or not all(isinstance(v, str) for v in given.values()):
+            raise LayoutError("file_layout.columns must map keys to header names")
+        allowed = set(REQUIRED_KEYS[kind]) | set(OPTIONAL_KEYS[kind])
+        if set(given) - allowed:
+            raise LayoutError(
+                f"file_layout.columns has unknown key(s) {sorted(set(given) - allowed)} for {kind}; "
+                f"use {', '.join(sorted(allowed))}"
+            )
+        columns = {**DEFAULT_COLUMNS[kind], **given}
+        # An explicit abandoned flag column replaces the result codes.
+        if kind == CALL_DETAIL and "abandoned" in given and "result" not in given:
+            columns.pop("result", None)
+        columns = {k: v for k, v in columns.items() if v}
+        results = raw.get("abandoned_results", DEFAULT_ABANDONED_RESULTS)
+        labels = raw.get("total_labels", DEFAULT_TOTAL_LABELS)
+        delimiter = raw.get("delimiter", ",")
+        if not isinstance(delimiter, str) or len(delimiter) != 1:
+            raise LayoutError("file_layout.delimiter must be one character")
+        return cls(
+            kind=kind,
+            columns=columns,
+            abandoned_results=frozenset(str(r).strip().casefold() for r in results),
+            total_labels=frozenset(str(label).strip().casefold() for label in labels),
+            delimiter=delimiter,
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class CallFact:
+    """One call of a call-detail file, already placed in its UTC 15-minute interval."""
+
+    call_id: str
+    queue: str
+    interval_start: datetime
+    handle_seconds: int
+    abandoned: bool
+
+
+@dataclass
+class ParseStats:
+    rows: int = 0
+    skipped: int = 0
+    notes: list[str] = field(default_factory=list)
+
+    def note(self, text: str) -> None:
+        if text not in self.notes and len(self.notes) < 20:
+            self.notes.append(text)
+
+
+class LocalTimes:
+    """Local or ISO timestamps to UTC 15-minute buckets, converting once per local bucket."""
+
+    def __init__(self, zone: ZoneInfo) -> None:
+        self.zone = zone
+        self._cache: dict[tuple[datetime, int], tuple[datetime, bool]] = {}
+        # Raw text -> result: a day has at most 1440 distinct `yyyy/MM/dd HH:mm` values, so
+        # most rows cost one dict lookup. Bounded, for files with per-second times.
+        self._texts: dict[str, tuple[datetime, bool, bool]] = {}
+
+    def bucket(self, text: str, *, fold: int = 0) -> tuple[datetime, bool, bool]:
+        """(UTC bucket start, on the grid exactly, ambiguous local time). Raises ValueError."""
+        if fold:
+            return self._bucket(text, fold)
+        hit = self._texts.get(text)
+        if hit is None:
+            if len(self._texts) > 100_000:
+                self._texts.clear()
+            hit = self._texts[text] = self._bucket(text, 0)
+        return hit
+
+    def _bucket(self, text: str, fold: int) -> tuple[datetime, bool, bool]:
+        naive = _parse_naive(text)
+        if naive is None:
+            try:
+                when = datetime.fromisoformat(text)
+            except ValueError:
+                raise ValueError(f"not a time ({TIME_HINT})") from None
+            if when.tzinfo is not None:
+                utc = when.astimezone(UTC)
+                start = utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
+                return start, start == utc, False
+            naive = when
+        local = naive.replace(minute=naive.minute - naive.minute % 15, second=0, microsecond=0)
+        exact = local == naive
+        key = (local, fold)
+        hit = self._cache.get(key)
+        if hit is None:
+            hit = self._cache[key] = self._convert(local, fold)
+        return hit[0], exact, hit[1]
+
+    def _convert(self, local: datetime, fold: int) -> tuple[datetime, bool]:
+        aware = local.replace(tzinfo=self.zone, fold=fold)
+        utc = aware.astimezone(UTC)
+        if utc.astimezone(self.zone).replace(tzinfo=None) != local:
+            raise ValueError(
+                f"a local time that does not exist in {self.zone.key} "
+                "(clocks skip this hour when daylight saving starts)"
+            )
+        if utc.minute % 15:
+            raise ValueError(f"in {self.zone.key}, whose offset is off the 15-minute UTC grid")
+        ambiguous = aware.replace(fold=0).utcoffset() != aware.replace(fold=1).utcoffset()
+        return utc, ambiguous
+
+
+def _parse_naive(text: str) -> datetime | None:
+    """TCN's `yyyy/MM/dd HH:mm[:ss]`, sliced by hand: strptime per row is the slow part."""
+    if len(text) not in (16, 19) or text[4] != "/" or text[7] != "/" or text[13] != ":":
+        return None
+    if text[10] not in " T":
+        return None
+    parts = (text[0:4], text[5:7], text[8:10], text[11:13], text[14:16])
+    second = "0"
+    if len(text) == 19:
+        if text[16] != ":":
+            return None
+        second = text[17:19]
+    if not all(p.isdigit() for p in (*parts, second)):
+        raise ValueError(f"not a time ({TIME_HINT})")
+    try:
+        return datetime(*(int(p) for p in parts), int(second))  # type: ignore[misc]
+    except ValueError:
+        raise ValueError(f"not a valid date/time ({TIME_HINT})") from None
+
+
+def parse_count(text: str) -> int:
+    """A non-negative whole number; blank is zero (dashboards print zero as blank)."""
+    text = text.strip().replace(",", "")
+    if not text:
+        return 0
+    if not text.isdigit():
+        raise ValueError("not a non-negative whole number")
+    return int(text)
+
+
+def parse_seconds(text: str) -> int:
+    """Seconds as a number (decimals rounded) or as [H:]MM:SS; blank is zero."""
+    if text.isdigit():  # the common case, first
+        return int(text)
+    text = text.strip().replace(",", "")
+    if not text:
+        return 0
+    try:
+        if ":" in text:
+            parts = [float(p) for p in text.split(":")]
+            if len(parts) > 3 or any(p < 0 for p in parts):
+                raise ValueError
+            seconds = 0.0
+            for p in parts:
+                seconds = seconds * 60 + p
+        else:
+            seconds = float(text)
+    except ValueError:
+        raise ValueError("not a duration in seconds or [H:]MM:SS") from None
+    if seconds < 0 or seconds != seconds or seconds == float("inf"):
+        raise ValueError("not a non-negative duration")
+    return round(seconds)
+
+
+class _Rows:
+    """csv rows with the header resolved to column indexes and footer rows set aside."""
+
+    def __init__(self, stream: IO[bytes], layout: FileLayout, stats: ParseStats) -> None:
+        self.layout = layout
+        self.stats = stats
+        # utf-8-sig drops a BOM; newline="" lets csv handle CRLF and newlines inside quotes.
+        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        self.reader = csv.reader(text, delimiter=layout.delimiter)
+        self.index: dict[str, int] = {}
+
+    @property
+    def line(self) -> int:
+        return self.reader.line_num
+
+    def header(self) -> bool:
+        """Read the header; False for an empty file."""
+        for row in self._raw():
+            names = [c.strip().casefold() for c in row]
+            missing = []
+            for key, header in self.layout.columns.items():
+                try:
+                    self.index[key] = names.index(header.strip().casefold())
+                except ValueError:
+                    missing.append(f"{header!r} ({key})")
+            if missing:
+                raise DataError(
+                    f"line {self.line}: header lacks column(s) {', '.join(missing)} for the "
+                    f"{self.layout.kind} layout; found {', '.join(repr(c.strip()) for c in row)}"
+                )
+            return True
+        return False
+
+    def _raw(self) -> Iterator[list[str]]:
+        try:
+            for row in self.reader:
+                if any(row) and (len(row) > 1 or row[0].strip()):
+                    yield row
+        except UnicodeDecodeError as exc:
+            raise DataError(f"after line {self.line}: the file is not UTF-8 ({exc.reason})") from None
+        except csv.Error as exc:
+            raise DataError(f"line {self.line}: malformed CSV ({exc})") from None
+
+    def rows(self, time_key: str) -> Iterator[dict[str, str]]:
+        in_footer = False
+        keys = tuple(self.index)
+        indexes = tuple(self.index.values())
+        width = max(indexes) + 1
+        for row in self._raw():
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            cells = dict(zip(keys, [row[i].strip() for i in indexes], strict=True))
+            if self.is_footer(cells, time_key):
+                in_footer = True
+                self.stats.skipped += 1
+                continue
+            if in_footer:
+                raise DataError(f"line {self.line}: data row after a totals/footer row")
+            yield cells
+
+    def is_footer(self, cells: dict[str, str], time_key: str) -> bool:
+        label = cells["queue"].casefold().rstrip(":")
+        if label in self.layout.total_labels or label.startswith(("total ", "grand total")):
+            self.stats.note(f"skipped totals row at line {self.line}")
+            return True
+        if not cells[time_key]:
+            self.stats.note(f"skipped footer row at line {self.line} (no {time_key} value)")
+            return True
+        return False
+
+    def fail(self, key: str, value: str, problem: str) -> DataError:
+        header = self.layout.columns[key]
+        return DataError(f"line {self.line}, column {header!r}: {value!r} is {problem}")
+
+
+def read_summary(
+    stream: IO[bytes], layout: FileLayout, zone: ZoneInfo, stats: ParseStats
+) -> list[IntervalRecord]:
+    """An interval-summary file as interval records (rows of one queue and interval add up)."""
+    rows = _Rows(stream, layout, stats)
+    if not rows.header():
+        return []
+    times = LocalTimes(zone)
+    totals: dict[tuple[str, datetime], list[int]] = {}
+    # Local (queue, start) keys seen in the repeated fall-back hour: a repeat is the second pass.
+    seen_ambiguous: set[tuple[str, str]] = set()
+    distinct_local: set[datetime] = set()
+    for cells in rows.rows("interval_start"):
+        queue, text = cells["queue"], cells["interval_start"]
+        try:
+            start, exact, ambiguous = times.bucket(text)
+            if ambiguous:
+                if (queue, text) in seen_ambiguous:
+                    start, exact, _ = times.bucket(text, fold=1)
+                seen_ambiguous.add((queue, text))
+        except ValueError as exc:
+            raise rows.fail("interval_start", text, str(exc)) from None
+        if not exact:
+            raise rows.fail("interval_start", text, "not on the 15-minute grid (:00, :15, :30, :45)")
+        if "interval_end" in cells:
+            _check_end(rows, times, cells["interval_end"], start)
+        values = []
+        for key in ("entered", "abandoned", "handle_seconds"):
+            try:
+                values.append((parse_seconds if key == "handle_seconds" else parse_count)(cells[key]))
+            except ValueError as exc:
+                raise rows.fail(key, cells[key], str(exc)) from None
+        if values[1] > values[0]:
+            raise rows.fail("abandoned", cells["abandoned"], f"more than the {values[0]} calls offered")
+        if not queue:
+            raise rows.fail("queue", queue, "empty")
+        stats.rows += 1
+        distinct_local.add(start)
+        slot = totals.setdefault((queue, start), [0, 0, 0])
+        for i, v in enumerate(values):
+            slot[i] += v
+    _refuse_coarse_grid(distinct_local, zone)
+    return _records(totals)
+
+
+def _check_end(rows: _Rows, times: LocalTimes, text: str, start: datetime) -> None:
+    try:
+        end, _, _ = times.bucket(text)
+    except ValueError as exc:
+        raise rows.fail("interval_end", text, str(exc)) from None
+    if end - start != GRID:
+        minutes = int((end - start).total_seconds() // 60)
+        raise rows.fail(
+            "interval_end",
+            text,
+            f"{minutes} minutes after the start: Switchboard stores 15-minute intervals and will not "
+            "split longer ones",
+        )
+
+
+def _refuse_coarse_grid(starts: set[datetime], zone: ZoneInfo) -> None:
+    """Refuse a summary that is evidently on a half-hour or hour grid instead of guessing.
+
+    A regular drop holds one interval, so this only judges files with several: four or
+    more distinct starts, none of them at :15 or :45 local time.
+    """
+    if len(starts) < 4:
+        return
+    minutes = {s.astimezone(zone).minute for s in starts}
+    if minutes <= {0, 30}:
+        grid = "hour" if minutes == {0} else "half-hour"
+        raise DataError(
+            f"interval starts are all on the {grid} grid ({len(starts)} intervals, none at :15 or :45): "
+            "Switchboard stores 15-minute intervals and will not guess how to split longer ones"
+        )
+
+
+def read_calls(
+    stream: IO[bytes], layout: FileLayout, zone: ZoneInfo, stats: ParseStats
+) -> Iterator[CallFact]:
+    """A call-detail file, one call at a time (a generator: memory stays flat)."""
+    rows = _Rows(stream, layout, stats)
+    if not rows.header():
+        return
+    times = LocalTimes(zone)
+    flag = "abandoned" in layout.columns
+    results = layout.abandoned_results
+    ambiguous_rows = 0
+    for cells in rows.rows("start"):
+        text = cells["start"]
+        try:
+            start, _, ambiguous = times.bucket(text)
+        except ValueError as exc:
+            raise rows.fail("start", text, str(exc)) from None
+        ambiguous_rows += ambiguous
+        try:
+            handle = parse_seconds(cells["handle_seconds"])
+        except ValueError as exc:
+            raise rows.fail("handle_seconds", cells["handle_seconds"], str(exc)) from None
+        if flag:
+            value = cells["abandoned"].casefold()
+            if value not in TRUE_FLAGS and value not in FALSE_FLAGS:
+                raise rows.fail("abandoned", cells["abandoned"], "not a yes/no flag")
+            abandoned = value in TRUE_FLAGS
+        else:
+            abandoned = cells.get("result", "").casefold() in results
+        if not cells["call_id"]:
+            raise rows.fail("call_id", "", "empty")
+        if not cells["queue"]:
+            raise rows.fail("queue", "", "empty")
+        stats.rows += 1
+        yield CallFact(cells["call_id"], cells["queue"], start, handle, abandoned)
+    if ambiguous_rows:
+        stats.note(
+            f"{ambiguous_rows} call(s) in the repeated fall-back hour were placed in its first pass "
+            f"(daylight time) of {zone.key}"
+        )
+
+
+def aggregate_calls(calls: Iterable[CallFact]) -> list[IntervalRecord]:
+    """Count calls into intervals, each call id (per queue) once."""
+    seen: set[tuple[str, str]] = set()
+    totals: dict[tuple[str, datetime], list[int]] = {}
+    for call in calls:
+        if (call.queue, call.call_id) in seen:
+            continue
+        seen.add((call.queue, call.call_id))
+        slot = totals.setdefault((call.queue, call.interval_start), [0, 0, 0])
+        slot[0] += 1
+        slot[1] += call.abandoned
+        slot[2] += call.handle_seconds
+    return _records(totals)
+
+
+def _records(totals: dict[tuple[str, datetime], list[int]]) -> list[IntervalRecord]:
+    return [
+        IntervalRecord(
+            queue_vendor_id=q, interval_start=s, entered=e, abandoned=a, handle_seconds=h, queue_name=q
+        )
+        for (q, s), (e, a, h) in sorted(totals.items(), key=lambda item: (item[0][1], item[0][0]))
+    ]
+
+
+def parse_file(
+    stream: IO[bytes], layout: FileLayout, zone: ZoneInfo, stats: ParseStats | None = None
+) -> list[IntervalRecord]:
+    """Any layout to interval records (the pure entry point; ingestion also keeps call ids)."""
+    stats = stats if stats is not None else ParseStats()
+    if layout.kind == SUMMARY:
+        return read_summary(stream, layout, zone, stats)
+    return aggregate_calls(read_calls(stream, layout, zone, stats))
