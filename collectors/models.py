@@ -163,6 +163,8 @@ class CollectionSchedule(models.Model):
     # Set by the dispatcher when it enqueues a run, cleared when the run ends; a run
     # whose worker died stays leased until this passes, then runs again.
     lease_until = models.DateTimeField(null=True, blank=True)
+    # Token of the claim that holds the lease: a run goes ahead only while it still holds it.
+    lease_id = models.CharField(max_length=64, blank=True)
     consecutive_failures = models.PositiveIntegerField(default=0)
     # Health (see collectors.health): stored, and changed only at transitions.
     status = models.CharField(max_length=16, choices=HEALTH_STATUSES, default="new")
@@ -298,6 +300,8 @@ class HealthFlip(models.Model):
     created = models.DateTimeField()
     processed = models.DateTimeField(null=True, blank=True)
     send_error = models.TextField(blank=True)
+    # What the sender did with it: sent, summarised (flapping), suppressed, not_notified.
+    delivery = models.CharField(max_length=16, blank=True)
 
     class Meta:
         ordering = ("-created",)
@@ -308,3 +312,61 @@ class HealthFlip(models.Model):
 
     def __str__(self) -> str:
         return f"{self.connection} · {self.stream}: {self.old_status} → {self.new_status}"
+
+
+class Heartbeat(models.Model):
+    """The last time a process proved it is alive (`dispatcher`, `worker`), for /healthz.
+
+    In the database rather than a cache: the worker and the web process share no memory.
+    """
+
+    name = models.CharField(max_length=32, primary_key=True)
+    at = models.DateTimeField()
+
+    def __str__(self) -> str:
+        return f"{self.name} at {self.at:%Y-%m-%d %H:%M:%S}"
+
+
+class DropPending(models.Model):
+    """A file seen in a drop folder but not yet taken: its size and mtime at the last scan.
+
+    A file is complete when a later scan sees the same size and mtime (TCN may still be
+    uploading it); the row goes when the file is taken.
+    """
+
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
+    name = models.CharField(max_length=500)
+    size = models.PositiveBigIntegerField()
+    mtime_ns = models.BigIntegerField()
+    first_seen = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=("connection", "name"), name="drop_pending_name_once"),
+        ]
+
+
+class DropCall(models.Model):
+    """One call of a call-detail drop file, so a call in two overlapping files counts once.
+
+    Interval rows of call-detail connections are recomputed from these facts for the
+    intervals a file touched; the first file that reported a call wins.
+    """
+
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
+    queue_vendor_id = models.CharField(max_length=200)
+    call_id = models.CharField(max_length=200)
+    interval_start = models.DateTimeField()
+    handle_seconds = models.PositiveBigIntegerField()
+    abandoned = models.BooleanField()
+    file = models.ForeignKey(DropFile, models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("connection", "queue_vendor_id", "call_id"), name="drop_call_once_per_queue"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=("connection", "queue_vendor_id", "interval_start"), name="drop_call_interval"),
+        ]

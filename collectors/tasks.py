@@ -5,17 +5,60 @@ from celery import shared_task
 
 @shared_task(ignore_result=True)
 def dispatch_due() -> int:
-    """Every 5 s: claim due schedules and enqueue their runs. (Filled by the engine work.)"""
-    return 0
+    """Every 5 s: claim due schedules and enqueue their runs; returns how many were enqueued."""
+    from collectors.dispatch import dispatch_due as dispatch
+
+    return dispatch()
+
+
+# Late acknowledgement: a worker killed mid-run leaves the message on the broker to be
+# redelivered; the run checks its lease first, so a redelivered task whose stream was
+# meanwhile claimed again stops instead of running the stream twice at once. The
+# dispatcher sets per-stream time limits (COLLECT_* settings; the limits below are only the
+# fallback for a task sent without them) and an expiry for agent-state polls.
+@shared_task(
+    bind=True,
+    ignore_result=True,
+    acks_late=True,
+    reject_on_worker_lost=True,
+    soft_time_limit=600,
+    time_limit=660,
+    max_retries=None,
+)
+def collect(self, schedule_id: int, window_start: str, window_end: str, lease_id: str = "") -> str:
+    """Collect one stream of one connection (see collectors.runs); retries transient failures."""
+    from datetime import datetime
+
+    from collectors.models import CollectionSchedule
+    from collectors.runs import run_collection
+
+    schedule = CollectionSchedule.objects.filter(pk=schedule_id).first()
+    if schedule is None:
+        return "schedule gone"
+    result = run_collection(
+        schedule,
+        window_start=datetime.fromisoformat(window_start),
+        window_end=datetime.fromisoformat(window_end),
+        task_id=self.request.id or "",
+        lease_id=lease_id,
+        attempt=self.request.retries,
+    )
+    if result.retry_in is not None:
+        raise self.retry(countdown=result.retry_in)
+    return result.skipped or (result.run.status if result.run else "")
 
 
 @shared_task(ignore_result=True)
 def scan_drops() -> int:
-    """Every 60 s: find complete new files in each TCN drop folder. (Filled by the TCN work.)"""
-    return 0
+    """Every 60 s: ingest complete new files in each TCN drop folder; returns how many were taken."""
+    from collectors.drops import scan_all
+
+    return len(scan_all())
 
 
 @shared_task(ignore_result=True)
 def evaluate_health() -> int:
-    """Every 60 s: write HealthFlip rows for status transitions. (Filled by the health work.)"""
-    return 0
+    """Every 60 s: write HealthFlip rows for status transitions; returns how many."""
+    from collectors.health import evaluate_all
+
+    return evaluate_all()

@@ -82,6 +82,10 @@ class Vendor:
     default_time_zone: ClassVar[str] = "UTC"
     default_base_url: ClassVar[str] = ""
     streams: ClassVar[tuple[str, ...]] = (STREAM_VOLUME, STREAM_AGENT_STATES, STREAM_CONFIG)
+    # How long the vendor keeps filling in recent history (8x8 leaves handle times empty
+    # for a while). The engine re-reads that span every run and never moves its cursor
+    # into it, so a provisional interval is always collected again once it settles.
+    volume_settle_seconds: ClassVar[int] = 0
     # Non-secret per-connection options with their defaults (e.g. endpoint paths).
     default_options: ClassVar[dict[str, object]] = {}
     adapter_path: ClassVar[str]

@@ -16,5 +16,8 @@ class EightByEight(Vendor):
     )
     # 8x8 refreshes real-time statistics every 10 s: polling faster gains nothing.
     default_interval_seconds = 10
+    # Interaction handle times fill in up to ~1 h after acceptance; the adapter leaves out
+    # intervals with unsettled records younger than its LAG_WINDOW (3 h).
+    volume_settle_seconds = 3 * 3600
     default_base_url = "https://vcc-na10b.8x8.com/api/"
     adapter_path = "integrations.vendors.eightbyeight.adapter.EightByEightAdapter"

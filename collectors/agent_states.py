@@ -1,0 +1,260 @@
+"""Turn a real-time snapshot into agent state transactions by diffing it against the last one.
+
+Only changes write `AgentStateEvent` rows: the agent's open event is closed and a new one
+opened. An agent missing from a complete snapshot is logged out. After a gap in polling
+(more than GAP_INTERVALS polling intervals without a snapshot) what happened in between is
+unknown, so open events end where the agent was last seen, not now. Everything is read and
+written in bulk: a constant number of queries per snapshot, not one per agent.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import timedelta as td
+
+from django.db import connection as db
+
+from collectors.conf import app_settings
+from collectors.models import Agent, AgentCurrentState, AgentStateEvent, Cursor
+from collectors.windows import as_utc
+from integrations.models import VendorConnection
+from integrations.vendors.base import STREAM_AGENT_STATES
+from integrations.vendors.errors import DataError
+from integrations.vendors.records import NEUTRAL_STATES, AgentStateRecord, StateSnapshot
+
+LOGGED_OUT = "logged_out"
+OTHER = "other"
+BATCH_SIZE = 1000
+STATE_FIELDS = ("state", "raw_code", "raw_label", "reason_code")
+
+
+@dataclass
+class SnapshotResult:
+    events_created: int = 0
+    events_closed: int = 0
+    agents_created: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def neutral(record: AgentStateRecord, state_map: dict[str, str]) -> AgentStateRecord:
+    """Apply the connection's state-map override (by raw code, then raw label) and the neutral set.
+
+    The override works the same for every vendor. A state outside the neutral set is kept
+    raw and stored as `other`.
+    """
+    state = record.state
+    for key in (record.raw_code, record.raw_label):
+        if key and key in state_map:
+            state = state_map[key]
+            break
+    raw_code = record.raw_code
+    if state not in NEUTRAL_STATES:
+        raw_code = raw_code or str(state)[:100]
+        state = OTHER
+    if state == record.state and raw_code == record.raw_code:
+        return record
+    return dataclasses.replace(record, state=state, raw_code=raw_code)
+
+
+def state_of(record: AgentStateRecord) -> tuple[str, str, str, str]:
+    return (record.state, record.raw_code[:100], record.raw_label[:200], record.reason_code[:100])
+
+
+def resolve_agents(
+    connection: VendorConnection, names: dict[str, str], now: datetime, result: SnapshotResult
+) -> dict[str, int]:
+    """Agent ids by vendor id; agents first seen in a snapshot are created on the fly."""
+    rows = Agent.objects.filter(connection=connection).values_list("vendor_id", "id", "name")
+    known = {vid: (pk, name) for vid, pk, name in rows}
+    missing = [vid for vid in names if vid not in known]
+    if missing:
+        Agent.objects.bulk_create(
+            [
+                Agent(connection=connection, vendor_id=vid, name=names[vid], first_seen=now, last_seen=now)
+                for vid in missing
+            ],
+            ignore_conflicts=True,
+            batch_size=BATCH_SIZE,
+        )
+        fresh = Agent.objects.filter(connection=connection, vendor_id__in=missing).values_list(
+            "vendor_id", "id", "name"
+        )
+        for vid, pk, name in fresh:
+            known[vid] = (pk, name)
+        result.agents_created = len(missing)
+        result.notes.append(f"{len(missing)} agent(s) first seen in this snapshot")
+    renamed = [
+        Agent(id=known[vid][0], name=name)
+        for vid, name in names.items()
+        if name and known[vid][1] != name and vid not in missing
+    ]
+    if renamed:
+        Agent.objects.bulk_update(renamed, ["name"], batch_size=BATCH_SIZE)
+    return {vid: pk for vid, (pk, _name) in known.items()}
+
+
+def apply_snapshot(
+    connection: VendorConnection, snapshot: StateSnapshot, *, interval_seconds: int
+) -> SnapshotResult:
+    """Write the changes a snapshot shows; call inside a transaction.
+
+    The connection's agent-state `Cursor` holds the time of the last snapshot applied: every
+    agent of a complete snapshot was seen then (listed, or logged out by absence), so it
+    is where open events end after a gap, and an older snapshot is refused.
+    """
+    result = SnapshotResult(notes=list(snapshot.notes))
+    try:
+        observed = as_utc(snapshot.observed_at)
+    except ValueError as exc:
+        raise DataError(f"observed_at {snapshot.observed_at!r}: {exc}") from None
+    state_map = dict(connection.state_map or {})
+
+    records: dict[str, AgentStateRecord] = {}
+    for record in snapshot.agents:
+        if not record.agent_vendor_id:
+            raise DataError("agent_vendor_id is empty", sample=repr(record))
+        if record.agent_vendor_id in records:
+            result.notes.append(f"agent {record.agent_vendor_id!r} appears twice; the last entry is used")
+        records[record.agent_vendor_id] = neutral(record, state_map)
+
+    last_poll = (
+        Cursor.objects.filter(connection=connection, stream=STREAM_AGENT_STATES)
+        .values_list("position", flat=True)
+        .first()
+    )
+    if last_poll is not None and observed <= last_poll:
+        result.notes.append(
+            f"snapshot of {observed.isoformat()} is not newer than the last one "
+            f"({as_utc(last_poll).isoformat()}); ignored"
+        )
+        return result
+    # After a gap nobody knows what happened in between: open events end at the last poll.
+    gapped = last_poll is not None and observed - last_poll > td(
+        seconds=interval_seconds * app_settings.GAP_INTERVALS
+    )
+
+    agent_ids = resolve_agents(
+        connection, {vid: r.agent_name[:300] for vid, r in records.items()}, observed, result
+    )
+    # Only the four state columns of every agent: parsing 10,000 timestamps per poll would
+    # cost more than the whole diff. `since` is read below for the agents that changed.
+    current: dict[int, tuple[str, str, str, str]] = {
+        agent_id: tuple(rest)
+        for agent_id, *rest in AgentCurrentState.objects.filter(connection=connection).values_list(
+            "agent_id", *STATE_FIELDS
+        )
+    }
+    changes: list[tuple[int, tuple[str, str, str, str], datetime]] = []
+    for vid, record in records.items():
+        agent_id = agent_ids[vid]
+        cur = current.get(agent_id)
+        new = state_of(record)
+        if cur == new and (not gapped or new[0] == LOGGED_OUT):
+            continue
+        # The vendor's own "since" dates the change when it falls after the last poll.
+        start = observed
+        if record.since is not None:
+            since = as_utc(record.since)
+            if since <= observed and (last_poll is None or since > last_poll or cur is None):
+                start = since
+        changes.append((agent_id, new, start))
+
+    seen = {agent_ids[vid] for vid in records}
+    if snapshot.complete:
+        for agent_id, cur in current.items():
+            if agent_id not in seen and cur[0] != LOGGED_OUT:
+                changes.append((agent_id, (LOGGED_OUT, "", "", ""), observed))
+    else:
+        absent = sum(1 for agent_id in current if agent_id not in seen)
+        result.notes.append(
+            f"snapshot incomplete: {absent} agent(s) not listed were kept in their last state, not logged out"
+        )
+
+    open_since = open_events(connection, [c[0] for c in changes if c[0] in current])
+    closes: list[tuple] = []
+    opens: list[tuple] = []
+    currents: list[tuple] = []
+    for agent_id, new, start in changes:
+        cur = current.get(agent_id)
+        if cur is not None and agent_id in open_since:
+            since = open_since[agent_id]
+            if start <= since:
+                start = observed
+            end = max(as_utc(last_poll), since) if gapped and last_poll is not None else start
+            closes.append((connection.pk, agent_id, *cur, adapt(since), adapt(end)))
+        opens.append((connection.pk, agent_id, *new, adapt(start), None))
+        currents.append((agent_id, connection.pk, *new, adapt(start), adapt(observed)))
+    write(closes, opens, currents)
+    moved = Cursor.objects.filter(connection=connection, stream=STREAM_AGENT_STATES).update(position=observed)
+    if not moved:
+        Cursor.objects.create(connection=connection, stream=STREAM_AGENT_STATES, position=observed)
+    result.events_created = len(opens)
+    result.events_closed = len(closes)
+    return result
+
+
+def open_events(connection: VendorConnection, agent_ids: list[int]) -> dict[int, datetime]:
+    """When the current state of each of these agents began (the key of its open event)."""
+    since: dict[int, datetime] = {}
+    for i in range(0, len(agent_ids), BATCH_SIZE):
+        rows = AgentCurrentState.objects.filter(
+            connection=connection, agent_id__in=agent_ids[i : i + BATCH_SIZE]
+        ).values_list("agent_id", "since")
+        since.update((agent_id, as_utc(value)) for agent_id, value in rows)
+    return since
+
+
+def adapt(value: datetime) -> object:
+    return db.ops.adapt_datetimefield_value(value)
+
+
+def _upsert(table: str, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...]) -> str:
+    """A multi-row INSERT … ON CONFLICT DO UPDATE head (same syntax on PostgreSQL and SQLite 3.24+)."""
+    qn = db.ops.quote_name
+    cols = ", ".join(qn(c) for c in columns)
+    sets = ", ".join(f"{qn(c)} = excluded.{qn(c)}" for c in update)
+    keys = ", ".join(qn(c) for c in conflict)
+    # Identifiers only, all from model metadata and quoted; values are always parameters.
+    return f"INSERT INTO {qn(table)} ({cols}) VALUES {{values}} ON CONFLICT ({keys}) DO UPDATE SET {sets}"  # noqa: S608
+
+
+def _execute(head: str, rows: list[tuple]) -> None:
+    """Run a multi-row statement in chunks under the backend's parameter limit."""
+    if not rows:
+        return
+    width = len(rows[0])
+    per = max(1, min(BATCH_SIZE, (db.features.max_query_params or 999) // width))
+    placeholder = "(" + ", ".join(["%s"] * width) + ")"
+    with db.cursor() as cursor:
+        for i in range(0, len(rows), per):
+            chunk = rows[i : i + per]
+            cursor.execute(
+                head.format(values=", ".join([placeholder] * len(chunk))),
+                [value for row in chunk for value in row],
+            )
+
+
+def write(closes: list[tuple], opens: list[tuple], currents: list[tuple]) -> None:
+    """Close events, open events and upsert current states, a few statements for all agents.
+
+    Plain multi-row SQL: bulk_create built 3,000 model instances for a 10%-changed 10k-agent
+    poll in about 0.8 s, and per-row statements cost 0.2 ms each on PostgreSQL.
+    A close is an upsert of the open event's own row that only sets its end.
+    """
+    event_cols = ("connection_id", "agent_id", *STATE_FIELDS, "start", "end")
+    _execute(_upsert(AgentStateEvent._meta.db_table, event_cols, ("agent_id", "start"), ("end",)), closes)
+    _execute(
+        _upsert(AgentStateEvent._meta.db_table, event_cols, ("agent_id", "start"), (*STATE_FIELDS, "end")),
+        opens,
+    )
+    _execute(
+        _upsert(
+            AgentCurrentState._meta.db_table,
+            ("agent_id", "connection_id", *STATE_FIELDS, "since", "last_seen"),
+            ("agent_id",),
+            (*STATE_FIELDS, "since", "last_seen"),
+        ),
+        currents,
+    )

@@ -1,0 +1,375 @@
+"""One collection of one stream of one connection: fetch, write in one transaction, record.
+
+The Celery task and `manage.py collect` both call `run_collection`, so a run by hand is
+exactly a scheduled run. The vendor is called outside any transaction (a slow API must
+not hold database locks); what it returned is then written, the cursor advanced and the
+run marked ok in one transaction, so a failure leaves nothing half-written.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import traceback
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import timedelta as td
+
+from celery.exceptions import SoftTimeLimitExceeded
+from django.db import transaction
+from django.db.models import Case, F, Q, Value, When
+from django.utils import timezone
+
+from collectors import agent_states, config_import
+from collectors.conf import app_settings
+from collectors.models import CollectionRun, CollectionSchedule, Cursor
+from collectors.windows import Window, explicit_window, floor_to, history_window, is_on_grid
+from collectors.writers import upsert_intervals
+from integrations.models import VendorConnection
+from integrations.scrub import scrub
+from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME
+from integrations.vendors.errors import AuthError, DataError, TransientError
+
+log = logging.getLogger(__name__)
+
+# Schedule statuses the engine sets itself; every other transition belongs to collectors.health.
+STATUS_OK = "ok"
+STATUS_AUTH_FAILED = "auth_failed"
+MAX_ERROR_LENGTH = 2000
+
+
+@dataclass
+class Result:
+    """What a run ended as: its record, and when to retry if it should be retried."""
+
+    run: CollectionRun | None
+    retry_in: float | None = None
+    # Why no run happened at all (another run holds the stream's lease).
+    skipped: str = ""
+
+
+@dataclass
+class Written:
+    created: int = 0
+    updated: int = 0
+    deactivated: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+class LeaseHeld(Exception):
+    """Another run of the stream is in progress."""
+
+
+# --- leases --------------------------------------------------------------------------------
+
+
+def lease_seconds(stream: str, interval_seconds: int) -> int:
+    """How long a claim holds a stream: the wait for a worker plus the hard time limit.
+
+    An agent-state run that waits longer than its interval expires unstarted; a history or
+    configuration run may wait QUEUE_GRACE_SECONDS behind others on its queue.
+    """
+    if stream == STREAM_AGENT_STATES:
+        return interval_seconds + app_settings.AGENT_STATES_TIME_LIMIT + 30
+    return app_settings.QUEUE_GRACE_SECONDS + app_settings.TIME_LIMIT + 60
+
+
+def running_lease(stream: str) -> td:
+    """The lease a started run holds: its hard time limit and a margin."""
+    limit = app_settings.AGENT_STATES_TIME_LIMIT if stream == STREAM_AGENT_STATES else app_settings.TIME_LIMIT
+    return td(seconds=limit + 60)
+
+
+def confirm_lease(schedule_id: int, lease_id: str, stream: str, now: datetime) -> bool:
+    """Compare-and-set: go ahead only while this claim still holds the lease, and renew it.
+
+    A task whose lease lapsed (it waited too long, or its worker died and it was
+    redelivered after the stream was claimed again) finds another token and stops, so a
+    stream never runs twice at once.
+    """
+    return bool(
+        CollectionSchedule.objects.filter(pk=schedule_id, lease_id=lease_id).update(
+            lease_until=now + running_lease(stream)
+        )
+    )
+
+
+def take_lease(schedule: CollectionSchedule, now: datetime) -> str:
+    """Claim a free stream for a run by hand (`manage.py collect`); raise LeaseHeld if busy."""
+    token = f"manual:{uuid.uuid4().hex}"
+    free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
+    taken = CollectionSchedule.objects.filter(free, pk=schedule.pk).update(
+        lease_id=token, lease_until=now + running_lease(schedule.stream)
+    )
+    if not taken:
+        until = (
+            CollectionSchedule.objects.filter(pk=schedule.pk).values_list("lease_until", flat=True).first()
+        )
+        raise LeaseHeld(f"a run of {schedule} is in progress (leased until {until:%Y-%m-%dT%H:%M:%SZ})")
+    return token
+
+
+# --- outcome -------------------------------------------------------------------------------
+
+
+def record_outcome(
+    schedule: CollectionSchedule,
+    run: CollectionRun,
+    now: datetime,
+    *,
+    lease_id: str = "",
+    hold_until: datetime | None = None,
+) -> None:
+    """Store a run's outcome on its schedule in one UPDATE, and end (or hold) the lease.
+
+    Success resets the failure count and sets status `ok`; a refusal of the credentials
+    sets `auth_failed`; any other failure counts up `consecutive_failures` and keeps the
+    status for `collectors.health` to judge. A paused (disabled) schedule keeps its
+    status whatever a run by hand did. The lease is touched only while `lease_id` holds it.
+    """
+    updates: dict[str, object] = {"last_run_at": now}
+    enabled = Q(enabled=True)
+    if run.status == CollectionRun.OK:
+        updates |= {
+            "consecutive_failures": 0,
+            "last_success_at": now,
+            "last_error": "",
+            "status": Case(When(enabled, then=Value(STATUS_OK)), default=F("status")),
+            "status_since": Case(
+                When(enabled & ~Q(status=STATUS_OK), then=Value(now)), default=F("status_since")
+            ),
+            "status_reason": Case(When(enabled, then=Value("")), default=F("status_reason")),
+        }
+    else:
+        message = f"{run.error_class}: {run.error_message}"[:MAX_ERROR_LENGTH]
+        updates |= {"consecutive_failures": F("consecutive_failures") + 1, "last_error": message}
+        if run.status == CollectionRun.AUTH_FAILED:
+            updates |= {
+                "status": Case(When(enabled, then=Value(STATUS_AUTH_FAILED)), default=F("status")),
+                "status_since": Case(
+                    When(enabled & ~Q(status=STATUS_AUTH_FAILED), then=Value(now)), default=F("status_since")
+                ),
+                "status_reason": Case(
+                    When(enabled, then=Value(run.error_message[:500])), default=F("status_reason")
+                ),
+            }
+    if lease_id:
+        holds = Q(lease_id=lease_id)
+        updates["lease_until"] = Case(When(holds, then=Value(hold_until)), default=F("lease_until"))
+        if hold_until is None:
+            updates["lease_id"] = Case(When(holds, then=Value("")), default=F("lease_id"))
+    CollectionSchedule.objects.filter(pk=schedule.pk).update(**updates)
+
+
+# --- retries -------------------------------------------------------------------------------
+
+
+def retry_delay(error: TransientError, attempt: int, schedule: CollectionSchedule) -> float | None:
+    """Seconds until the next try, or None when the run should not be retried.
+
+    Exponential backoff with jitter (half to all of base·2^attempt), never sooner than the
+    vendor's Retry-After. An agent-state poll is not retried past its next poll.
+    """
+    if attempt >= app_settings.MAX_RETRIES:
+        return None
+    ceiling = min(app_settings.RETRY_MAX_SECONDS, app_settings.RETRY_BASE_SECONDS * 2**attempt)
+    delay = random.uniform(ceiling / 2, ceiling)
+    if error.retry_after:
+        delay = max(delay, float(error.retry_after))
+    if schedule.stream == STREAM_AGENT_STATES and delay >= schedule.interval_seconds:
+        return None
+    return round(delay, 3)
+
+
+# --- the run -------------------------------------------------------------------------------
+
+
+def run_collection(
+    schedule: CollectionSchedule,
+    *,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    explicit: bool = False,
+    task_id: str = "",
+    lease_id: str = "",
+    attempt: int = 0,
+    now: datetime | None = None,
+) -> Result:
+    """Collect one stream once and record the run. Never raises for a vendor failure.
+
+    With `explicit`, a history stream collects exactly [window_start, window_end) (a
+    backfill by hand); otherwise it collects from its cursor. `lease_id` is the claim the
+    dispatcher (or `take_lease`) handed out; without it the lease is not checked.
+    """
+    now = now or timezone.now()
+    if lease_id and not confirm_lease(schedule.pk, lease_id, schedule.stream, now):
+        reason = f"{schedule}: lease {lease_id} no longer held, another run took the stream over"
+        log.warning("collect skipped: %s", reason)
+        return Result(run=None, skipped=reason)
+    connection = VendorConnection.objects.select_related("tenant").get(pk=schedule.connection_id)
+    secrets = connection.secret_values()
+    run = CollectionRun.objects.create(
+        connection=connection,
+        stream=schedule.stream,
+        started_at=now,
+        task_id=task_id[:200],
+        window_start=window_start,
+        window_end=window_end,
+    )
+    retry_in = None
+    hold_until = None
+    try:
+        written = collect_stream(connection, schedule, run, now, explicit=explicit)
+    except AuthError as exc:
+        fail(run, CollectionRun.AUTH_FAILED, exc, secrets)
+    except TransientError as exc:
+        retry_in = retry_delay(exc, attempt, schedule)
+        fail(run, CollectionRun.RETRYING if retry_in is not None else CollectionRun.FAILED, exc, secrets)
+        if retry_in is not None:
+            run.notes = f"retry {attempt + 1} of {app_settings.MAX_RETRIES} in {retry_in:.0f} s"
+            run.save(update_fields=["notes"])
+            # Measured from the run's start: the running lease outlasts the hard time limit.
+            hold_until = now + td(seconds=retry_in) + running_lease(schedule.stream)
+    except DataError as exc:
+        fail(run, CollectionRun.FAILED, exc, secrets, sample=exc.sample)
+    except SoftTimeLimitExceeded:
+        fail(run, CollectionRun.FAILED, TimeoutError("the run exceeded its time limit"), secrets)
+    except Exception as exc:
+        # A bug or a database error: keep the scrubbed traceback in the log, a short line on the run.
+        log.error(
+            "collect %s %s crashed:\n%s",
+            connection.key,
+            schedule.stream,
+            scrub(traceback.format_exc(), secrets),
+        )
+        fail(run, CollectionRun.FAILED, exc, secrets)
+    else:
+        log.info(
+            "collect %s %s ok: %s created, %s updated, %s deactivated",
+            connection.key,
+            schedule.stream,
+            written.created,
+            written.updated,
+            written.deactivated,
+        )
+    record_outcome(schedule, run, run.finished_at or timezone.now(), lease_id=lease_id, hold_until=hold_until)
+    return Result(run=run, retry_in=retry_in)
+
+
+def fail(run: CollectionRun, status: str, exc: BaseException, secrets: list[str], sample: str = "") -> None:
+    run.status = status
+    run.finished_at = timezone.now()
+    run.error_class = type(exc).__name__
+    run.error_message = scrub(str(exc) or type(exc).__name__, secrets)[:MAX_ERROR_LENGTH]
+    run.payload_sample = scrub(sample, secrets)[:2000]
+    run.rows_created = run.rows_updated = run.rows_deactivated = 0
+    run.save()
+    log.warning(
+        "collect %s %s %s: %s: %s",
+        run.connection.key,
+        run.stream,
+        status,
+        run.error_class,
+        run.error_message,
+    )
+
+
+def finish(run: CollectionRun, written: Written) -> None:
+    """Mark the run ok; called inside the data transaction, so both commit or neither."""
+    run.status = CollectionRun.OK
+    run.finished_at = timezone.now()
+    run.rows_created, run.rows_updated, run.rows_deactivated = (
+        written.created,
+        written.updated,
+        written.deactivated,
+    )
+    run.notes = "\n".join(written.notes)[:5000]
+    run.save()
+
+
+def collect_stream(
+    connection: VendorConnection,
+    schedule: CollectionSchedule,
+    run: CollectionRun,
+    now: datetime,
+    *,
+    explicit: bool,
+) -> Written:
+    adapter = connection.vendor_class.adapter(connection.connection_settings())
+    if schedule.stream == STREAM_VOLUME:
+        return collect_volume(connection, adapter, run, now, explicit=explicit)
+    if schedule.stream == STREAM_AGENT_STATES:
+        snapshot = adapter.fetch_agent_states(now)
+        if run.window_start is None:
+            run.window_start = floor_to(now, schedule.interval_seconds)
+            run.window_end = run.window_start + td(seconds=schedule.interval_seconds)
+        with transaction.atomic():
+            result = agent_states.apply_snapshot(
+                connection, snapshot, interval_seconds=schedule.interval_seconds
+            )
+            written = Written(result.events_created, result.events_closed, 0, result.notes)
+            finish(run, written)
+        return written
+    if schedule.stream == STREAM_CONFIG:
+        snapshot = adapter.fetch_config()
+        with transaction.atomic():
+            counts = config_import.import_config(connection, snapshot, now)
+            written = Written(counts.added, counts.changed, counts.deactivated, counts.notes)
+            finish(run, written)
+        return written
+    raise ValueError(f"stream {schedule.stream!r} is not collected by the engine")
+
+
+def collect_volume(
+    connection: VendorConnection, adapter, run: CollectionRun, now: datetime, *, explicit: bool
+) -> Written:
+    cursor = (
+        Cursor.objects.filter(connection=connection, stream=STREAM_VOLUME)
+        .values_list("position", flat=True)
+        .first()
+    )
+    if explicit:
+        if run.window_start is None or run.window_end is None:
+            raise ValueError("an explicit window needs a start and an end")
+        window = explicit_window(run.window_start, run.window_end, cursor, now)
+    else:
+        window = history_window(
+            cursor,
+            now,
+            lookback=app_settings.LOOKBACK_INTERVALS,
+            chunk=app_settings.CHUNK_INTERVALS,
+            initial_history=app_settings.INITIAL_HISTORY,
+            settle=td(seconds=connection.vendor_class.volume_settle_seconds),
+        )
+    if not (is_on_grid(window.start) and is_on_grid(window.end)):
+        raise ValueError(
+            f"window {window.start.isoformat()} to {window.end.isoformat()} is not on the 15-minute grid"
+        )
+    run.window_start, run.window_end = window.start, window.end
+    run.save(update_fields=["window_start", "window_end"])
+    written = Written()
+    records = adapter.fetch_volume(window.start, window.end) if not window.empty else []
+    inside = [r for r in records if window.start <= r.interval_start < window.end]
+    if len(inside) != len(records):
+        written.notes.append(f"ignored {len(records) - len(inside)} record(s) outside the window")
+    with transaction.atomic():
+        written.created, written.updated = upsert_intervals(connection, inside, now)
+        advance_cursor(connection, STREAM_VOLUME, window)
+        written.notes.append(
+            f"{window.intervals} interval(s) from {window.start:%Y-%m-%dT%H:%MZ}, {len(inside)} record(s)"
+        )
+        finish(run, written)
+    return written
+
+
+def advance_cursor(connection: VendorConnection, stream: str, window: Window) -> None:
+    """Move the cursor forward to `window.advance_to` (never backwards), in the caller's transaction."""
+    target = window.advance_to
+    if target is None:
+        return
+    moved = Cursor.objects.filter(connection=connection, stream=stream, position__lt=target).update(
+        position=target
+    )
+    if not moved and not Cursor.objects.filter(connection=connection, stream=stream).exists():
+        Cursor.objects.create(connection=connection, stream=stream, position=target)

@@ -1,0 +1,104 @@
+"""One `CollectionSchedule` row per (connection, stream), kept in step with the connections.
+
+The rows are the schedule: beat has a handful of global ticks and `dispatch_due` claims
+due rows, so a connection added, paused or re-timed in the admin needs no beat entry.
+"""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime
+from datetime import timedelta as td
+
+from django.db import transaction
+from django.utils import timezone
+
+from collectors.conf import app_settings
+from collectors.models import CollectionSchedule
+from collectors.windows import INTERVAL_SECONDS, floor_to
+from integrations.models import VendorConnection
+from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME
+
+# Streams the dispatcher runs. The file drop has a schedule row too (health watches it),
+# but files are found by the global `scan_drops` tick, not dispatched per connection.
+DISPATCHED_STREAMS = (STREAM_VOLUME, STREAM_AGENT_STATES, STREAM_CONFIG)
+
+
+def stream_interval(connection: VendorConnection, stream: str) -> int:
+    """Seconds between runs of a stream: the connection's polling interval for agent states."""
+    if stream == STREAM_AGENT_STATES:
+        return connection.interval_seconds or connection.vendor_class.default_interval_seconds
+    if stream == STREAM_CONFIG:
+        return app_settings.CONFIG_INTERVAL_SECONDS
+    return INTERVAL_SECONDS  # volume and the file drop: one 15-minute interval
+
+
+def stream_offset(stream: str) -> int:
+    """Seconds after a grid point a stream runs: history waits until the vendor closed the interval."""
+    return app_settings.HISTORY_DELAY_SECONDS if stream == STREAM_VOLUME else 0
+
+
+def jitter(interval_seconds: int) -> float:
+    """A small random delay so many connections on one grid do not all fire in the same second."""
+    return random.uniform(0, min(app_settings.JITTER_MAX_SECONDS, interval_seconds * 0.1))
+
+
+def next_run_after(now: datetime, stream: str, interval_seconds: int) -> datetime:
+    """The next grid point of the stream strictly after `now`, plus its offset and jitter."""
+    offset = td(seconds=stream_offset(stream))
+    slot = floor_to(now - offset, interval_seconds) + td(seconds=interval_seconds)
+    return slot + offset + td(seconds=jitter(interval_seconds))
+
+
+def sync_schedules(connection: VendorConnection, now: datetime | None = None) -> list[CollectionSchedule]:
+    """Create the connection's missing schedule rows and keep their intervals in step.
+
+    A new stream is due at once. A stream the vendor no longer declares is disabled (kept:
+    its runs and health history stay). `enabled` is otherwise left alone: it is the
+    pause switch of the health monitor, and a disabled connection is skipped by the
+    dispatcher through `connection.enabled` instead.
+    """
+    now = now or timezone.now()
+    streams = set(connection.vendor_class.streams)
+    with transaction.atomic():
+        existing = {s.stream: s for s in CollectionSchedule.objects.filter(connection=connection)}
+        missing = [
+            CollectionSchedule(
+                connection=connection,
+                stream=stream,
+                interval_seconds=stream_interval(connection, stream),
+                next_run_at=now,
+            )
+            for stream in sorted(streams - set(existing))
+        ]
+        # ignore_conflicts: two saves of one connection at once must not fail on the natural key.
+        CollectionSchedule.objects.bulk_create(missing, ignore_conflicts=True)
+        for stream, schedule in existing.items():
+            interval = stream_interval(connection, stream)
+            if schedule.interval_seconds != interval:
+                # An interval made shorter takes effect now rather than after the old, long wait.
+                CollectionSchedule.objects.filter(pk=schedule.pk).update(
+                    interval_seconds=interval,
+                    next_run_at=min(schedule.next_run_at, now + td(seconds=interval)),
+                )
+        gone = [s.pk for stream, s in existing.items() if stream not in streams and s.enabled]
+        if gone:
+            CollectionSchedule.objects.filter(pk__in=gone).update(enabled=False)
+    return list(CollectionSchedule.objects.filter(connection=connection))
+
+
+def sync_all(now: datetime | None = None) -> int:
+    """Bring every connection's schedules in step (e.g. after the config interval setting changed)."""
+    count = 0
+    for connection in VendorConnection.objects.select_related("tenant").iterator():
+        sync_schedules(connection, now)
+        count += 1
+    return count
+
+
+def on_connection_saved(
+    sender: type, instance: VendorConnection, raw: bool = False, **kwargs: object
+) -> None:
+    if raw:  # loaddata: the fixture brings its own rows
+        return
+    sync_schedules(instance)

@@ -1,0 +1,170 @@
+"""The dispatcher: claims due schedules, leases them, sets the next run, enqueues each once."""
+
+from __future__ import annotations
+
+from datetime import timedelta as td
+from unittest import mock
+
+import pytest
+from django.db import connection as db
+from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
+
+from collectors.dispatch import dispatch_due
+from collectors.models import CollectionSchedule
+from tests.collectors.enginekit import T0, schedule_of
+from tests.conftest import make_connection
+
+pytestmark = pytest.mark.django_db
+NOW = T0 + td(seconds=3)
+
+
+def collect(now=NOW, **kwargs):
+    claims = []
+    dispatch_due(now, enqueue=claims.append, **kwargs)
+    return claims
+
+
+def due_everything(now=NOW):
+    CollectionSchedule.objects.update(next_run_at=now - td(seconds=1), lease_until=None, lease_id="")
+
+
+def test_it_enqueues_each_due_stream_with_a_deterministic_id_on_its_queue(eight):
+    due_everything()
+    claims = {c.stream: c for c in collect()}
+    assert set(claims) == {"volume", "agent_states", "config"}
+    states = claims["agent_states"]
+    assert states.task_id == f"collect:{states.schedule_id}:2026-03-02T12:00:00Z"
+    assert (states.window_start, states.window_end) == (T0, T0 + td(seconds=30))
+    assert states.queue == "agent_states"
+    assert states.options()["expires"] == 30
+    assert claims["volume"].queue == "history"
+    # The volume window is the interval that last closed (the run reads from its cursor).
+    assert (claims["volume"].window_start, claims["volume"].window_end) == (
+        T0 - td(minutes=30),
+        T0 - td(minutes=15),
+    )
+    assert claims["config"].queue == "config"
+    assert "expires" not in claims["config"].options()
+    assert claims["config"].options()["time_limit"] > claims["config"].options()["soft_time_limit"]
+
+
+def test_it_leases_each_claimed_row_and_sets_the_next_run_on_the_grid_with_small_jitter(eight):
+    due_everything()
+    collect()
+    states = schedule_of(eight, "agent_states")
+    assert states.lease_until > NOW and states.lease_id
+    assert T0 + td(seconds=30) <= states.next_run_at <= T0 + td(seconds=33)
+    volume = schedule_of(eight, "volume")
+    # On the next 15-minute point, plus the history delay (60 s) and at most 5 s of jitter.
+    assert T0 + td(minutes=1) <= volume.next_run_at <= T0 + td(minutes=1, seconds=5)
+    config = schedule_of(eight, "config")
+    assert T0 + td(hours=1) <= config.next_run_at <= T0 + td(hours=1, seconds=5)
+
+
+def test_a_stream_whose_run_is_going_is_not_started_again(eight):
+    due_everything()
+    assert len(collect()) == 3
+    # A later tick, with every stream due again by the clock but its run still leased.
+    CollectionSchedule.objects.update(next_run_at=NOW)
+    later = NOW + td(seconds=100)
+    assert collect(later) == []
+
+
+def test_a_stale_lease_expires_and_the_stream_runs_again(eight):
+    due_everything()
+    collect()
+    states = schedule_of(eight, "agent_states")
+    after = states.lease_until + td(seconds=1)
+    claims = collect(after)
+    assert "agent_states" in {c.stream for c in claims}
+    assert schedule_of(eight, "agent_states").lease_id != states.lease_id
+
+
+def test_streams_not_yet_due_disabled_or_of_disabled_connections_are_skipped(eight, tenant_b):
+    other = make_connection(tenant_b, "8x8", "other")
+    due_everything()
+    CollectionSchedule.objects.filter(connection=eight, stream="volume").update(
+        next_run_at=NOW + td(seconds=1)
+    )
+    CollectionSchedule.objects.filter(connection=eight, stream="config").update(enabled=False)
+    other.enabled = False
+    other.save()
+    assert [c.stream for c in collect()] == ["agent_states"]
+
+
+def test_the_file_drop_stream_is_left_to_the_scan_drops_tick(conn_a):
+    due_everything()
+    assert {c.stream for c in collect()} == {"agent_states", "config"}
+
+
+def make_due(tenant, n, prefix="c"):
+    for i in range(n):
+        make_connection(tenant, "8x8", f"{prefix}{i}")
+    due_everything()
+
+
+def queries_for(batch_size):
+    with CaptureQueriesContext(db) as ctx:
+        count = len(collect(batch_size=batch_size))
+    return count, len(ctx.captured_queries)
+
+
+def test_queries_per_tick_do_not_grow_with_due_rows(tenant_a):
+    make_due(tenant_a, 4)  # 12 due rows
+    small, q_small = queries_for(500)
+    make_due(tenant_a, 30, "d")  # 102 due rows
+    big, q_big = queries_for(500)
+    assert (small, big) == (12, 102)
+    assert q_small == q_big
+
+
+def test_queries_grow_by_a_constant_per_batch(tenant_a):
+    make_due(tenant_a, 20)  # 60 due rows
+    _, one_batch = queries_for(100)
+    due_everything()
+    count, three_batches = queries_for(25)  # 25 + 25 + 10
+    assert count == 60
+    # A savepoint, the claim (SKIP LOCKED select, or CAS update + read back) and one bulk
+    # update of lease and next run: a constant per batch, never one per row.
+    per_batch = (three_batches - one_batch) / 2
+    assert per_batch <= 5
+    assert one_batch <= 5
+
+
+@override_settings(COLLECT_DISPATCH_MAX_BATCHES=2)
+def test_a_tick_stops_after_its_batch_limit_and_the_rest_wait_for_the_next(tenant_a):
+    make_due(tenant_a, 4)  # 12 due rows
+    assert len(collect(batch_size=5)) == 10
+    assert len(collect(batch_size=5)) == 2
+
+
+def test_a_publish_failure_releases_the_unpublished_claims_for_the_next_tick(eight):
+    due_everything()
+    sent = []
+
+    def flaky(claim):
+        if sent:
+            raise ConnectionError("broker down")
+        sent.append(claim)
+
+    assert dispatch_due(NOW, enqueue=flaky) == 1
+    released = CollectionSchedule.objects.filter(connection=eight, lease_id="").exclude(stream="file_drop")
+    assert released.count() == 2
+    assert {c.stream for c in collect(NOW + td(seconds=5))} == {"volume", "agent_states", "config"} - {
+        sent[0].stream
+    }
+
+
+def test_the_beat_task_publishes_to_celery_with_the_claims_options(eight):
+    from collectors import tasks
+
+    due_everything()
+    with mock.patch.object(tasks.collect, "apply_async") as apply_async:
+        assert tasks.dispatch_due.run() == 3
+    calls = {c.kwargs["queue"]: c.kwargs for c in apply_async.call_args_list}
+    assert set(calls) == {"agent_states", "history", "config"}
+    states = calls["agent_states"]
+    assert states["task_id"].startswith("collect:")
+    assert states["expires"] == 30
+    assert states["kwargs"]["lease_id"] == schedule_of(eight, "agent_states").lease_id

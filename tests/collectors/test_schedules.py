@@ -1,0 +1,81 @@
+"""Every connection has one schedule row per stream, kept in step when it is saved."""
+
+from __future__ import annotations
+
+from datetime import timedelta as td
+
+import pytest
+import time_machine
+from django.test import override_settings
+
+from collectors.models import CollectionSchedule
+from collectors.schedules import next_run_after, sync_schedules
+from tests.collectors.enginekit import T0, schedule_of
+from tests.conftest import make_connection
+
+pytestmark = pytest.mark.django_db
+
+
+def streams(conn):
+    return dict(CollectionSchedule.objects.filter(connection=conn).values_list("stream", "interval_seconds"))
+
+
+def test_saving_a_connection_creates_its_streams_due_at_once(tenant_a):
+    with time_machine.travel(T0, tick=False):
+        conn_a = make_connection(tenant_a, "tcn", "tcn-main")
+        eight = make_connection(tenant_a, "8x8", "eight")
+        eight.interval_seconds = 30
+        eight.save()
+    assert streams(conn_a) == {"agent_states": 900, "config": 3600, "file_drop": 900}
+    assert streams(eight) == {"agent_states": 30, "config": 3600, "volume": 900}
+    assert set(CollectionSchedule.objects.values_list("next_run_at", flat=True)) == {T0}
+
+
+def test_changing_the_polling_interval_follows_and_takes_effect_soon(eight):
+    schedule = schedule_of(eight, "agent_states")
+    schedule.next_run_at = T0 + td(days=1)
+    schedule.save()
+    eight.interval_seconds = 60
+    with time_machine.travel(T0, tick=False):
+        eight.save()
+    schedule.refresh_from_db()
+    assert schedule.interval_seconds == 60
+    assert schedule.next_run_at == T0 + td(seconds=60)
+
+
+def test_saving_again_keeps_a_paused_stream_paused_and_its_status(eight):
+    CollectionSchedule.objects.filter(connection=eight, stream="volume").update(
+        enabled=False, status="paused"
+    )
+    eight.name = "eight-renamed"
+    eight.save()
+    volume = schedule_of(eight, "volume")
+    assert (volume.enabled, volume.status) == (False, "paused")
+    assert CollectionSchedule.objects.filter(connection=eight).count() == 3
+
+
+@override_settings(COLLECT_CONFIG_INTERVAL_SECONDS=900)
+def test_a_changed_config_interval_setting_applies_on_the_next_sync(eight):
+    sync_schedules(eight)
+    assert schedule_of(eight, "config").interval_seconds == 900
+
+
+def test_a_stream_the_vendor_no_longer_declares_is_disabled_not_deleted(eight):
+    from integrations.vendors.eightbyeight.vendor import EightByEight
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(EightByEight, "streams", ("agent_states", "config"))
+        sync_schedules(eight)
+    assert not schedule_of(eight, "volume").enabled
+    assert schedule_of(eight, "config").enabled
+
+
+def test_next_runs_fall_on_the_streams_grid_plus_a_small_jitter():
+    now = T0 + td(seconds=7)
+    states = [next_run_after(now, "agent_states", 30) for _ in range(50)]
+    assert all(T0 + td(seconds=30) <= t <= T0 + td(seconds=33) for t in states)
+    assert len(set(states)) > 1  # jittered
+    volume = next_run_after(T0 + td(minutes=3), "volume", 900)
+    assert T0 + td(minutes=16) <= volume <= T0 + td(minutes=16, seconds=5)
+    # Just before the history delay has passed, the run is still this interval's.
+    assert next_run_after(T0 + td(seconds=30), "volume", 900) < T0 + td(minutes=2)
