@@ -13,7 +13,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Model, QuerySet
-from django.http import HttpRequest
+from django.http import Http404, HttpRequest
 
 from integrations.models import Membership, Tenant, VendorConnection
 
@@ -70,6 +70,11 @@ class TenantScopedAdmin(admin.ModelAdmin):
             return True
         tenant = self.tenant_of(obj)
         return tenant is not None and self.scope_tenants(request, write).filter(pk=tenant.pk).exists()
+
+    def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
+        # Django redirects with "doesn't exist" by default; answer a plain 404 so an id of
+        # another tenant's row looks exactly like an id that does not exist.
+        raise Http404(f"No {opts.verbose_name} with id {object_id!r}")
 
     # --- permissions -------------------------------------------------------------------
     def _member(self, request: HttpRequest) -> bool:

@@ -91,3 +91,9 @@ def conn_a(tenant_a) -> VendorConnection:
 @pytest.fixture
 def conn_b(tenant_b) -> VendorConnection:
     return make_connection(tenant_b, "8x8", "eight")
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # The real hasher costs ~100 ms per user; tests create many users and do not test hashing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
