@@ -1,0 +1,211 @@
+"""The health board: one row per stream with everything the page, the command and the
+metrics show, built with a fixed number of queries whatever the number of connections.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from datetime import timedelta as td
+
+from django.db.models import Count, QuerySet
+from django.db.models.functions import TruncHour
+from django.utils import timezone
+
+from collectors import gaps, health
+from collectors.models import CollectionRun, CollectionSchedule
+from integrations.models import Tenant, VendorConnection
+from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_FILE_DROP, STREAM_VOLUME
+
+HOURS = 24
+
+
+@dataclass
+class Slot:
+    """One hour of the 24-hour strip."""
+
+    start: datetime
+    ok: int = 0
+    failed: int = 0
+
+    @property
+    def state(self) -> str:
+        if not self.ok and not self.failed:
+            return "none"
+        if not self.failed:
+            return "ok"
+        return "failed" if not self.ok else "mixed"
+
+    @property
+    def title(self) -> str:
+        return f"{self.start:%H:%M} UTC: {self.ok} ok, {self.failed} failed"
+
+
+@dataclass
+class StreamRow:
+    schedule: CollectionSchedule
+    last_error: str
+    gaps: int | None
+    strip: list[Slot]
+    token_warning: str = ""
+    freshness: datetime | None = None  # newest interval end, last poll or last file
+
+    @property
+    def connection(self) -> VendorConnection:
+        return self.schedule.connection
+
+    @property
+    def tenant(self) -> Tenant:
+        return self.schedule.connection.tenant
+
+    @property
+    def status(self) -> str:
+        return self.schedule.status
+
+    @property
+    def down(self) -> bool:
+        return self.status in health.DOWN
+
+    def as_dict(self) -> dict[str, object]:
+        s = self.schedule
+        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        return {
+            "tenant": self.tenant.slug,
+            "connection": self.connection.name,
+            "vendor": self.connection.vendor,
+            "stream": s.stream,
+            "status": s.status,
+            "since": iso(s.status_since),
+            "reason": s.status_reason,
+            "token_warning": self.token_warning or None,
+            "last_success": iso(s.last_success_at),
+            "last_error": self.last_error or None,
+            "next_run": iso(s.next_run_at) if s.enabled else None,
+            "consecutive_failures": s.consecutive_failures,
+            "gaps_7d": self.gaps,
+            "freshness": iso(self.freshness),
+        }
+
+
+@dataclass
+class ConnectionRow:
+    connection: VendorConnection
+    streams: list[StreamRow] = field(default_factory=list)
+
+    @property
+    def status(self) -> str:
+        return health.worst(r.status for r in self.streams)
+
+
+@dataclass
+class TenantRow:
+    tenant: Tenant
+    connections: list[ConnectionRow] = field(default_factory=list)
+
+
+def strips(schedules: list[CollectionSchedule], now: datetime) -> dict[tuple[int, str], list[Slot]]:
+    """Runs of the last 24 hours per stream, counted per hour in the database."""
+    first = now.replace(minute=0, second=0, microsecond=0) - td(hours=HOURS - 1)
+    out = {(s.connection_id, s.stream): [Slot(first + td(hours=h)) for h in range(HOURS)] for s in schedules}
+    rows = (
+        CollectionRun.objects.filter(
+            connection_id__in={s.connection_id for s in schedules},
+            started_at__gte=first,
+            status__in=health.FINISHED_RUN,
+        )
+        .order_by()
+        .annotate(hour=TruncHour("started_at"))
+        .values("connection_id", "stream", "hour", "status")
+        .annotate(n=Count("id"))
+    )
+    for row in rows:
+        slots = out.get((row["connection_id"], row["stream"]))
+        if slots is None:
+            continue
+        index = int((row["hour"] - first).total_seconds() // 3600)
+        if 0 <= index < HOURS:
+            if row["status"] == CollectionRun.OK:
+                slots[index].ok += row["n"]
+            else:
+                slots[index].failed += row["n"]
+    return out
+
+
+def token_warnings(schedules: list[CollectionSchedule], now: datetime) -> dict[int, str]:
+    """'token expires in N days (date)' per connection with a token within the warning window."""
+    tokens = health.token_expiries({s.connection_id for s in schedules})
+    out: dict[int, str] = {}
+    for s in schedules:
+        if s.connection_id in out or s.connection_id not in tokens:
+            continue
+        today: date = health.tenant_today(s, now)
+        soon = health.expiring_token(tokens[s.connection_id], today)
+        if soon is not None:
+            days = (soon.expires - today).days
+            when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
+            out[s.connection_id] = f"token expires {when} ({soon.expires.isoformat()})"
+    return out
+
+
+def build(
+    connections: QuerySet[VendorConnection] | Iterable[VendorConnection] | None = None,
+    now: datetime | None = None,
+    schedules: QuerySet[CollectionSchedule] | None = None,
+) -> list[StreamRow]:
+    """Every stream of the given connections (all when None)."""
+    now = now or timezone.now()
+    qs = CollectionSchedule.objects.select_related("connection__tenant")
+    if schedules is not None:
+        qs = schedules.select_related("connection__tenant")
+    if connections is not None:
+        qs = qs.filter(connection__in=connections)
+    rows = list(qs.order_by("connection__tenant__name", "connection__name", "stream"))
+    history = {s.connection_id: s.connection.created for s in rows if s.stream in gaps.HISTORY_STREAMS}
+    coverage = gaps.coverage(history.items(), now)
+    fresh = gaps.freshness({s.connection_id for s in rows})
+    strip = strips(rows, now)
+    warnings = token_warnings(rows, now)
+    out = []
+    for s in rows:
+        f = fresh.get(s.connection_id)
+        freshness = s.last_success_at
+        if s.stream == STREAM_VOLUME and f and f.newest_interval:
+            freshness = f.newest_interval + gaps.INTERVAL
+        elif s.stream == STREAM_FILE_DROP:
+            freshness = f.last_file if f else None
+        elif s.stream == STREAM_AGENT_STATES:
+            freshness = s.last_success_at
+        cov = coverage.get(s.connection_id)
+        out.append(
+            StreamRow(
+                schedule=s,
+                last_error=health.last_error(s),
+                gaps=cov.gaps if cov is not None and s.stream in gaps.HISTORY_STREAMS else None,
+                strip=strip[(s.connection_id, s.stream)],
+                token_warning=warnings.get(s.connection_id, ""),
+                freshness=freshness,
+            )
+        )
+    return out
+
+
+def grid(rows: list[StreamRow]) -> list[TenantRow]:
+    """Rows grouped tenant → connection → streams, in display order."""
+    tenants: dict[int, TenantRow] = {}
+    conns: dict[int, ConnectionRow] = {}
+    for row in rows:
+        t = tenants.setdefault(row.tenant.pk, TenantRow(row.tenant))
+        if row.connection.pk not in conns:
+            conns[row.connection.pk] = ConnectionRow(row.connection)
+            t.connections.append(conns[row.connection.pk])
+        conns[row.connection.pk].streams.append(row)
+    return list(tenants.values())
+
+
+def summary(rows: list[StreamRow]) -> dict[str, int]:
+    counts: dict[str, int] = defaultdict(int)
+    for row in rows:
+        counts[row.status] += 1
+    return dict(counts)

@@ -1,0 +1,317 @@
+"""The status of every stream, and its transitions (healthchecks' model).
+
+A stream's status is stored on its `CollectionSchedule` and changes only at transitions;
+each transition writes one `HealthFlip`, which is both the history and the email outbox.
+`evaluate()` is a pure function of the schedule's facts (kept up to date by the engine's
+`record_outcome`) and the connection's tokens; `evaluate_all()` applies it to every
+schedule with a constant number of queries and writes flips for changes only.
+
+Rules, in order (the first that applies wins):
+1. `paused`: the schedule is disabled (by a person, or by auto-pause).
+2. `auth_failed`: a token the stream uses has expired, or the last finished run was
+   refused by the vendor.
+3. auto-pause: at least AUTOPAUSE_FAILURES consecutive failures spanning AUTOPAUSE_AFTER
+   disable the stream (`paused`, with an email saying how to resume).
+4. `failing`: at least FAILING_AFTER consecutive failures.
+5. `new`: nothing collected yet since the stream was created or resumed, and it is not
+   yet overdue.
+6. `late`: no success (for the TCN drop: no file received) within interval + grace.
+7. `ok`.
+
+Concurrency: every transition is a compare-and-set on (status, status_since), so two
+evaluators racing on the same schedule write one flip between them, on any database.
+"""
+
+from __future__ import annotations
+
+import zoneinfo
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from datetime import timedelta as td
+from typing import Any
+
+from django.db import transaction
+from django.db.models import DateTimeField, OuterRef, QuerySet, Subquery, Value
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from collectors.health_conf import conf
+from collectors.models import CollectionRun, CollectionSchedule, DropFile, HealthFlip
+from integrations.models import Tenant
+from integrations.scrub import scrub
+from integrations.vendors.base import (
+    HISTORY,
+    REALTIME,
+    STREAM_AGENT_STATES,
+    STREAM_CONFIG,
+    STREAM_FILE_DROP,
+    STREAM_VOLUME,
+)
+
+NEW, OK, LATE, FAILING, AUTH_FAILED, PAUSED = "new", "ok", "late", "failing", "auth_failed", "paused"
+# Statuses that mean "someone should look": alerts, red cells, `health` exit status 1.
+DOWN = (LATE, FAILING, AUTH_FAILED)
+# Worst first decides a connection's status.
+SEVERITY = {OK: 0, NEW: 1, PAUSED: 2, LATE: 3, FAILING: 4, AUTH_FAILED: 5}
+FINISHED_RUN = (CollectionRun.OK, CollectionRun.FAILED, CollectionRun.AUTH_FAILED)
+FAILED_RUN = (CollectionRun.FAILED, CollectionRun.AUTH_FAILED, CollectionRun.RETRYING)
+AUTOPAUSE_PREFIX = "paused automatically"
+EPOCH_VALUE = Value(datetime(1970, 1, 1, tzinfo=UTC), output_field=DateTimeField())
+
+# Which credential section each stream speaks with; the drop is FTP and uses no token.
+STREAM_SECTIONS = {
+    STREAM_AGENT_STATES: (REALTIME,),
+    STREAM_CONFIG: (REALTIME,),
+    STREAM_VOLUME: (HISTORY,),
+    STREAM_FILE_DROP: (),
+}
+
+
+@dataclass(frozen=True)
+class Verdict:
+    status: str
+    reason: str = ""
+    autopause: bool = False
+
+
+@dataclass(frozen=True)
+class TokenExpiry:
+    section: str
+    expires: date
+
+
+def worst(statuses: Iterable[str]) -> str:
+    """A connection's status is its worst stream's (`new` when it has none)."""
+    return max(statuses, key=SEVERITY.__getitem__, default=NEW)
+
+
+def _fmt(moment: datetime) -> str:
+    return moment.astimezone(UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def annotated(queryset: QuerySet[CollectionSchedule] | None = None) -> QuerySet[CollectionSchedule]:
+    """Schedules with every fact `evaluate` needs, in one query."""
+    qs = CollectionSchedule.objects.all() if queryset is None else queryset
+    same_stream = {"connection": OuterRef("connection"), "stream": OuterRef("stream")}
+    runs = CollectionRun.objects.filter(**same_stream)
+    return qs.select_related("connection__tenant").annotate(
+        last_run_status=Subquery(
+            runs.filter(status__in=FINISHED_RUN).order_by("-started_at").values("status")[:1]
+        ),
+        # First failure after the last success: how long the current streak has lasted.
+        streak_started=Subquery(
+            runs.filter(status__in=FAILED_RUN)
+            .filter(started_at__gt=Coalesce(OuterRef("last_success_at"), EPOCH_VALUE))
+            .order_by("started_at")
+            .values("started_at")[:1]
+        ),
+        last_drop_at=Subquery(
+            DropFile.objects.filter(connection=OuterRef("connection"), status=DropFile.INGESTED)
+            .order_by("-received_at")
+            .values("received_at")[:1]
+        ),
+        last_flip_status=Subquery(
+            HealthFlip.objects.filter(**same_stream).order_by("-created", "-id").values("new_status")[:1]
+        ),
+    )
+
+
+def token_expiries(connection_ids: Iterable[int]) -> dict[int, list[TokenExpiry]]:
+    """Every connection's token expiry dates, in one query."""
+    from tokens.models import AccessToken
+
+    out: dict[int, list[TokenExpiry]] = {}
+    rows = AccessToken.objects.filter(connection_id__in=list(connection_ids)).values_list(
+        "connection_id", "section", "expires"
+    )
+    for conn_id, section, expires in rows:
+        out.setdefault(conn_id, []).append(TokenExpiry(section, expires))
+    return out
+
+
+def tenant_today_of(tenant: Tenant, now: datetime) -> date:
+    """Token days are counted in the tenant's zone, as the reminders count them."""
+    return now.astimezone(zoneinfo.ZoneInfo(tenant.time_zone)).date()
+
+
+def tenant_today(schedule: CollectionSchedule, now: datetime) -> date:
+    return tenant_today_of(schedule.connection.tenant, now)
+
+
+def expired_token(
+    schedule: CollectionSchedule, tokens: Iterable[TokenExpiry], now: datetime
+) -> TokenExpiry | None:
+    sections = set(STREAM_SECTIONS.get(schedule.stream, ()))
+    if HISTORY in sections and not schedule.connection.history_secrets:
+        sections.add(REALTIME)  # history falls back to the real-time credentials
+    today = tenant_today(schedule, now)
+    expired = [t for t in tokens if t.section in sections and t.expires < today]
+    return min(expired, key=lambda t: t.expires, default=None)
+
+
+def expiring_token(tokens: Iterable[TokenExpiry], today: date) -> TokenExpiry | None:
+    """The soonest token that expires within TOKEN_WARNING_DAYS (still valid)."""
+    soon = [t for t in tokens if 0 <= (t.expires - today).days <= conf.TOKEN_WARNING_DAYS]
+    return min(soon, key=lambda t: t.expires, default=None)
+
+
+def last_error(schedule: CollectionSchedule) -> str:
+    """The schedule's last error, scrubbed of the connection's secrets (for pages and mail)."""
+    if not schedule.last_error:
+        return ""
+    return scrub(schedule.last_error, schedule.connection.secret_values())
+
+
+def evaluate(schedule: CollectionSchedule, now: datetime, tokens: Iterable[TokenExpiry] = ()) -> Verdict:
+    """The status a schedule should have now. `schedule` comes from `annotated()`."""
+    s = schedule
+    if not s.enabled:
+        keep = s.status == PAUSED and s.status_reason
+        return Verdict(PAUSED, s.status_reason if keep else "paused")
+
+    token = expired_token(s, tokens, now)
+    if token is not None:
+        return Verdict(AUTH_FAILED, f"token expired on {token.expires.isoformat()}")
+    if getattr(s, "last_run_status", None) == CollectionRun.AUTH_FAILED:
+        error = last_error(s)
+        return Verdict(
+            AUTH_FAILED, "the vendor refused the credentials" + (f" ({error[:300]})" if error else "")
+        )
+
+    failures = s.consecutive_failures
+    streak_started = getattr(s, "streak_started", None)
+    if (
+        failures >= conf.AUTOPAUSE_FAILURES
+        and streak_started is not None
+        and now - streak_started >= conf.AUTOPAUSE_AFTER
+    ):
+        return Verdict(
+            PAUSED,
+            f"{AUTOPAUSE_PREFIX} after {failures} consecutive failures since {_fmt(streak_started)}",
+            autopause=True,
+        )
+    if failures >= conf.FAILING_AFTER:
+        return Verdict(FAILING, f"{failures} consecutive failures")
+
+    window = td(seconds=s.interval_seconds) + conf.grace(s.stream)
+    success = getattr(s, "last_drop_at", None) if s.stream == STREAM_FILE_DROP else s.last_success_at
+    what = "no file received" if s.stream == STREAM_FILE_DROP else "nothing collected"
+    if s.status == NEW and s.status_since and (success is None or success < s.status_since):
+        success = None  # resumed: what came before the pause does not count
+    if success is None:
+        start = s.status_since if s.status == NEW and s.status_since else s.connection.created
+        if now > start + window:
+            return Verdict(LATE, f"{what} since {_fmt(start)}")
+        return Verdict(NEW, "")
+    if now > success + window:
+        last = "last file received" if s.stream == STREAM_FILE_DROP else "last success"
+        return Verdict(LATE, f"{last} {_fmt(success)}, expected every {_duration(s.interval_seconds)}")
+    return Verdict(OK, "")
+
+
+def _duration(seconds: int) -> str:
+    if seconds % 3600 == 0:
+        return f"{seconds // 3600} h"
+    if seconds % 60 == 0:
+        return f"{seconds // 60} min"
+    return f"{seconds} s"
+
+
+def transition(
+    schedule: CollectionSchedule,
+    new_status: str,
+    reason: str,
+    now: datetime,
+    *,
+    old_status: str | None = None,
+    require: dict[str, Any] | None = None,
+    **changes: Any,
+) -> HealthFlip | None:
+    """Move a schedule to `new_status` and write its flip, unless someone else moved it first.
+
+    The update is a compare-and-set on the status and status_since this caller read, so
+    of two concurrent evaluators exactly one updates the row and writes the flip.
+    """
+    reason = reason[:500]
+    # status_since is the row's version for the compare-and-set: it must change even when
+    # the status does not (recording a flip someone else's update left out).
+    if schedule.status_since is not None and now <= schedule.status_since:
+        now = schedule.status_since + td(microseconds=1)
+    with transaction.atomic():
+        updated = CollectionSchedule.objects.filter(
+            pk=schedule.pk, status=schedule.status, status_since=schedule.status_since, **(require or {})
+        ).update(status=new_status, status_since=now, status_reason=reason, **changes)
+        if updated != 1:
+            return None
+        flip = HealthFlip.objects.create(
+            connection_id=schedule.connection_id,
+            stream=schedule.stream,
+            old_status=old_status or schedule.status,
+            new_status=new_status,
+            reason=reason,
+            created=now,
+        )
+    schedule.status, schedule.status_since, schedule.status_reason = new_status, now, reason
+    for name, value in changes.items():
+        setattr(schedule, name, value)
+    return flip
+
+
+def apply(schedule: CollectionSchedule, verdict: Verdict, now: datetime) -> HealthFlip | None:
+    """Write the verdict if it changes anything; return the flip written, if any."""
+    if verdict.autopause:
+        return transition(schedule, PAUSED, verdict.reason, now, require={"enabled": True}, enabled=False)
+    if verdict.status != schedule.status:
+        return transition(schedule, verdict.status, verdict.reason, now)
+    # The stored status was changed without a flip (e.g. set directly by a run): record
+    # the missing transition once, so that it is still alerted.
+    flipped = getattr(schedule, "last_flip_status", None) or NEW
+    if flipped != schedule.status:
+        return transition(schedule, schedule.status, verdict.reason, now, old_status=flipped)
+    return None
+
+
+def evaluate_all(now: datetime | None = None, queryset: QuerySet[CollectionSchedule] | None = None) -> int:
+    """Evaluate every schedule; write flips for transitions only. Returns flips written."""
+    now = now or timezone.now()
+    schedules = list(annotated(queryset))
+    tokens = token_expiries({s.connection_id for s in schedules})
+    written = 0
+    for schedule in schedules:
+        verdict = evaluate(schedule, now, tokens.get(schedule.connection_id, ()))
+        if apply(schedule, verdict, now) is not None:
+            written += 1
+    return written
+
+
+def pause(schedule: CollectionSchedule, by: str, now: datetime | None = None) -> HealthFlip | None:
+    """Pause a stream by hand: the dispatcher skips it until it is resumed."""
+    now = now or timezone.now()
+    fresh = CollectionSchedule.objects.get(pk=schedule.pk)
+    if not fresh.enabled and fresh.status == PAUSED:
+        return None
+    require = {"enabled": fresh.enabled}
+    return transition(fresh, PAUSED, f"paused by {by}", now, require=require, enabled=False)
+
+
+def resume(schedule: CollectionSchedule, by: str, now: datetime | None = None) -> HealthFlip | None:
+    """Restart a paused stream: it runs at once and is `new` until its next success."""
+    now = now or timezone.now()
+    fresh = CollectionSchedule.objects.get(pk=schedule.pk)
+    if fresh.enabled:
+        return None
+    return transition(
+        fresh,
+        NEW,
+        f"resumed by {by}",
+        now,
+        require={"enabled": False},
+        enabled=True,
+        consecutive_failures=0,
+        next_run_at=now,
+    )
+
+
+def is_autopaused(schedule: CollectionSchedule) -> bool:
+    return schedule.status == PAUSED and schedule.status_reason.startswith(AUTOPAUSE_PREFIX)

@@ -1,0 +1,163 @@
+"""The health pages (admin), `/metrics` for Prometheus and `/healthz` for the process."""
+
+from __future__ import annotations
+
+import hmac
+
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from collectors import board, gaps, health
+from collectors import metrics as metrics_module
+from collectors.health_conf import conf
+from collectors.heartbeat import ages
+from collectors.models import CollectionRun, CollectionSchedule, HealthFlip
+from integrations.models import VendorConnection
+from integrations.scrub import scrub
+from wfm_site import services
+
+RUNS_SHOWN = 50
+FLIPS_SHOWN = 50
+
+
+def _visible_schedules(request: HttpRequest) -> QuerySet[CollectionSchedule]:
+    return CollectionSchedule.objects.filter(connection__in=VendorConnection.objects.visible_to(request.user))
+
+
+def _may_act(request: HttpRequest, schedule: CollectionSchedule) -> bool:
+    """Managers and owners of the tenant (and superusers) act; partners only look."""
+    return VendorConnection.objects.managed_by(request.user).filter(pk=schedule.connection_id).exists()
+
+
+def _health_page(request: HttpRequest) -> HttpResponse:
+    now = timezone.now()
+    rows = board.build(VendorConnection.objects.visible_to(request.user), now)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Integration health",
+        "tenants": board.grid(rows),
+        "summary": board.summary(rows),
+        "down": sum(r.down for r in rows),
+        "now": now,
+        "gap_days": conf.GAP_DAYS,
+    }
+    return render(request, "collectors/health.html", context)
+
+
+def _stream_page(request: HttpRequest, schedule_id: int) -> HttpResponse:
+    now = timezone.now()
+    schedule = get_object_or_404(
+        _visible_schedules(request).select_related("connection__tenant"), pk=schedule_id
+    )
+    row = board.build(schedules=CollectionSchedule.objects.filter(pk=schedule.pk), now=now)[0]
+    conn = schedule.connection
+    secrets = conn.secret_values()
+    runs = list(CollectionRun.objects.filter(connection=conn, stream=schedule.stream)[:RUNS_SHOWN])
+    for run in runs:
+        run.safe_error = scrub(run.error_message, secrets) if run.error_message else ""
+    cov = None
+    if schedule.stream in gaps.HISTORY_STREAMS:
+        cov = gaps.coverage([(conn.pk, conn.created)], now)[conn.pk]
+    context = {
+        **admin.site.each_context(request),
+        "title": f"{conn.key} · {schedule.get_stream_display()}",
+        "row": row,
+        "schedule": schedule,
+        "connection": conn,
+        "runs": runs,
+        "flips": HealthFlip.objects.filter(connection=conn, stream=schedule.stream)[:FLIPS_SHOWN],
+        "coverage": cov,
+        "gap_ranges": cov.ranges()[-20:] if cov else [],
+        "may_act": _may_act(request, schedule),
+        "autopaused": health.is_autopaused(schedule),
+        "now": now,
+    }
+    return render(request, "collectors/stream.html", context)
+
+
+def _stream_action(request: HttpRequest, schedule_id: int, action: str) -> HttpResponse:
+    schedule = get_object_or_404(
+        _visible_schedules(request).select_related("connection__tenant"), pk=schedule_id
+    )
+    if not _may_act(request, schedule):
+        return HttpResponseForbidden("Only the tenant's account managers and owners may do this.")
+    by = request.user.get_username()
+    back = redirect("collectors:health-stream", schedule.pk)
+    if action == "pause":
+        flip = health.pause(schedule, by)
+        messages.success(request, "Paused." if flip else "It was already paused.")
+    elif action == "resume":
+        flip = health.resume(schedule, by)
+        messages.success(request, "Resumed: it runs now." if flip else "It was not paused.")
+    elif action == "collect":
+        if not schedule.enabled:
+            messages.error(request, "This stream is paused: resume it first.")
+        else:
+            # The dispatcher claims due rows every few seconds; making the row due is the
+            # one way to run now without ever running it twice at once (the lease).
+            CollectionSchedule.objects.filter(pk=schedule.pk).update(next_run_at=timezone.now())
+            messages.success(request, "Queued: the dispatcher starts it within a few seconds.")
+    elif action == "test":
+        from integrations.connection_check import check_connection
+
+        result = check_connection(schedule.connection)
+        if result.ok:
+            messages.success(request, "Connection works: " + (", ".join(result.checked) or "checked"))
+        else:
+            messages.error(request, f"Connection test failed ({result.error_class}): {result.error}")
+    else:
+        raise Http404("unknown action")
+    return back
+
+
+health_page = admin.site.admin_view(_health_page)
+stream_page = admin.site.admin_view(_stream_page)
+stream_action = admin.site.admin_view(require_POST(_stream_action))
+
+
+@never_cache
+def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus text format. 404 when METRICS_TOKEN is unset; 401 without the right bearer token."""
+    token = conf.METRICS_TOKEN
+    if not token:
+        raise Http404("metrics are off: set METRICS_TOKEN")
+    given = request.headers.get("Authorization", "")
+    scheme, _, value = given.partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(value.strip().encode(), token.encode()):
+        response = HttpResponse("bearer token required\n", status=401, content_type="text/plain")
+        response["WWW-Authenticate"] = 'Bearer realm="metrics"'
+        return response
+    body, content_type = metrics_module.render()
+    return HttpResponse(body, content_type=content_type)
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Is this installation working? 200 when every check passes, 503 naming those that failed."""
+    checks: dict[str, dict[str, object]] = {}
+    db_error = services.database_error()
+    checks["database"] = {"ok": db_error is None, "error": db_error}
+    broker = services.broker_error(timeout=2.0)
+    checks["broker"] = {"ok": broker is None, "error": broker}
+    limit = conf.HEARTBEAT_MAX_AGE
+    try:
+        beats = ages() if db_error is None else {}
+    except Exception as exc:  # a missing table is as bad as no heartbeat
+        beats = {}
+        db_error = db_error or f"{type(exc).__name__}: {exc}"
+    for name, what in (("dispatcher", "dispatcher ticked"), ("worker", "a worker answered")):
+        age = beats.get(name)
+        ok = age is not None and age <= limit
+        checks[name] = {
+            "ok": ok,
+            "age_seconds": round(age.total_seconds(), 1) if age is not None else None,
+            "error": None if ok else f"no sign that the {what} in the last {int(limit.total_seconds())} s",
+        }
+    failed = [name for name, c in checks.items() if not c["ok"]]
+    body = {"status": "ok" if not failed else "fail", "failed": failed, "checks": checks}
+    return JsonResponse(body, status=200 if not failed else 503)
