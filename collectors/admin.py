@@ -22,6 +22,7 @@ from collectors.models import (
     CollectionSchedule,
     Cursor,
     DropFile,
+    HealthFlip,
     IntervalVolume,
     Queue,
 )
@@ -218,5 +219,22 @@ class DropFileAdmin(ReadOnlyAdmin):
     raw_id_fields = ("run",)
 
 
-# The health monitor registers its flips admin (collectors/admin_health.py).
-from collectors import admin_health  # noqa: E402, F401
+@admin.register(HealthFlip)
+class HealthFlipAdmin(ReadOnlyAdmin):
+    """Every status change of a stream and what was mailed about it."""
+
+    tenant_path = "connection__tenant"
+    list_display = (
+        "created",
+        "connection",
+        "stream",
+        "old_status",
+        "new_status",
+        "reason",
+        "delivery",
+        "processed",
+    )
+    list_filter = ("new_status", "stream", "delivery", *CONNECTION_FILTERS)
+    search_fields = ("connection__name", "connection__tenant__name", "reason")
+    list_select_related = ("connection__tenant",)
+    date_hierarchy = "created"

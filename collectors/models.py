@@ -368,5 +368,7 @@ class DropCall(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=("connection", "queue_vendor_id", "interval_start"), name="drop_call_interval"),
+            models.Index(
+                fields=("connection", "queue_vendor_id", "interval_start"), name="drop_call_interval"
+            ),
         ]

@@ -9,35 +9,18 @@ oldest first over several runs.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from datetime import timedelta as td
 
-INTERVAL = td(minutes=15)
-INTERVAL_SECONDS = 900
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-
-
-def as_utc(dt: datetime) -> datetime:
-    """An aware datetime in UTC (naive datetimes are refused: they are a bug upstream)."""
-    if dt.tzinfo is None or dt.utcoffset() is None:
-        raise ValueError(f"naive datetime {dt.isoformat()} (every time here must be timezone-aware)")
-    return dt.astimezone(UTC)
-
-
-def floor_to(dt: datetime, seconds: int) -> datetime:
-    """The start of the `seconds`-long slot (aligned to the Unix epoch) that holds `dt`."""
-    dt = as_utc(dt)
-    elapsed = (dt - EPOCH) // td(seconds=seconds)
-    return EPOCH + elapsed * td(seconds=seconds)
-
-
-def floor_interval(dt: datetime) -> datetime:
-    return floor_to(dt, INTERVAL_SECONDS)
-
-
-def is_on_grid(dt: datetime) -> bool:
-    """True when `dt` starts a 15-minute interval in UTC (zones with :30 or :45 offsets included)."""
-    return as_utc(dt) == floor_interval(dt)
+# The grid itself is shared with the vendor adapters; re-exported for the collectors.
+from integrations.vendors.grid import (  # noqa: F401
+    INTERVAL,
+    INTERVAL_SECONDS,
+    as_utc,
+    floor_interval,
+    floor_to,
+    is_on_grid,
+)
 
 
 def last_closed_end(now: datetime) -> datetime:

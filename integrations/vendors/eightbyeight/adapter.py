@@ -21,6 +21,7 @@ from integrations.vendors.eightbyeight import fields as f
 from integrations.vendors.eightbyeight.client import PAGE_SIZE, EightByEightClient
 from integrations.vendors.eightbyeight.states import neutral_state
 from integrations.vendors.errors import DataError
+from integrations.vendors.grid import INTERVAL, floor_interval, require_on_grid
 from integrations.vendors.records import (
     AgentRecord,
     AgentStateRecord,
@@ -32,7 +33,6 @@ from integrations.vendors.records import (
 
 logger = logging.getLogger(__name__)
 
-INTERVAL = td(minutes=15)
 # A queue whose interaction list has not ended after this many pages is taken as a server
 # that never ends the list (50 records a page: 50,000 interactions per queue and request).
 MAX_PAGES = 1000
@@ -119,10 +119,10 @@ class EightByEightAdapter(base.Adapter):
 
     # --- volume ------------------------------------------------------------------------
     def fetch_volume(self, start: datetime, end: datetime) -> list[IntervalRecord]:
-        start, end = _grid(start), _grid(end)
+        start, end = require_on_grid(start), require_on_grid(end)
         now = timezone.now().astimezone(UTC)
         # Only closed intervals: one still running would be written with part of its calls.
-        last_start = min(end, _floor(now)) - INTERVAL
+        last_start = min(end, floor_interval(now)) - INTERVAL
         client = self._client(self.settings.history)
         queues = []
         for i, item in enumerate(_queue_items(client.queues(), "queues.json")):
@@ -180,7 +180,7 @@ class EightByEightAdapter(base.Adapter):
                 new += 1
                 if not start <= record.entered_at < end:
                     continue
-                bucket = _floor(record.entered_at)
+                bucket = floor_interval(record.entered_at)
                 if record.pending:
                     pending.add(bucket)
                     continue
@@ -361,17 +361,3 @@ def _no_duplicates(ids: list[str], where: str, key: str) -> None:
         if vendor_id in seen:
             raise DataError(f"8x8 {where}: '{key}' {vendor_id!r} appears twice")
         seen.add(vendor_id)
-
-
-def _floor(moment: datetime) -> datetime:
-    epoch = int(moment.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % 900, tz=UTC)
-
-
-def _grid(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("fetch_volume needs timezone-aware datetimes")
-    moment = moment.astimezone(UTC)
-    if moment != _floor(moment):
-        raise ValueError(f"{moment.isoformat()} is not on the 15-minute UTC grid")
-    return moment

@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from integrations.vendors import base, get_vendor
 from integrations.vendors.errors import DataError
+from integrations.vendors.grid import INTERVAL_SECONDS, floor_interval, require_on_grid
 from integrations.vendors.ncc.client import NCCClient
 from integrations.vendors.ncc.states import neutral_state
 from integrations.vendors.ncc.vendor import DEFAULT_AGENT_STATES_PATH, DEFAULT_VOLUME_PATH
@@ -32,7 +33,6 @@ MAX_PAGES = 500
 MILLIS_ABOVE = 100_000_000_000
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 FUTURE_TOLERANCE = td(minutes=15)
-INTERVAL_SECONDS = 900
 # Skills share the queue list (AgentQueue covers queues and skills); the prefix keeps a skill
 # id from ever colliding with a queue id.
 SKILL_PREFIX = "skill:"
@@ -70,7 +70,7 @@ class NCCAdapter(base.Adapter):
         _agents(client.get_json(self._path("agent_states_path", DEFAULT_AGENT_STATES_PATH)), self.label)
         done.append(f"{self.label} agent state endpoint")
         history = self._client(base.HISTORY)
-        now = _floor(timezone.now().astimezone(UTC))
+        now = floor_interval(timezone.now().astimezone(UTC))
         start = int((now - td(minutes=15)).timestamp())
         history.get_json(
             self._path("volume_path", DEFAULT_VOLUME_PATH), {"start": start, "end": start + INTERVAL_SECONDS}
@@ -160,7 +160,7 @@ class NCCAdapter(base.Adapter):
 
     # --- volume ------------------------------------------------------------------------
     def fetch_volume(self, start: datetime, end: datetime) -> list[IntervalRecord]:
-        start, end = _grid(start), _grid(end)
+        start, end = require_on_grid(start), require_on_grid(end)
         now = timezone.now().astimezone(UTC)
         client = self._client(base.HISTORY)
         payload = client.get_json(
@@ -293,17 +293,3 @@ def _unique(ids: list[str], label: str, what: str) -> None:
         if vendor_id in seen:
             raise DataError(f"{label}: {what} {vendor_id!r} appears twice")
         seen.add(vendor_id)
-
-
-def _floor(moment: datetime) -> datetime:
-    epoch = int(moment.timestamp())
-    return datetime.fromtimestamp(epoch - epoch % INTERVAL_SECONDS, tz=UTC)
-
-
-def _grid(moment: datetime) -> datetime:
-    if moment.tzinfo is None:
-        raise ValueError("fetch_volume needs timezone-aware datetimes")
-    moment = moment.astimezone(UTC)
-    if moment != _floor(moment):
-        raise ValueError(f"{moment.isoformat()} is not on the 15-minute UTC grid")
-    return moment
