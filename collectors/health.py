@@ -111,9 +111,6 @@ def annotated(queryset: QuerySet[CollectionSchedule] | None = None) -> QuerySet[
             .order_by("-received_at")
             .values("received_at")[:1]
         ),
-        last_flip_status=Subquery(
-            HealthFlip.objects.filter(**same_stream).order_by("-created", "-id").values("new_status")[:1]
-        ),
     )
 
 
@@ -264,11 +261,6 @@ def apply(schedule: CollectionSchedule, verdict: Verdict, now: datetime) -> Heal
         return transition(schedule, PAUSED, verdict.reason, now, require={"enabled": True}, enabled=False)
     if verdict.status != schedule.status:
         return transition(schedule, verdict.status, verdict.reason, now)
-    # The stored status was changed without a flip (e.g. set directly by a run): record
-    # the missing transition once, so that it is still alerted.
-    flipped = getattr(schedule, "last_flip_status", None) or NEW
-    if flipped != schedule.status:
-        return transition(schedule, schedule.status, verdict.reason, now, old_status=flipped)
     return None
 
 

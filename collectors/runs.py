@@ -34,8 +34,6 @@ from integrations.vendors.errors import AuthError, DataError, TransientError
 log = logging.getLogger(__name__)
 
 # Schedule statuses the engine sets itself; every other transition belongs to collectors.health.
-STATUS_OK = "ok"
-STATUS_AUTH_FAILED = "auth_failed"
 MAX_ERROR_LENGTH = 2000
 
 
@@ -121,39 +119,35 @@ def record_outcome(
     lease_id: str = "",
     hold_until: datetime | None = None,
 ) -> None:
-    """Store a run's outcome on its schedule in one UPDATE, and end (or hold) the lease.
+    """Store a run's outcome on its schedule and have the health monitor judge it at once.
 
-    Success resets the failure count and sets status `ok`; a refusal of the credentials
-    sets `auth_failed`; any other failure counts up `consecutive_failures` and keeps the
-    status for `collectors.health` to judge. A paused (disabled) schedule keeps its
-    status whatever a run by hand did. The lease is touched only while `lease_id` holds it.
+    The status the outcome implies, and the flip that announces a change, are
+    `collectors.health`'s to decide, so every status change goes through its one
+    compare-and-set and is alerted exactly once.
+    """
+    store_outcome(schedule, run, now, lease_id=lease_id, hold_until=hold_until)
+    from collectors.health import evaluate_all  # health reads runs; imported late
+
+    evaluate_all(now, CollectionSchedule.objects.filter(pk=schedule.pk))
+
+
+def store_outcome(
+    schedule: CollectionSchedule,
+    run: CollectionRun,
+    now: datetime,
+    *,
+    lease_id: str = "",
+    hold_until: datetime | None = None,
+) -> None:
+    """The facts of a run's outcome (failure count, last success, last error) in one UPDATE,
+    ending (or holding) the lease while `lease_id` holds it.
     """
     updates: dict[str, object] = {"last_run_at": now}
-    enabled = Q(enabled=True)
     if run.status == CollectionRun.OK:
-        updates |= {
-            "consecutive_failures": 0,
-            "last_success_at": now,
-            "last_error": "",
-            "status": Case(When(enabled, then=Value(STATUS_OK)), default=F("status")),
-            "status_since": Case(
-                When(enabled & ~Q(status=STATUS_OK), then=Value(now)), default=F("status_since")
-            ),
-            "status_reason": Case(When(enabled, then=Value("")), default=F("status_reason")),
-        }
+        updates |= {"consecutive_failures": 0, "last_success_at": now, "last_error": ""}
     else:
         message = f"{run.error_class}: {run.error_message}"[:MAX_ERROR_LENGTH]
         updates |= {"consecutive_failures": F("consecutive_failures") + 1, "last_error": message}
-        if run.status == CollectionRun.AUTH_FAILED:
-            updates |= {
-                "status": Case(When(enabled, then=Value(STATUS_AUTH_FAILED)), default=F("status")),
-                "status_since": Case(
-                    When(enabled & ~Q(status=STATUS_AUTH_FAILED), then=Value(now)), default=F("status_since")
-                ),
-                "status_reason": Case(
-                    When(enabled, then=Value(run.error_message[:500])), default=F("status_reason")
-                ),
-            }
     if lease_id:
         holds = Q(lease_id=lease_id)
         updates["lease_until"] = Case(When(holds, then=Value(hold_until)), default=F("lease_until"))

@@ -59,13 +59,14 @@ def make_run(
 
 
 def record(schedule: CollectionSchedule, status: str, at: datetime, error: str = "") -> CollectionRun:
-    """A finished run whose outcome the engine's `record_outcome` stores on the schedule."""
-    from collectors.runs import record_outcome
+    """A finished run whose facts are stored on the schedule, leaving the judgement to the
+    evaluation pass under test (the engine's `record_outcome` would evaluate at once)."""
+    from collectors.runs import store_outcome
 
     run = make_run(schedule.connection, schedule.stream, status, at, error=error)
     if status != CollectionRun.OK:
         run.error_class = "AuthError" if status == CollectionRun.AUTH_FAILED else "TransientError"
-    record_outcome(schedule, run, at)
+    store_outcome(schedule, run, at)
     schedule.refresh_from_db()
     return run
 

@@ -9,7 +9,7 @@ import pytest
 
 from collectors import health
 from collectors.models import CollectionRun, CollectionSchedule, DropFile, HealthFlip
-from tests.collectors.healthkit import T0, backdate, make_schedule, record
+from tests.collectors.healthkit import T0, backdate, make_run, make_schedule, record
 from tokens.models import AccessToken
 
 pytestmark = pytest.mark.django_db
@@ -174,11 +174,13 @@ def test_a_stream_that_never_succeeded_turns_late_once_overdue(conn_a):
     assert sched.status_reason == "nothing collected since 2026-03-02 12:00 UTC"
 
 
-def test_a_status_set_without_a_flip_is_recorded_once(sched):
-    # A run that marks the schedule auth_failed directly must still be alerted.
-    record(sched, CollectionRun.AUTH_FAILED, T0, error="401")
-    CollectionSchedule.objects.filter(pk=sched.pk).update(status="auth_failed", status_since=T0)
-    assert ev(T0 + td(seconds=1), sched) == 1
+def test_a_run_recorded_by_the_engine_is_judged_at_once_with_one_flip(sched):
+    from collectors.runs import record_outcome
+
+    run = make_run(sched.connection, sched.stream, CollectionRun.AUTH_FAILED, T0, error="401")
+    run.error_class = "AuthError"
+    record_outcome(sched, run, T0)
+    assert status_of(sched) == "auth_failed"
     assert ev(T0 + td(seconds=2), sched) == 0
     flip = HealthFlip.objects.get()
     assert (flip.old_status, flip.new_status) == ("new", "auth_failed")

@@ -9,6 +9,7 @@ import pytest
 import time_machine
 from prometheus_client.parser import text_string_to_metric_families
 
+from collectors import health
 from collectors.models import CollectionRun
 from tests.collectors.healthkit import T0, make_run, make_schedule, record
 from tokens.models import AccessToken
@@ -57,6 +58,7 @@ def test_it_reports_status_success_failures_rows_durations_and_token_days(
         issued=date(2025, 3, 12),
         expires=date(2026, 3, 12),
     )
+    health.evaluate_all(T0 + td(minutes=1))
     samples = scrape(client)
     labels = {"tenant": "acme", "connection": "tcn-main", "vendor": "tcn", "stream": "agent_states"}
 
