@@ -1,15 +1,106 @@
-"""Expiring credentials and their reminders (the tokens work fills in the rest)."""
+"""Expiring credentials, their reminder stages (the outbox), and who may be told.
+
+An `AccessToken` tracks a credential whose value stays in the connection's encrypted
+secrets. A `TokenAlert` row, unique per (token, expiry, stage), is both the history and
+the outbox of one reminder; a `TokenDigest`, unique per (tenant, local day), is the
+outbox of the account owners' daily list. Only verified `EmailAddress`es and confirmed
+`Subscriber`s are ever written to.
+"""
 
 from __future__ import annotations
 
-from django.conf import settings
-from django.db import models
-from django.db.models import F, Q
+import re
+import zoneinfo
+from datetime import date, datetime
+from datetime import timedelta as td
+from typing import TYPE_CHECKING, Any
 
-from integrations.models import VendorConnection
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from integrations.models import Membership, Tenant, VendorConnection
 from integrations.vendors.base import SECTIONS
+from tokens import stages
+from tokens.conf import app_settings
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import AbstractBaseUser
 
 SECTION_CHOICES = tuple((s, s) for s in SECTIONS)
+
+# The seed's naming convention for partner logins: 3rd_PartnerName_OrgName_UserName.
+LOGIN_CONVENTION = re.compile(r"^3rd_[A-Za-z0-9.-]+_[A-Za-z0-9.-]+_[A-Za-z0-9.-]+$")
+LOGIN_CONVENTION_HELP = (
+    "TCN's convention for partner logins is 3rd_PartnerName_OrgName_UserName: '3rd' marks a third "
+    "party, then the partner's name, the organization's name in Operator and the individual user, "
+    "separated by underscores (e.g. 3rd_CommunityWFM_AcmeSupport_jdoe)."
+)
+
+
+def one_year_after(day: date) -> date:
+    try:
+        return day.replace(year=day.year + 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + 1, day=28)
+
+
+def local_now(tenant: Tenant, now: datetime | None = None) -> datetime:
+    return (now or timezone.now()).astimezone(zoneinfo.ZoneInfo(tenant.time_zone or "UTC"))
+
+
+class TenantReminderSettings(models.Model):
+    """A tenant's own reminder policy; absent or blank fields fall back to the settings."""
+
+    tenant = models.OneToOneField(Tenant, models.CASCADE, related_name="reminder_settings")
+    thresholds = models.JSONField(
+        null=True,
+        blank=True,
+        help_text="Days left on which a reminder goes out, e.g. [90, 60, 30, 21, 14, 7, 3, 1, 0]. "
+        "Blank: the default policy (90, 60, 30, 21, then daily from 14 to 0).",
+    )
+    send_hour = models.PositiveSmallIntegerField(
+        null=True, blank=True, help_text="Local hour (0-23) from which reminders go out. Blank: the default."
+    )
+
+    class Meta:
+        verbose_name = "reminder settings"
+        verbose_name_plural = "reminder settings"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(send_hour__isnull=True) | Q(send_hour__lte=23), name="reminder_send_hour_0_23"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Reminder settings of {self.tenant}"
+
+    def clean(self) -> None:
+        if self.thresholds not in (None, "", []):
+            try:
+                self.thresholds = stages.validate_thresholds(self.thresholds)
+            except ValueError as exc:
+                raise ValidationError({"thresholds": str(exc)}) from None
+        else:
+            self.thresholds = None
+
+    @staticmethod
+    def policy_of(tenant: Tenant) -> stages.Policy:
+        own = getattr(tenant, "reminder_settings", None)
+        return stages.policy_for(own.thresholds if own else None)
+
+    @staticmethod
+    def send_hour_of(tenant: Tenant) -> int:
+        own = getattr(tenant, "reminder_settings", None)
+        return own.send_hour if own and own.send_hour is not None else app_settings.SEND_HOUR
+
+
+class AccessTokenQuerySet(models.QuerySet["AccessToken"]):
+    def managed_by(self, user: Any) -> AccessTokenQuerySet:
+        """Tokens of tenants the user owns or manages; never any for partners."""
+        return self.filter(connection__tenant__in=Tenant.objects.managed_by(user))
 
 
 class AccessToken(models.Model):
@@ -22,7 +113,9 @@ class AccessToken(models.Model):
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="access_tokens")
     section = models.CharField(max_length=16, choices=SECTION_CHOICES, default="realtime")
     service_login = models.CharField(
-        max_length=200, blank=True, help_text="The TCN login the token was created on."
+        max_length=200,
+        blank=True,
+        help_text="The TCN login the token was created on. " + LOGIN_CONVENTION_HELP,
     )
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -33,8 +126,10 @@ class AccessToken(models.Model):
         help_text="The user the token was created for; gets every reminder stage.",
     )
     issued = models.DateField()
-    expires = models.DateField()
+    expires = models.DateField(blank=True, help_text="Blank: one year after the issue date.")
     created = models.DateTimeField(auto_now_add=True)
+
+    objects = AccessTokenQuerySet.as_manager()
 
     class Meta:
         ordering = ("expires",)
@@ -42,6 +137,410 @@ class AccessToken(models.Model):
             models.UniqueConstraint(fields=("connection", "section"), name="token_per_connection_section"),
             models.CheckConstraint(condition=Q(expires__gt=F("issued")), name="token_expires_after_issued"),
         ]
+        indexes = [models.Index(fields=("expires",), name="token_expires_idx")]
 
     def __str__(self) -> str:
         return f"{self.connection} · {self.service_login or self.section}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.issued and not self.expires:
+            self.expires = one_year_after(self.issued)
+        super().save(*args, **kwargs)
+
+    # --- facts ---------------------------------------------------------------------------
+    @property
+    def tenant(self) -> Tenant:
+        return self.connection.tenant
+
+    def today(self, now: datetime | None = None) -> date:
+        """Today's date in the tenant's zone: reminder days are counted there."""
+        return local_now(self.tenant, now).date()
+
+    def days_left(self, today: date | None = None) -> int:
+        return (self.expires - (today or self.today())).days
+
+    @property
+    def login_follows_convention(self) -> bool:
+        return bool(LOGIN_CONVENTION.match(self.service_login or ""))
+
+    def urgency(self, today: date | None = None) -> str:
+        """CSS-friendly urgency band: ok (over 30 days), soon (30-15), urgent (14-0), expired."""
+        left = self.days_left(today)
+        if left < 0:
+            return "expired"
+        if left <= 14:
+            return "urgent"
+        if left <= 30:
+            return "soon"
+        return "ok"
+
+    def plan(self, today: date | None = None) -> list[stages.PlannedStage]:
+        today = today or self.today()
+        sent = self.sent_stages()
+        return stages.plan(self.expires, today, TenantReminderSettings.policy_of(self.tenant), sent)
+
+    def sent_stages(self) -> set[str]:
+        """Stages already written for this cycle: alerts of this expiry or a later one.
+
+        Counting later expiries means an expiry moved earlier (a correction) does not
+        repeat what was already said; a renewal (a later expiry) starts afresh.
+        """
+        return set(self.alerts.filter(expires__gte=self.expires).values_list("stage", flat=True))
+
+    # --- changes -------------------------------------------------------------------------
+    def clean(self) -> None:
+        if self.issued and not self.expires:
+            self.expires = one_year_after(self.issued)
+        if self.issued and self.expires and self.expires <= self.issued:
+            raise ValidationError(
+                {"expires": f"The expiry date {self.expires} must be after the issue date {self.issued}."}
+            )
+
+    def record_renewal(self, new_expires: date, by: AbstractBaseUser | None, note: str = "") -> TokenRenewal:
+        """The account owner renewed the same credential in the vendor's console.
+
+        The token value never changes here (the seed: never change the token, renew it).
+        """
+        with transaction.atomic():
+            token = type(self).objects.select_for_update().get(pk=self.pk)
+            if new_expires <= token.expires:
+                raise ValidationError(
+                    f"The new expiry {new_expires} must be later than the current expiry {token.expires}."
+                )
+            renewal = TokenRenewal.objects.create(
+                token=token, old_expires=token.expires, new_expires=new_expires, recorded_by=by, note=note
+            )
+            type(self).objects.filter(pk=self.pk).update(expires=new_expires)
+        self.expires = new_expires
+        return renewal
+
+    def secret_name(self) -> str:
+        names = sorted(self.connection.vendor_class.secret_names(self.section))
+        if not names:
+            raise ValidationError(
+                f"{self.connection.vendor_class.label} has no secret in the {self.section} section."
+            )
+        return "access_token" if "access_token" in names else names[0]
+
+    def replace_value(self, value: str, by: AbstractBaseUser | None, reason: str) -> TokenValueChange:
+        """Store a different credential value: an audited exception, not a renewal."""
+        value = (value or "").strip()
+        if len(value) < 8:
+            raise ValidationError("The new token value is empty or too short (at least 8 characters).")
+        if not reason.strip():
+            raise ValidationError("Say why the token value is replaced (it is recorded in the audit log).")
+        name = self.secret_name()
+        with transaction.atomic():
+            conn = VendorConnection.objects.select_for_update().get(pk=self.connection_id)
+            conn.set_values(self.section, {**conn.values_of(self.section), name: value})
+            conn.save()
+            change = TokenValueChange.objects.create(
+                token=self, changed_by=by, reason=reason.strip(), field=name
+            )
+        self.connection = conn
+        return change
+
+
+class TokenRenewal(models.Model):
+    """History: who recorded which new expiry, when (renewals and corrections)."""
+
+    token = models.ForeignKey(AccessToken, models.CASCADE, related_name="renewals")
+    old_expires = models.DateField()
+    new_expires = models.DateField()
+    recorded_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
+    recorded_at = models.DateTimeField(default=timezone.now)
+    note = models.CharField(max_length=200, blank=True)
+
+    class Meta:
+        ordering = ("-recorded_at",)
+
+    def __str__(self) -> str:
+        return f"{self.old_expires} → {self.new_expires}"
+
+
+class TokenValueChange(models.Model):
+    """Audit: a token's value was replaced (never shows the value)."""
+
+    token = models.ForeignKey(AccessToken, models.CASCADE, related_name="value_changes")
+    field = models.CharField(max_length=64)
+    changed_by = models.ForeignKey(settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True)
+    changed_at = models.DateTimeField(default=timezone.now)
+    reason = models.CharField(max_length=300)
+
+    class Meta:
+        ordering = ("-changed_at",)
+
+    def __str__(self) -> str:
+        return f"value replaced {self.changed_at:%Y-%m-%d}"
+
+
+class OutboxRow(models.Model):
+    """Outbox bookkeeping shared by alerts and digests (and reusable for other mail).
+
+    A sender claims a row with a compare-and-swap update and sends only if it won;
+    transient failures release the claim with a growing delay, permanent ones (or too
+    many attempts) are recorded with the reason.
+    """
+
+    claimed = models.DateTimeField(null=True, blank=True)
+    sent_at = models.DateTimeField(null=True, blank=True, help_text="When delivery finished.")
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    delivered_to = models.JSONField(default=list, blank=True)
+    failed = models.BooleanField(default=False)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        abstract = True
+
+    @classmethod
+    def pending(cls, now: datetime | None = None) -> models.QuerySet[Any]:
+        now = now or timezone.now()
+        return cls.objects.filter(sent_at=None, claimed=None).filter(
+            Q(next_attempt_at=None) | Q(next_attempt_at__lte=now)
+        )
+
+    @classmethod
+    def release_stale_claims(cls, now: datetime | None = None) -> int:
+        """A worker that died mid-send leaves a claim behind; free it after a timeout."""
+        stale = (now or timezone.now()) - td(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
+        return cls.objects.filter(sent_at=None, claimed__lt=stale).update(claimed=None)
+
+    def claim(self) -> bool:
+        now = timezone.now()
+        won = type(self).objects.filter(pk=self.pk, sent_at=None, claimed=None).update(claimed=now)
+        if won:
+            self.claimed = now
+        return bool(won)
+
+    def record(self, report: Any) -> None:
+        """Store a `mailer.Report`: finished, or released for a retry with backoff."""
+        now = timezone.now()
+        self.delivered_to = sorted({*self.delivered_to, *report.sent})
+        self.attempts += 1
+        problems = [f"{addr}: {why}" for addr, why in {**report.permanent, **report.transient}.items()]
+        self.error = "; ".join(problems)[:2000]
+        if report.transient and self.attempts < app_settings.MAX_ATTEMPTS:
+            self.claimed = None
+            self.next_attempt_at = now + td(
+                seconds=app_settings.RETRY_BASE_SECONDS * 2 ** (self.attempts - 1)
+            )
+        else:
+            self.sent_at = now
+            self.failed = bool(report.permanent or report.transient)
+            if report.transient:
+                self.error = f"gave up after {self.attempts} attempts: {self.error}"[:2000]
+        self.save(
+            update_fields=[
+                "delivered_to",
+                "attempts",
+                "error",
+                "claimed",
+                "next_attempt_at",
+                "sent_at",
+                "failed",
+            ]
+        )
+
+    def finish_without_recipients(self, reason: str) -> None:
+        self.sent_at = timezone.now()
+        self.error = reason
+        self.save(update_fields=["sent_at", "error"])
+
+    @property
+    def status(self) -> str:
+        if self.sent_at is None:
+            return "retrying" if self.attempts else ("sending" if self.claimed else "pending")
+        if self.failed:
+            return "failed"
+        return "sent" if self.delivered_to else "nobody to tell"
+
+
+class TokenDigest(OutboxRow):
+    """The account owners' one email per tenant per local day."""
+
+    tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="token_digests")
+    day = models.DateField()
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("-day",)
+        constraints = [models.UniqueConstraint(fields=("tenant", "day"), name="token_digest_per_tenant_day")]
+        indexes = [models.Index(fields=("sent_at", "claimed"), name="token_digest_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"Digest {self.tenant} {self.day}"
+
+
+class TokenAlert(OutboxRow):
+    """One reminder stage of one expiry of one token: history and outbox."""
+
+    token = models.ForeignKey(AccessToken, models.CASCADE, related_name="alerts")
+    expires = models.DateField(help_text="The expiry this stage was about.")
+    stage = models.CharField(max_length=16)
+    day = models.DateField(help_text="Local date (tenant's zone) the stage was due.")
+    days_left = models.IntegerField()
+    created = models.DateTimeField(default=timezone.now)
+    unattended = models.BooleanField(
+        default=False, help_text="Nobody verified would have been told: managers get it in their digest."
+    )
+    digest = models.ForeignKey(TokenDigest, models.SET_NULL, null=True, blank=True, related_name="alerts")
+
+    class Meta:
+        ordering = ("-created",)
+        constraints = [
+            models.UniqueConstraint(fields=("token", "expires", "stage"), name="token_alert_once_per_stage")
+        ]
+        indexes = [models.Index(fields=("sent_at", "claimed"), name="token_alert_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.stage} for {self.token} (expires {self.expires})"
+
+
+def _normal(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def is_role_address(email: str) -> bool:
+    local = _normal(email).partition("@")[0]
+    return local in app_settings.ROLE_ADDRESS_PREFIXES
+
+
+class EmailAddress(models.Model):
+    """Verification state of a user's address (the user's current `email`)."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="token_email_addresses")
+    email = models.EmailField()
+    verified_at = models.DateTimeField(null=True, blank=True)
+    verification_sent_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = "email address"
+        verbose_name_plural = "email addresses"
+        ordering = ("email",)
+        constraints = [models.UniqueConstraint(fields=("user", "email"), name="email_address_per_user")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @classmethod
+    def for_user(cls, user: AbstractBaseUser) -> EmailAddress | None:
+        email = _normal(getattr(user, "email", ""))
+        if not email:
+            return None
+        row, _ = cls.objects.get_or_create(user=user, email=email)
+        return row
+
+    @property
+    def is_current(self) -> bool:
+        return _normal(self.user.email) == self.email
+
+    @property
+    def state(self) -> str:
+        if not self.is_current:
+            return "replaced"
+        if self.verified_at:
+            return "verified"
+        return "link sent" if self.verification_sent_at else "unverified"
+
+    @property
+    def is_role_address(self) -> bool:
+        return is_role_address(self.email)
+
+    def clashes(self) -> list[tuple[Any, Tenant]]:
+        """Other users with this address in a tenant this user belongs to."""
+        from django.contrib.auth import get_user_model
+
+        tenants = Tenant.objects.filter(memberships__user=self.user)
+        others = (
+            get_user_model()
+            .objects.filter(email__iexact=self.email, memberships__tenant__in=tenants)
+            .exclude(pk=self.user_id)
+            .distinct()
+        )
+        out = []
+        for other in others:
+            shared = (
+                Tenant.objects.filter(memberships__user=other).filter(memberships__user=self.user).first()
+            )
+            out.append((other, shared))
+        return out
+
+    def confirm(self) -> None:
+        clash = self.clashes()
+        if clash:
+            other, tenant = clash[0]
+            raise ValidationError(
+                f"{self.email} already belongs to {other} in {tenant}; within a tenant an address "
+                "belongs to one user only."
+            )
+        if not self.is_current:
+            raise ValidationError(f"{self.email} is no longer this user's address.")
+        if self.verified_at is None:
+            self.verified_at = timezone.now()
+            self.save(update_fields=["verified_at"])
+
+
+class SubscriptionList(models.Model):
+    """A tenant's named list of people without a login who want the daily token digest."""
+
+    tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="subscription_lists")
+    name = models.CharField(max_length=100)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("tenant__name", "name")
+        constraints = [
+            models.UniqueConstraint(fields=("tenant", "name"), name="subscription_list_name_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.tenant} · {self.name}"
+
+
+class Subscriber(models.Model):
+    """Double opt-in: a member receives mail only after confirming, until they leave."""
+
+    list = models.ForeignKey(SubscriptionList, models.CASCADE, related_name="subscribers")
+    email = models.EmailField()
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ("email",)
+        constraints = [models.UniqueConstraint(fields=("list", "email"), name="subscriber_once_per_list")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        self.email = _normal(self.email)
+        super().save(*args, **kwargs)
+
+    @property
+    def state(self) -> str:
+        if self.unsubscribed_at:
+            return "left"
+        if self.confirmed_at:
+            return "confirmed"
+        return "awaiting confirmation" if self.confirmation_sent_at else "not confirmed"
+
+    @property
+    def active(self) -> bool:
+        return bool(self.confirmed_at and not self.unsubscribed_at)
+
+
+class BannerShown(models.Model):
+    """The login banner about expiring tokens is shown once per user per day."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    day = models.DateField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=("user", "day"), name="banner_once_per_user_day")]
+
+
+MANAGING_ROLES = Membership.MANAGING_ROLES

@@ -1,0 +1,413 @@
+"""Token admin for owners and managers only: partners never see a token (seed: 3rd parties
+should not view, create or manage access tokens). Every queryset is scoped by tenant."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin, messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import QuerySet
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html, format_html_join
+
+from integrations.admin_scope import TenantScopedAdmin, TenantScopedInline
+from integrations.models import Tenant
+from tokens import verification
+from tokens.forms import RenewalForm, ReplaceValueForm
+from tokens.models import (
+    LOGIN_CONVENTION_HELP,
+    AccessToken,
+    EmailAddress,
+    Subscriber,
+    SubscriptionList,
+    TenantReminderSettings,
+    TokenAlert,
+    TokenDigest,
+    TokenRenewal,
+    TokenValueChange,
+)
+
+URGENCY_COLORS = {"ok": "#2e7d32", "soon": "#ef6c00", "urgent": "#c62828", "expired": "#6a1b9a"}
+
+
+def days_left_badge(token: AccessToken) -> str:
+    left = token.days_left()
+    text = f"expired {-left} d ago" if left < 0 else f"{left} d"
+    return format_html(
+        '<span class="token-{}" style="color:{};font-weight:bold">{}</span>',
+        token.urgency(),
+        URGENCY_COLORS[token.urgency()],
+        text,
+    )
+
+
+class ReadOnlyInline(TenantScopedInline):
+    managers_only = True
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class RenewalInline(ReadOnlyInline):
+    model = TokenRenewal
+    fk_name = "token"
+    fields = ("recorded_at", "recorded_by", "old_expires", "new_expires", "note")
+    readonly_fields = fields
+    verbose_name_plural = "renewal history"
+
+
+class AlertInline(ReadOnlyInline):
+    model = TokenAlert
+    fields = ("day", "stage", "expires", "days_left", "status", "delivered_to", "error")
+    readonly_fields = fields
+    verbose_name_plural = "reminders written"
+
+    @admin.display(description="status")
+    def status(self, obj: TokenAlert) -> str:
+        return obj.status
+
+
+class ValueChangeInline(ReadOnlyInline):
+    model = TokenValueChange
+    fields = ("changed_at", "changed_by", "field", "reason")
+    readonly_fields = fields
+    verbose_name_plural = "token value replacements (audit)"
+
+
+@admin.register(AccessToken)
+class AccessTokenAdmin(TenantScopedAdmin):
+    managers_only = True
+    tenant_path = "connection__tenant"
+    list_display = ("connection", "login", "owner", "expires", "days_left", "next_reminder")
+    list_filter = ("connection__tenant", "connection__vendor")
+    search_fields = ("service_login", "connection__name", "connection__tenant__name")
+    list_select_related = ("connection__tenant", "owner")
+    fields = ("connection", "section", "service_login", "owner", "issued", "expires", "plan_table", "created")
+    readonly_fields = ("plan_table", "created")
+    inlines = (RenewalInline, AlertInline, ValueChangeInline)
+    actions = ("record_renewal",)
+    change_form_template = "tokens/admin/accesstoken_change_form.html"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[AccessToken]:
+        return super().get_queryset(request).select_related("connection__tenant", "owner")
+
+    @admin.display(description="service login")
+    def login(self, obj: AccessToken) -> str:
+        if obj.service_login and not obj.login_follows_convention:
+            return format_html('{} <span title="{}">⚠</span>', obj.service_login, LOGIN_CONVENTION_HELP)
+        return obj.service_login or "—"
+
+    @admin.display(description="days left", ordering="expires")
+    def days_left(self, obj: AccessToken) -> str:
+        return days_left_badge(obj)
+
+    @admin.display(description="next reminder")
+    def next_reminder(self, obj: AccessToken) -> str:
+        plan = obj.plan()
+        return f"{plan[0].stage} on {plan[0].day}" if plan else "—"
+
+    @admin.display(description="reminder plan")
+    def plan_table(self, obj: AccessToken) -> str:
+        if not obj.pk:
+            return "Shown once the token is saved."
+        plan = obj.plan()
+        if not plan:
+            return "No reminders left for this expiry."
+        rows = format_html_join(
+            "", "<tr><td>{}</td><td>{}</td><td>{}</td></tr>", ((p.day, p.stage, p.days_left) for p in plan)
+        )
+        return format_html(
+            '<table class="token-plan"><thead><tr><th>local date ({})</th><th>stage</th><th>days left</th>'
+            "</tr></thead><tbody>{}</tbody></table>",
+            obj.tenant.time_zone,
+            rows,
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "owner" and not request.user.is_superuser:
+            kwargs["queryset"] = (
+                get_user_model()
+                .objects.filter(memberships__tenant__in=Tenant.objects.managed_by(request.user))
+                .distinct()
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: AccessToken, form: Any, change: bool) -> None:
+        old = (
+            AccessToken.objects.filter(pk=obj.pk).values_list("expires", flat=True).first()
+            if change
+            else None
+        )
+        super().save_model(request, obj, form, change)
+        if old and old != obj.expires:
+            TokenRenewal.objects.create(
+                token=obj,
+                old_expires=old,
+                new_expires=obj.expires,
+                recorded_by=request.user,
+                note="expiry edited" if obj.expires > old else "expiry corrected (earlier)",
+            )
+        if obj.service_login and not obj.login_follows_convention:
+            messages.warning(
+                request,
+                f"The service login {obj.service_login!r} does not follow the convention. "
+                + LOGIN_CONVENTION_HELP,
+            )
+        if obj.owner and EmailAddress.objects.filter(user=obj.owner, verified_at__isnull=False).count() == 0:
+            messages.warning(
+                request,
+                f"{obj.owner} has no verified email address: they will get no reminders "
+                "until they verify it (Email addresses > Send verification).",
+            )
+
+    # --- renewal and replacement views ------------------------------------------------
+    def get_urls(self) -> list[Any]:
+        view = self.admin_site.admin_view
+        return [
+            path("<int:pk>/renew/", view(self.renew_view), name="tokens_accesstoken_renew"),
+            path("<int:pk>/replace-value/", view(self.replace_view), name="tokens_accesstoken_replace"),
+            *super().get_urls(),
+        ]
+
+    def _token_for_write(self, request: HttpRequest, pk: int) -> AccessToken:
+        token = get_object_or_404(self.get_queryset(request), pk=pk)
+        if not self.has_change_permission(request, token):
+            raise PermissionDenied
+        return token
+
+    def renew_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        token = self._token_for_write(request, pk)
+        form = RenewalForm(request.POST or None, token=token, today=token.today())
+        if request.method == "POST" and form.is_valid():
+            try:
+                token.record_renewal(
+                    form.cleaned_data["new_expires"], request.user, form.cleaned_data["note"]
+                )
+            except ValidationError as exc:
+                form.add_error("new_expires", exc)
+            else:
+                messages.success(
+                    request,
+                    f"Renewal recorded: {token} now expires {token.expires}. "
+                    "A new reminder cycle starts for this date.",
+                )
+                return HttpResponseRedirect(reverse("admin:tokens_accesstoken_change", args=[token.pk]))
+        return TemplateResponse(
+            request,
+            "tokens/admin/renew.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "token": token,
+                "form": form,
+                "title": f"Record renewal: {token}",
+                "days_left": token.days_left(),
+            },
+        )
+
+    def replace_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        token = self._token_for_write(request, pk)
+        form = ReplaceValueForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                token.replace_value(form.cleaned_data["value"], request.user, form.cleaned_data["reason"])
+            except ValidationError as exc:
+                form.add_error(None, exc)
+            else:
+                messages.warning(
+                    request,
+                    f"The token value of {token} was replaced (audited). The expiry "
+                    "was not changed: record a renewal if the new token has a new expiry.",
+                )
+                return HttpResponseRedirect(reverse("admin:tokens_accesstoken_change", args=[token.pk]))
+        return TemplateResponse(
+            request,
+            "tokens/admin/replace.html",
+            {
+                **self.admin_site.each_context(request),
+                "opts": self.opts,
+                "token": token,
+                "form": form,
+                "title": f"Replace token value: {token}",
+            },
+        )
+
+    @admin.action(description="Record renewal of the selected token")
+    def record_renewal(self, request: HttpRequest, queryset: QuerySet[AccessToken]) -> HttpResponse | None:
+        if queryset.count() != 1:
+            messages.error(request, "Select exactly one token to record its renewal.")
+            return None
+        return HttpResponseRedirect(reverse("admin:tokens_accesstoken_renew", args=[queryset.get().pk]))
+
+
+@admin.register(TokenAlert)
+class TokenAlertAdmin(TenantScopedAdmin):
+    managers_only = True
+    tenant_path = "token__connection__tenant"
+    list_display = ("token", "stage", "day", "expires", "days_left", "status", "unattended", "error")
+    list_filter = ("stage", "unattended", "failed")
+    list_select_related = ("token__connection__tenant",)
+    readonly_fields = [f.name for f in TokenAlert._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    @admin.display(description="status")
+    def status(self, obj: TokenAlert) -> str:
+        return obj.status
+
+
+@admin.register(TokenDigest)
+class TokenDigestAdmin(TokenAlertAdmin):
+    tenant_path = "tenant"
+    list_display = ("tenant", "day", "status", "delivered_to", "error")
+    list_filter = ("failed",)
+    list_select_related = ("tenant",)
+    readonly_fields = [f.name for f in TokenDigest._meta.fields]
+
+
+@admin.register(TenantReminderSettings)
+class TenantReminderSettingsAdmin(TenantScopedAdmin):
+    managers_only = True
+    tenant_path = "tenant"
+    list_display = ("tenant", "thresholds", "send_hour")
+
+
+def _address_warnings(obj: EmailAddress) -> list[str]:
+    out = []
+    if obj.is_role_address:
+        out.append("generic role address: use a person's own address, so someone is accountable")
+    for other, tenant in obj.clashes():
+        out.append(f"also used by {other} in {tenant}: within a tenant an address belongs to one user")
+    return out
+
+
+@admin.register(EmailAddress)
+class EmailAddressAdmin(TenantScopedAdmin):
+    managers_only = True
+    tenant_path = "user__memberships__tenant"
+    list_display = ("email", "user", "state", "verified_at", "verification_sent_at", "warnings")
+    search_fields = ("email", "user__username")
+    readonly_fields = ("user", "email", "verified_at", "verification_sent_at", "warnings")
+    actions = ("send_verification",)
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[EmailAddress]:
+        return super().get_queryset(request).select_related("user").distinct()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # rows follow the users' addresses
+
+    @admin.display(description="state")
+    def state(self, obj: EmailAddress) -> str:
+        return obj.state
+
+    @admin.display(description="warnings")
+    def warnings(self, obj: EmailAddress) -> str:
+        return format_html_join(
+            "", '<div style="color:#ef6c00">⚠ {}</div>', ((w,) for w in _address_warnings(obj))
+        )
+
+    @admin.action(description="Send (or resend) the verification link")
+    def send_verification(self, request: HttpRequest, queryset: QuerySet[EmailAddress]) -> None:
+        for address in queryset:
+            if not address.is_current:
+                messages.error(request, f"{address.email} is no longer {address.user}'s address; not sent.")
+                continue
+            if address.verified_at:
+                messages.info(request, f"{address.email} is already verified.")
+                continue
+            report = verification.send_verification(address)
+            if report.sent:
+                messages.success(request, f"Verification link sent to {address.email}.")
+            else:
+                why = "; ".join({**report.permanent, **report.transient}.values())
+                messages.error(request, f"Could not send to {address.email}: {why}")
+            for warning in _address_warnings(address):
+                messages.warning(request, f"{address.email}: {warning}")
+
+
+class SubscriberInline(TenantScopedInline):
+    model = Subscriber
+    managers_only = True
+    fields = ("email", "state", "confirmed_at", "unsubscribed_at")
+    readonly_fields = ("state", "confirmed_at", "unsubscribed_at")
+
+    @admin.display(description="state")
+    def state(self, obj: Subscriber) -> str:
+        return obj.state if obj.pk else "new"
+
+
+def _send_confirmations(request: HttpRequest, subs: list[Subscriber]) -> None:
+    for sub in subs:
+        if sub.active:
+            continue
+        report = verification.send_confirmation(sub)
+        if report.sent:
+            messages.success(
+                request, f"Confirmation link sent to {sub.email}; it receives mail once confirmed."
+            )
+        else:
+            why = "; ".join({**report.permanent, **report.transient}.values())
+            messages.error(request, f"Could not send the confirmation to {sub.email}: {why}")
+
+
+@admin.register(SubscriptionList)
+class SubscriptionListAdmin(TenantScopedAdmin):
+    managers_only = True
+    tenant_path = "tenant"
+    list_display = ("name", "tenant", "members")
+    inlines = (SubscriberInline,)
+
+    @admin.display(description="confirmed members")
+    def members(self, obj: SubscriptionList) -> int:
+        return sum(1 for s in obj.subscribers.all() if s.active)
+
+    def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
+        instances = formset.save()
+        if formset.model is Subscriber:
+            _send_confirmations(request, [s for s in instances if s.confirmation_sent_at is None])
+
+
+@admin.register(Subscriber)
+class SubscriberAdmin(TenantScopedAdmin):
+    managers_only = True
+    tenant_path = "list__tenant"
+    list_display = ("email", "list", "state", "confirmed_at", "unsubscribed_at")
+    list_filter = ("list__tenant",)
+    readonly_fields = ("confirmed_at", "confirmation_sent_at", "unsubscribed_at")
+    actions = ("resend_confirmation",)
+
+    @admin.display(description="state")
+    def state(self, obj: Subscriber) -> str:
+        return obj.state
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "list" and not request.user.is_superuser:
+            kwargs["queryset"] = SubscriptionList.objects.filter(
+                tenant__in=Tenant.objects.managed_by(request.user)
+            )
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def save_model(self, request: HttpRequest, obj: Subscriber, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if not change:
+            _send_confirmations(request, [obj])
+
+    @admin.action(description="Send (or resend) the confirmation link")
+    def resend_confirmation(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
+        _send_confirmations(request, list(queryset.select_related("list__tenant")))
