@@ -6,8 +6,14 @@ encrypted like every credential): the login is the connection's `ftp_username`, 
 (pyftpdlib resolves every path, symlinks included, inside the home folder) and may only
 list, upload and rename files in its top level: no reads, deletes or subfolders. A
 finished upload is registered at once, so the next scan takes it without waiting for a
-second look; an interrupted one is deleted. With FTP_TLS_CERTFILE set, the receiver
-speaks FTPS only (explicit TLS required on control and data connections).
+second look; an interrupted one is deleted.
+
+With FTP_TLS_CERTFILE set (and FTP_TLS_KEYFILE when the key is in its own file) the
+receiver speaks explicit FTPS only: a client must send AUTH TLS before USER/PASS and
+PBSZ 0 / PROT P before any transfer, so neither credentials nor files cross in clear.
+The certificate and key are loaded and checked when the server is built: a missing,
+unreadable, encrypted or mismatched file stops it from starting, never a silent
+fallback to plain FTP.
 """
 
 from __future__ import annotations
@@ -16,11 +22,17 @@ import contextlib
 import hmac
 import logging
 import os
+from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
+from cryptography import x509
+from cryptography.exceptions import UnsupportedAlgorithm
+from cryptography.hazmat.primitives import serialization
 from django.db import close_old_connections
+from OpenSSL import SSL
 from pyftpdlib.authorizers import AuthenticationFailed
-from pyftpdlib.handlers import FTPHandler
+from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
 from integrations.models import VendorConnection
@@ -112,7 +124,10 @@ class ConnectionAuthorizer:
 
 
 class DropHandlerMixin:
+    """What both handlers share: the upload hooks (the jail is the authorizer's)."""
+
     connection_pk: int | None = None
+    tls = False
 
     def on_file_received(self, file: str) -> None:
         from collectors.drops import mark_complete
@@ -133,31 +148,100 @@ class DropFTPHandler(DropHandlerMixin, FTPHandler):
     pass
 
 
+class DropTLSHandler(DropHandlerMixin, TLS_FTPHandler):
+    """Explicit FTPS, required on the control and the data connections."""
+
+    tls = True
+    tls_control_required = True
+    tls_data_required = True
+
+    def process_command(self, cmd: str, *args: Any, **kwargs: Any) -> None:
+        # pyftpdlib answers 550 here; 530 ("not logged in") is what FTP clients show
+        # as a login refusal, and it comes on USER, before a client sends its password.
+        if cmd in ("USER", "PASS") and not self._ssl_established:
+            msg = "Login refused: this server requires AUTH TLS first (FTPS)."
+            self.respond(f"530 {msg}")
+            self.log_cmd(cmd, args[0] if args else "", 530, msg)
+            return
+        super().process_command(cmd, *args, **kwargs)
+
+
+def _read(setting: str, path: str) -> bytes:
+    try:
+        return Path(path).expanduser().read_bytes()
+    except FileNotFoundError:
+        raise ValueError(f"{setting} {path}: no such file") from None
+    except IsADirectoryError:
+        raise ValueError(f"{setting} {path}: is a directory, not a PEM file") from None
+    except PermissionError:
+        raise ValueError(f"{setting} {path}: not readable by this user (permission denied)") from None
+    except OSError as exc:
+        raise ValueError(f"{setting} {path}: cannot be read ({exc.strerror})") from None
+
+
+def tls_context(certfile: str, keyfile: str = "") -> SSL.Context:
+    """The receiver's TLS context from PEM files; a ValueError names the setting at fault.
+
+    The key is loaded here with `cryptography` rather than by OpenSSL so an encrypted
+    key is refused with a message instead of a passphrase prompt on the terminal.
+    """
+    cert_pem = _read("FTP_TLS_CERTFILE", certfile)
+    key_setting, key_path = ("FTP_TLS_KEYFILE", keyfile) if keyfile else ("FTP_TLS_CERTFILE", certfile)
+    key_pem = _read(key_setting, key_path) if keyfile else cert_pem
+    try:
+        chain = x509.load_pem_x509_certificates(cert_pem)
+    except ValueError:
+        raise ValueError(f"FTP_TLS_CERTFILE {certfile}: no PEM certificate in it") from None
+    try:
+        key = serialization.load_pem_private_key(key_pem, password=None)
+    except TypeError:
+        raise ValueError(
+            f"{key_setting} {key_path}: the private key is encrypted; give the receiver an "
+            "unencrypted key file readable only by its user"
+        ) from None
+    except (ValueError, UnsupportedAlgorithm):
+        hint = "" if keyfile else " (set FTP_TLS_KEYFILE when the key is in its own file)"
+        raise ValueError(f"{key_setting} {key_path}: no usable PEM private key in it{hint}") from None
+    context = SSL.Context(SSL.TLS_SERVER_METHOD)
+    context.set_min_proto_version(SSL.TLS1_2_VERSION)
+    context.set_options(SSL.OP_NO_SSLv2 | SSL.OP_NO_SSLv3 | SSL.OP_NO_COMPRESSION)
+    context.use_certificate(chain[0])
+    for intermediate in chain[1:]:
+        context.add_extra_chain_cert(intermediate)
+    try:
+        context.use_privatekey(key)
+        context.check_privatekey()
+    except TypeError:
+        raise ValueError(f"{key_setting} {key_path}: unsupported private key type") from None
+    except SSL.Error:
+        # OpenSSL checks the pair in use_privatekey already; check_privatekey is the backstop.
+        raise ValueError(
+            f"{key_setting} {key_path}: the private key does not match the certificate in "
+            f"FTP_TLS_CERTFILE {certfile}"
+        ) from None
+    if chain[0].not_valid_after_utc < datetime.now(UTC):
+        # Still start: clients that do not verify keep working, and the log says why others fail.
+        log.warning("ftp: the certificate in %s expired on %s", certfile, chain[0].not_valid_after_utc)
+    return context
+
+
 def handler_class() -> type[FTPHandler]:
-    certfile = conf.ftp_tls_certfile()
+    """A fresh handler class for one server: FTPS when a certificate is configured."""
+    certfile, keyfile = conf.ftp_tls_certfile(), conf.ftp_tls_keyfile()
     if not certfile:
-        handler: type[FTPHandler] = DropFTPHandler
-    else:
-        try:
-            from pyftpdlib.handlers import TLS_FTPHandler
-        except ImportError as exc:
-            raise RuntimeError("FTP_TLS_CERTFILE is set but pyOpenSSL is not installed") from exc
-
-        class DropTLSHandler(DropHandlerMixin, TLS_FTPHandler):
-            tls_control_required = True
-            tls_data_required = True
-
-        DropTLSHandler.certfile = certfile
-        DropTLSHandler.keyfile = conf.ftp_tls_keyfile() or None
-        handler = DropTLSHandler
+        if keyfile:
+            raise ValueError("FTP_TLS_KEYFILE is set without FTP_TLS_CERTFILE; set both or neither")
+        return type("Handler", (DropFTPHandler,), {})
+    handler = type("Handler", (DropTLSHandler,), {})
+    handler.ssl_context = tls_context(certfile, keyfile)
+    handler.certfile, handler.keyfile = certfile, keyfile or certfile
     return handler
 
 
 def build_server(host: str | None = None, port: int | None = None) -> FTPServer:
     """A configured receiver (not yet serving); `server.address` is the bound address."""
     logging.getLogger("pyftpdlib").setLevel(logging.WARNING)
-    base = handler_class()
-    handler = type("Handler", (base,), {})
+    handler = handler_class()
     handler.authorizer = ConnectionAuthorizer()
     handler.banner = "Switchboard FTP receiver"
     handler.permit_foreign_addresses = False

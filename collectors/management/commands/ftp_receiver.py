@@ -1,17 +1,31 @@
 """`manage.py ftp_receiver [--host H] [--port P] [--json]`: the embedded FTP receiver.
 
 Optional: a deployment with its own FTP server leaves it off (it is not in the Procfile).
-Logins, jail and TLS: see collectors.ftp. Stops cleanly on SIGTERM or Ctrl-C.
+Logins, jail and TLS: see collectors.ftp. With FTP_TLS_CERTFILE set it serves FTPS only;
+a certificate or key it cannot use stops it (exit status 2) rather than serving plain FTP.
+Stops cleanly on SIGTERM or Ctrl-C.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import json
 import signal
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from collectors.ftp import build_server
+
+
+def _exit(*_: object) -> None:
+    raise SystemExit(0)
+
+
+def _is_loopback(host: str) -> bool:
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return host == "localhost"
 
 
 class Command(BaseCommand):
@@ -35,13 +49,18 @@ class Command(BaseCommand):
         except (OSError, RuntimeError, ValueError) as exc:
             raise CommandError(f"cannot start the FTP receiver: {exc}", returncode=2) from None
         host, bound = server.address[:2]
-        tls = type(server.handler).__mro__[1].__name__ == "DropTLSHandler"
+        tls = server.handler.tls
         if options["json"]:
             self.stdout.write(json.dumps({"host": host, "port": bound, "tls": tls}))
         else:
-            self.stdout.write(f"FTP receiver on {host}:{bound}{' (FTPS)' if tls else ''}")
-        signal.signal(signal.SIGTERM, lambda *_: server.close_all())
-        try:
-            server.serve_forever(handle_exit=True)
-        finally:
-            server.close_all()
+            self.stdout.write(f"FTP receiver on {host}:{bound}{' (FTPS required)' if tls else ''}")
+        if not tls and not _is_loopback(host):
+            self.stderr.write(
+                "warning: plain FTP on a non-loopback address: passwords and files cross in clear; "
+                "set FTP_TLS_CERTFILE (and FTP_TLS_KEYFILE) to require FTPS"
+            )
+        self.stdout.flush()
+        # Closing sockets inside the handler would pull them from under the poll loop;
+        # SystemExit ends the loop, and serve_forever then closes every connection.
+        signal.signal(signal.SIGTERM, _exit)
+        server.serve_forever(handle_exit=True)
