@@ -44,8 +44,11 @@ def test_all_checks_pass(client, beats, broker_ok):
 @pytest.fixture
 def stopped_broker():
     """Celery pointed at a port where nothing listens (restored afterwards)."""
-    saved = {k: app.conf.get(k) for k in ("broker_url", "broker_transport_options")}
-    app.conf.update(broker_url=f"redis://127.0.0.1:{unused_port()}/0", broker_transport_options={})
+    keys = ("broker_url", "broker_read_url", "broker_write_url", "broker_transport_options")
+    saved = {k: app.conf.get(k) for k in keys}
+    dead = f"redis://127.0.0.1:{unused_port()}/0"
+    # Celery copies a configured broker URL into the read/write URLs: point all three away.
+    app.conf.update(broker_url=dead, broker_read_url=dead, broker_write_url=dead, broker_transport_options={})
     yield
     app.conf.update(**saved)
 
