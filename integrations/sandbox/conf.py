@@ -1,0 +1,104 @@
+"""The sandbox's settings: Django settings of the same name win, then the environment, then defaults.
+
+| name                     | default                              |
+|--------------------------|--------------------------------------|
+| `SANDBOX_HOST`           | `127.0.0.1`                          |
+| `SANDBOX_PORT`           | `8765`                               |
+| `SANDBOX_SEED`           | `switchboard`                        |
+| `SANDBOX_ZONE`           | `America/Chicago` (the tenant's zone)|
+| `SANDBOX_DROP_FOLDERS`   | `$VAR_DIR/drops/demo/tcn-demo` (comma-separated) |
+| `SANDBOX_BACKFILL_HOURS` | `24`                                 |
+| `SANDBOX_TOKEN_LIFETIME` | `3600` (Nextiva/Thrio token seconds) |
+| `SANDBOX_8X8_TENANT` / `SANDBOX_8X8_TOKEN` | `demo` / `sandbox-8x8-token` |
+| `SANDBOX_NEXTIVA_LOGIN` / `SANDBOX_NEXTIVA_PASSWORD` | `wfm` / `sandbox-nextiva` |
+| `SANDBOX_THRIO_LOGIN` / `SANDBOX_THRIO_PASSWORD` | `wfm` / `sandbox-thrio` |
+| `SANDBOX_TCN_TOKEN`      | `sandbox-tcn-token`                  |
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import environ
+from django.conf import settings
+
+from integrations.sandbox.traffic import DEFAULT_SEED, DEFAULT_ZONE
+
+_env = environ.Env()
+
+
+def _get(name: str, default: str) -> str:
+    value = getattr(settings, name, None)
+    if value is None:
+        value = _env.str(name, default=default)
+    return str(value)
+
+
+@dataclass(frozen=True)
+class Credentials:
+    """What the sandbox accepts; the demo connections (`setup_demo`) use the defaults."""
+
+    eightbyeight_tenant: str = "demo"
+    eightbyeight_token: str = "sandbox-8x8-token"
+    nextiva_login: str = "wfm"
+    nextiva_password: str = "sandbox-nextiva"
+    thrio_login: str = "wfm"
+    thrio_password: str = "sandbox-thrio"
+    tcn_token: str = "sandbox-tcn-token"
+
+    @classmethod
+    def from_settings(cls) -> Credentials:
+        d = cls()
+        return cls(
+            eightbyeight_tenant=_get("SANDBOX_8X8_TENANT", d.eightbyeight_tenant),
+            eightbyeight_token=_get("SANDBOX_8X8_TOKEN", d.eightbyeight_token),
+            nextiva_login=_get("SANDBOX_NEXTIVA_LOGIN", d.nextiva_login),
+            nextiva_password=_get("SANDBOX_NEXTIVA_PASSWORD", d.nextiva_password),
+            thrio_login=_get("SANDBOX_THRIO_LOGIN", d.thrio_login),
+            thrio_password=_get("SANDBOX_THRIO_PASSWORD", d.thrio_password),
+            tcn_token=_get("SANDBOX_TCN_TOKEN", d.tcn_token),
+        )
+
+
+class SandboxSettings:
+    @property
+    def HOST(self) -> str:
+        return _get("SANDBOX_HOST", "127.0.0.1")
+
+    @property
+    def PORT(self) -> int:
+        return int(_get("SANDBOX_PORT", "8765"))
+
+    @property
+    def SEED(self) -> str:
+        return _get("SANDBOX_SEED", DEFAULT_SEED)
+
+    @property
+    def ZONE(self) -> str:
+        return _get("SANDBOX_ZONE", DEFAULT_ZONE)
+
+    @property
+    def DROP_FOLDERS(self) -> list[Path]:
+        value = getattr(settings, "SANDBOX_DROP_FOLDERS", None)
+        if value is None:
+            default = str(Path(settings.VAR_DIR) / "drops" / "demo" / "tcn-demo")
+            value = _env.list("SANDBOX_DROP_FOLDERS", default=[default])
+        if isinstance(value, str):
+            value = [v for v in value.split(",") if v.strip()]
+        return [Path(v.strip() if isinstance(v, str) else v) for v in value]
+
+    @property
+    def BACKFILL_HOURS(self) -> int:
+        return int(_get("SANDBOX_BACKFILL_HOURS", "24"))
+
+    @property
+    def TOKEN_LIFETIME(self) -> int:
+        return int(_get("SANDBOX_TOKEN_LIFETIME", "3600"))
+
+    @property
+    def CREDENTIALS(self) -> Credentials:
+        return Credentials.from_settings()
+
+
+app_settings = SandboxSettings()
