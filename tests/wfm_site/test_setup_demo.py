@@ -59,3 +59,17 @@ def test_the_demo_token_expires_in_twelve_days():
     with time_machine.travel("2026-11-22 15:00:00Z", tick=False):
         result = run_demo()
     assert result["token_expires"] == "2026-12-04"
+
+
+@pytest.mark.django_db
+def test_it_sends_the_demo_tokens_reminders_once(mailoutbox):
+    with time_machine.travel("2026-11-22 15:00:00Z", tick=False):
+        result = run_demo()
+        assert result["reminders"] >= 1
+        subjects = [m.subject for m in mailoutbox]
+        assert any("12 days" in s or "d12" in s or "tcn-demo" in s for s in subjects), subjects
+        recipients = {r for m in mailoutbox for r in m.to}
+        assert "owner@demo.example" in recipients
+        sent = len(mailoutbox)
+        run_demo()  # the same day: the stage was sent already
+    assert len(mailoutbox) == sent

@@ -14,6 +14,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from integrations.models import Membership, Tenant, VendorConnection
+from tokens.models import AccessToken, EmailAddress
+from tokens.outbox import send_pending_alerts
+from tokens.reminders import run_pass
 
 SANDBOX = "http://127.0.0.1:{port}"
 DEMO_PASSWORD_DEFAULT = "switchboard-demo"
@@ -51,8 +54,20 @@ class Command(BaseCommand):
             help="port of the vendor sandbox (default 8765)",
         )
 
-    @transaction.atomic
     def handle(self, *args, **options) -> None:
+        result = self._setup(options)
+        result["reminders"] = self._remind(result["tenant_today"])
+        result["tenant_today"] = result["tenant_today"].isoformat()
+        if options["json"]:
+            self.stdout.write(json.dumps(result, indent=2))
+            return
+        self.stdout.write(f"Demo ready at {result['admin_url']}")
+        for login in result["logins"]:
+            self.stdout.write(f"  {login['role']:>16}: {login['username']} / {login['password']}")
+        self.stdout.write(f"  reminder emails written now: {result['reminders']} (see var/mail/)")
+
+    @transaction.atomic
+    def _setup(self, options: dict) -> dict:
         password = getattr(settings, "DEMO_PASSWORD", "") or DEMO_PASSWORD_DEFAULT
         tenant, _ = Tenant.objects.update_or_create(
             slug="demo", defaults={"name": "Demo Contact Center", "time_zone": "America/Chicago"}
@@ -71,6 +86,11 @@ class Command(BaseCommand):
             user.save()
             if role:
                 Membership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
+            # Demo addresses count as confirmed, so reminders reach var/mail/ at once.
+            address = EmailAddress.for_user(user)
+            if address is not None and address.verified_at is None:
+                address.verified_at = timezone.now()
+                address.save(update_fields=["verified_at"])
             users[username] = user
 
         base = SANDBOX.format(port=options["sandbox_port"])
@@ -90,25 +110,23 @@ class Command(BaseCommand):
             conn.save()
             connections.append(conn)
 
-        token = self._demo_token(connections[0], users["owner@demo.example"])
-        result = {
+        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone))
+        token = self._demo_token(connections[0], users["owner@demo.example"], today)
+        return {
             "admin_url": f"{settings.SITE_URL}/admin/",
             "logins": [{"username": u, "password": password, "role": label} for u, _r, label in USERS],
             "tenant": tenant.slug,
             "connections": [c.key for c in connections],
             "token_expires": token.isoformat(),
+            "tenant_today": today,
         }
-        if options["json"]:
-            self.stdout.write(json.dumps(result, indent=2))
-            return
-        self.stdout.write(f"Demo ready at {result['admin_url']}")
-        for login in result["logins"]:
-            self.stdout.write(f"  {login['role']:>16}: {login['username']} / {login['password']}")
 
-    def _demo_token(self, tcn: VendorConnection, owner) -> date:
-        from tokens.models import AccessToken
+    def _remind(self, today: date) -> int:
+        """Run today's reminder pass at once (beat's hourly tick would come an hour later)."""
+        run_pass(today=today)
+        return send_pending_alerts()
 
-        today = timezone.localdate(timezone=zoneinfo.ZoneInfo(tcn.tenant.time_zone))
+    def _demo_token(self, tcn: VendorConnection, owner, today: date) -> date:
         expires = today + td(days=TOKEN_DAYS_LEFT)
         token, _ = AccessToken.objects.get_or_create(
             connection=tcn,
