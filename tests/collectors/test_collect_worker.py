@@ -9,7 +9,6 @@ from __future__ import annotations
 from datetime import timedelta as td
 
 import pytest
-from celery import Celery
 from celery.contrib.testing.worker import start_worker
 from django.utils import timezone
 from kombu import Queue
@@ -17,29 +16,18 @@ from kombu import Queue
 import collectors.tasks  # noqa: F401  (registers the shared tasks on every app)
 from collectors.dispatch import dispatch_due
 from collectors.models import CollectionRun, CollectionSchedule, IntervalVolume
+from tests.brokers import filesystem_app
 from wfm_site.celery import QUEUE_AGENT_STATES, QUEUE_CONFIG, QUEUE_HISTORY
 
 
 @pytest.fixture
 def worker_app(tmp_path):
-    folders = {name: tmp_path / name for name in ("queue", "processed", "control")}
-    for folder in folders.values():
-        folder.mkdir()
-    app = Celery("engine-e2e", set_as_current=False)
-    app.config_from_object("django.conf:settings", namespace="CELERY")
-    app.conf.update(
-        broker_url="filesystem://",
-        broker_transport_options={
-            "data_folder_in": str(folders["queue"]),
-            "data_folder_out": str(folders["queue"]),
-            "processed_folder": str(folders["processed"]),
-            "control_folder": str(folders["control"]),
-        },
-        result_backend="cache+memory://",
+    return filesystem_app(
+        tmp_path,
+        "engine-e2e",
         task_queues=[Queue(QUEUE_AGENT_STATES), Queue(QUEUE_HISTORY), Queue(QUEUE_CONFIG)],
         task_acks_late=True,
     )
-    return app
 
 
 @pytest.mark.django_db(transaction=True)

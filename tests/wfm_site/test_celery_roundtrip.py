@@ -14,31 +14,19 @@ from celery.contrib.testing.worker import start_worker
 from django.conf import settings
 
 import wfm_site.tasks  # noqa: F401  (defines the shared task the worker must know)
+from tests.brokers import filesystem_app
 
 
 @pytest.fixture
 def broker_app(tmp_path):
     url = settings.CELERY_BROKER_URL
     queue = f"roundtrip-{uuid.uuid4().hex[:8]}"  # never steal a running worker's tasks
-    app = Celery("roundtrip", set_as_current=False)
-    app.config_from_object("django.conf:settings", namespace="CELERY")
     if url.startswith("redis"):
+        app = Celery("roundtrip", set_as_current=False)
+        app.config_from_object("django.conf:settings", namespace="CELERY")
         app.conf.update(broker_url=url, result_backend=url)
     else:
-        folders = {name: tmp_path / name for name in ("queue", "processed", "control")}
-        for folder in folders.values():
-            folder.mkdir()
-        app.conf.update(
-            broker_url="filesystem://",
-            broker_transport_options={
-                "data_folder_in": str(folders["queue"]),
-                "data_folder_out": str(folders["queue"]),
-                "processed_folder": str(folders["processed"]),
-                "control_folder": str(folders["control"]),
-            },
-            # The worker runs in this process, so an in-memory result store is shared.
-            result_backend="cache+memory://",
-        )
+        app = filesystem_app(tmp_path, "roundtrip")
     app.conf.update(task_default_queue=queue, task_ignore_result=False, task_queues=None)
     yield app, url.split("://", 1)[0]
 
