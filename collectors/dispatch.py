@@ -84,6 +84,7 @@ def due(now: datetime) -> QuerySet[CollectionSchedule]:
         next_run_at__lte=now,
         stream__in=DISPATCHED_STREAMS,
         connection__enabled=True,
+        connection__tenant__active=True,
     )
 
 

@@ -166,6 +166,11 @@ def evaluate(schedule: CollectionSchedule, now: datetime, tokens: Iterable[Token
     if not s.enabled:
         keep = s.status == PAUSED and s.status_reason
         return Verdict(PAUSED, s.status_reason if keep else "paused")
+    # Switched off by a person: not collected, so neither late nor down.
+    if not s.connection.enabled:
+        return Verdict(PAUSED, "connection disabled")
+    if not s.connection.tenant.active:
+        return Verdict(PAUSED, "tenant inactive")
 
     token = expired_token(s, tokens, now)
     if token is not None:

@@ -163,13 +163,18 @@ def retry_delay(error: TransientError, attempt: int, schedule: CollectionSchedul
     """Seconds until the next try, or None when the run should not be retried.
 
     Exponential backoff with jitter (half to all of base·2^attempt), never sooner than the
-    vendor's Retry-After. An agent-state poll is not retried past its next poll.
+    vendor's Retry-After. An agent-state poll is not retried past its next poll. A vendor
+    asking to wait longer than RETRY_MAX_SECONDS gets no retry: the next dispatch tries
+    again, and no countdown outlives the broker's visibility timeout (which would have the
+    task redelivered while its first copy still waits).
     """
     if attempt >= app_settings.MAX_RETRIES:
         return None
     ceiling = min(app_settings.RETRY_MAX_SECONDS, app_settings.RETRY_BASE_SECONDS * 2**attempt)
     delay = random.uniform(ceiling / 2, ceiling)
     if error.retry_after:
+        if error.retry_after > app_settings.RETRY_MAX_SECONDS:
+            return None
         delay = max(delay, float(error.retry_after))
     if schedule.stream == STREAM_AGENT_STATES and delay >= schedule.interval_seconds:
         return None

@@ -93,6 +93,13 @@ def test_streams_not_yet_due_disabled_or_of_disabled_connections_are_skipped(eig
     assert [c.stream for c in collect()] == ["agent_states"]
 
 
+def test_streams_of_an_inactive_tenant_are_skipped(eight):
+    due_everything()
+    eight.tenant.active = False
+    eight.tenant.save()
+    assert collect() == []
+
+
 def test_the_file_drop_stream_is_left_to_the_scan_drops_tick(conn_a):
     due_everything()
     assert {c.stream for c in collect()} == {"agent_states", "config"}

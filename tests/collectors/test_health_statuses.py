@@ -58,6 +58,26 @@ def test_recomputing_when_nothing_changed_writes_nothing(sched):
     assert HealthFlip.objects.count() == 1
 
 
+def test_a_disabled_connection_is_paused_not_late(sched):
+    record(sched, "ok", T0)
+    ev(T0, sched)
+    sched.connection.enabled = False
+    sched.connection.save()
+    ev(T0 + td(hours=2), sched)
+    assert status_of(sched) == "paused"
+    assert sched.status_reason == "connection disabled"
+    assert not HealthFlip.objects.filter(new_status="late").exists()
+
+
+def test_the_streams_of_an_inactive_tenant_are_paused_not_late(sched):
+    record(sched, "ok", T0)
+    ev(T0, sched)
+    sched.connection.tenant.active = False
+    sched.connection.tenant.save()
+    ev(T0 + td(hours=2), sched)
+    assert (status_of(sched), sched.status_reason) == ("paused", "tenant inactive")
+
+
 def test_it_turns_late_when_no_success_within_interval_plus_grace(sched, settings):
     settings.HEALTH_GRACE_SECONDS = {"agent_states": 120}
     record(sched, "ok", T0)

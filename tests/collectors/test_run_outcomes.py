@@ -69,7 +69,13 @@ def test_backoff_grows_exponentially_with_jitter_honours_retry_after_and_is_capp
     for attempt, delay in enumerate(delays):
         ceiling = min(100, 10 * 2**attempt)
         assert ceiling / 2 <= delay <= ceiling
-    assert retry_delay(TransientError("429", retry_after=240), 0, schedule) == 240
+    assert retry_delay(TransientError("429", retry_after=80), 0, schedule) == 80
+
+
+@override_settings(COLLECT_RETRY_MAX_SECONDS=100)
+def test_a_retry_after_longer_than_the_ceiling_is_left_to_the_next_dispatch(eight):
+    # A countdown that long could outlive the broker's visibility timeout and be delivered twice.
+    assert retry_delay(TransientError("429", retry_after=240), 0, schedule_of(eight, "volume")) is None
 
 
 def test_an_agent_state_poll_is_not_retried_past_its_next_poll(eight):
