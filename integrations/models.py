@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -86,14 +87,6 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.tenant} ({self.get_role_display()})"
-
-
-def is_partner_only(user: User) -> bool:
-    """True when the user belongs to tenants only as a partner (and is not a superuser)."""
-    if user.is_superuser:
-        return False
-    roles = set(Membership.objects.filter(user=user).values_list("role", flat=True))
-    return bool(roles) and roles <= {Membership.PARTNER}
 
 
 class ConnectionQuerySet(models.QuerySet["VendorConnection"]):
@@ -227,6 +220,11 @@ class VendorConnection(models.Model):
             self.realtime_values, self.realtime_secrets = plain, secrets
         else:
             self.history_values, self.history_secrets = plain, secrets
+        # Which secrets this save was given afresh (see _check_secrets_follow_their_host).
+        self._secrets_given = {
+            **getattr(self, "_secrets_given", {}),
+            section: {name for name in secret_names if values.get(name)},
+        }
 
     def secret_values(self) -> list[str]:
         """Every secret of this connection, for scrubbing text before it is stored."""
@@ -245,6 +243,49 @@ class VendorConnection(models.Model):
             state_map=dict(self.state_map or {}),
         )
 
+    def _check_secrets_follow_their_host(self, errors: dict[str, str]) -> None:
+        """A stored secret is only sent to the host it was entered for.
+
+        Without this, anyone allowed to edit a connection but never shown its token could
+        point the base URL at their own server, press "Test connection" and receive it.
+        Moving a section to another origin therefore needs its secrets entered again.
+        """
+        if self.pk is None:
+            return
+        old = type(self).objects.filter(pk=self.pk).values("realtime_base_url", "history_base_url").first()
+        if old is None:
+            return
+        given = getattr(self, "_secrets_given", {})
+        old_history = old["history_base_url"] or old["realtime_base_url"]
+        new_history = self.history_base_url or self.realtime_base_url
+        moves = (
+            (
+                REALTIME,
+                old["realtime_base_url"],
+                self.realtime_base_url,
+                self.realtime_secrets,
+                given.get(REALTIME, set()),
+            ),
+            # The history section sends its own secrets and, where blank, the real-time ones.
+            (
+                HISTORY,
+                old_history,
+                new_history,
+                {**self.realtime_secrets, **self.history_secrets},
+                given.get(REALTIME, set()) | given.get(HISTORY, set()),
+            ),
+        )
+        for section, before, after, stored, fresh in moves:
+            if _origin(before) == _origin(after):
+                continue
+            for field in self.vendor_class.fields(section):
+                if field.secret and stored.get(field.name) and field.name not in fresh:
+                    errors.setdefault(
+                        f"{section}_{field.name}",
+                        f"The base URL now points at another host: enter the {field.label.lower()} "
+                        "again (a stored secret is only ever sent to the host it was entered for).",
+                    )
+
     def clean(self) -> None:
         if self.vendor not in VENDORS:
             raise ValidationError({"vendor": f"unknown vendor {self.vendor!r}"})
@@ -262,6 +303,7 @@ class VendorConnection(models.Model):
         for section, values in ((REALTIME, realtime), (HISTORY, history)):
             for name, message in vendor.validate_values(section, values).items():
                 errors[f"{section}_{name}"] = message
+        self._check_secrets_follow_their_host(errors)
         if isinstance(self.state_map, dict):
             from integrations.vendors.records import NEUTRAL_STATES
 
@@ -275,3 +317,12 @@ class VendorConnection(models.Model):
             errors["state_map"] = "must be an object mapping vendor states to neutral states"
         if errors:
             raise ValidationError(errors)
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url or "")
+    try:
+        port = parts.port
+    except ValueError:  # a malformed port: the URL validator reports it
+        port = None
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port
