@@ -52,3 +52,9 @@ lint: $(VENV)/.dev
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .ruff_cache
+
+# Benchmarks against their references (bench/RESULTS.md); needs PostgreSQL and Redis.
+# BENCH_SIZES=small|full (default full), BENCH_E2E_MINUTES (default 10 at full, 1 at small; 0 skips).
+BENCH_SIZES ?= full
+bench: $(VENV)/.dev
+	BENCH_E2E_MINUTES=$(BENCH_E2E_MINUTES) $(BIN)/python -m bench.run --sizes $(BENCH_SIZES)

@@ -1,0 +1,1 @@
+"""Benchmarks: Switchboard's hot paths side by side with their references (`make bench`)."""

@@ -1,0 +1,19 @@
+"""The benchmark registry, in report order (explicit: nothing is found by importing for side effects)."""
+
+from __future__ import annotations
+
+from django.utils.module_loading import import_string
+
+BENCHMARKS: dict[str, str] = {
+    "upserts": "bench.benchmarks.upserts.Upserts",
+    "tcn_file": "bench.benchmarks.tcn_file.TcnFile",
+    "dispatch": "bench.benchmarks.dispatch.Dispatch",
+    "agent_states": "bench.benchmarks.agent_states.AgentStates",
+    "reminders": "bench.benchmarks.reminders.Reminders",
+}
+
+
+def get(name: str):
+    if name not in BENCHMARKS:
+        raise KeyError(f"unknown benchmark {name!r}; known: {', '.join(BENCHMARKS)}")
+    return import_string(BENCHMARKS[name])()

@@ -1,0 +1,155 @@
+"""1) Interval upserts into PostgreSQL: Switchboard's write path against COPY + one INSERT … ON CONFLICT.
+
+N records over Q queues, half of them already stored with other counts (updates), half new.
+Both sides consume a generator of the same records, so neither holds its input in advance:
+what a side keeps in memory is its own doing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from datetime import timedelta as td
+from pathlib import Path
+from typing import Any
+
+from bench.benchmarks.fixtures import analyze, bench_connection, truncate
+from bench.harness import COUNTER, SWITCHBOARD, Benchmark
+
+TABLE = "collectors_intervalvolume"
+CONNECTION = "upserts"
+
+
+def layout(size: int) -> tuple[int, int]:
+    """(queues, intervals per queue) for `size` records."""
+    queues = max(2, min(200, size // 5000))
+    return queues, max(2, size // queues)
+
+
+def grid_start(intervals: int) -> datetime:
+    now = datetime.now(UTC)
+    end = now.replace(minute=now.minute - now.minute % 15, second=0, microsecond=0) - td(days=2)
+    return end - intervals * td(minutes=15)
+
+
+def counts(q: int, i: int, version: int) -> tuple[int, int, int]:
+    entered = (q * 7 + i * 3) % 50 + version
+    return entered, entered // 10, entered * 180 + version
+
+
+class Upserts(Benchmark):
+    name = "upserts"
+    title = "Interval upserts into PostgreSQL (half new, half updates)"
+    unit = "rows"
+    sizes = {"tiny": (200,), "small": (10_000, 50_000), "full": (10_000, 100_000, 1_000_000)}
+    switchboard_label = "collectors.writers.upsert_intervals"
+    reference_label = "psycopg COPY into a temp table + one INSERT … ON CONFLICT DO UPDATE"
+    target = "at least half the raw throughput (time ratio ≤ 2)"
+
+    def missing(self) -> str | None:
+        try:
+            from collectors.writers import upsert_intervals  # noqa: F401
+        except ImportError as exc:
+            return f"collectors.writers.upsert_intervals not importable ({exc})"
+        return None
+
+    def setup(self, side: str, size: int, workdir: Path) -> Any:
+        from collectors.models import Queue
+
+        conn = bench_connection(CONNECTION)
+        truncate(TABLE, "collectors_queue")
+        n_queues, n_intervals = layout(size)
+        now = datetime.now(UTC)
+        Queue.objects.bulk_create(
+            [
+                Queue(connection=conn, vendor_id=f"q{q}", name=f"Queue {q}", first_seen=now, last_seen=now)
+                for q in range(n_queues)
+            ]
+        )
+        ids = dict(Queue.objects.filter(connection=conn).values_list("vendor_id", "id"))
+        start = grid_start(n_intervals)
+        # The first half of every queue's intervals is already stored, with other counts.
+        from django.db import connection as db
+
+        with (
+            db.cursor() as cur,
+            cur.copy(
+                f"COPY {TABLE} (connection_id, queue_id, interval_start, entered, abandoned, handle_seconds,"
+                " collected_at) FROM STDIN"
+            ) as copy,
+        ):
+            for q in range(n_queues):
+                for i in range(n_intervals // 2):
+                    copy.write_row((conn.id, ids[f"q{q}"], start + i * td(minutes=15), *counts(q, i, 0), now))
+        analyze(TABLE, "collectors_queue")
+        return {"connection": conn, "ids": ids, "start": start, "queues": n_queues, "intervals": n_intervals}
+
+    def _records(self, state: dict[str, Any]) -> Iterator[tuple[int, int, datetime]]:
+        step = td(minutes=15)
+        for q in range(state["queues"]):
+            for i in range(state["intervals"]):
+                yield q, i, state["start"] + i * step
+
+    def run(self, side: str, size: int, state: Any) -> dict[str, Any]:
+        collected_at = datetime.now(UTC)
+        if side == SWITCHBOARD:
+            from collectors.writers import upsert_intervals
+            from integrations.vendors.records import IntervalRecord
+
+            records = (
+                IntervalRecord(f"q{q}", start, *counts(q, i, 1), queue_name=f"Queue {q}")
+                for q, i, start in self._records(state)
+            )
+            created, updated = upsert_intervals(state["connection"], records, collected_at)
+            return {"created": created, "updated": updated}
+        return self._raw(state, collected_at)
+
+    def _raw(self, state: dict[str, Any], collected_at: datetime) -> dict[str, Any]:
+        from django.db import connection as db
+        from django.db import transaction
+
+        from collectors.models import Queue
+
+        conn = state["connection"]
+        with transaction.atomic(), db.cursor() as cur:
+            ids = dict(Queue.objects.filter(connection=conn).values_list("vendor_id", "id"))
+            cur.execute(
+                "CREATE TEMP TABLE iv_stage (queue_id bigint, interval_start timestamptz, entered integer,"
+                " abandoned integer, handle_seconds bigint) ON COMMIT DROP"
+            )
+            COUNTER.note()  # the COPY below bypasses Django's execute wrappers
+            with cur.copy("COPY iv_stage FROM STDIN") as copy:
+                for q, i, start in self._records(state):
+                    copy.write_row((ids[f"q{q}"], start, *counts(q, i, 1)))
+            cur.execute(
+                f"INSERT INTO {TABLE} (connection_id, queue_id, interval_start, entered, abandoned,"
+                " handle_seconds, collected_at)"
+                " SELECT %s, queue_id, interval_start, entered, abandoned, handle_seconds, %s FROM iv_stage"
+                " ON CONFLICT (queue_id, interval_start) DO UPDATE SET entered = EXCLUDED.entered,"
+                " abandoned = EXCLUDED.abandoned, handle_seconds = EXCLUDED.handle_seconds,"
+                " collected_at = EXCLUDED.collected_at",
+                [conn.id, collected_at],
+            )
+            return {"written": cur.rowcount}
+
+    def verify(self, side: str, size: int, state: Any, result: dict[str, Any]) -> dict[str, Any]:
+        from collectors.models import IntervalVolume
+
+        expected = state["queues"] * state["intervals"]
+        stored = IntervalVolume.objects.filter(connection=state["connection"]).count()
+        q, i = state["queues"] - 1, 0
+        row = IntervalVolume.objects.get(queue_id=state["ids"][f"q{q}"], interval_start=state["start"])
+        if stored != expected or (row.entered, row.abandoned, row.handle_seconds) != counts(q, i, 1):
+            raise AssertionError(f"{side}: {stored} rows stored, expected {expected} with updated counts")
+        return {"rows": expected}
+
+    def verdict(self, table: list[dict[str, Any]]) -> tuple[bool | None, str]:
+        rows = [r for r in table if r.get("ratio") is not None]
+        if not rows:
+            return None, "no ratio measured"
+        worst = max(rows, key=lambda r: r["ratio"])
+        ok = all(r["ratio"] <= 2.0 for r in rows)
+        return ok, (
+            f"Switchboard reached {1 / worst['ratio']:.0%} of the raw throughput at its worst size "
+            f"({worst['size']:,} rows); target ≥ 50%"
+        )

@@ -1,0 +1,378 @@
+"""6) End to end on real workers: the sandbox, N connections, beat, two Celery workers, Redis, PostgreSQL.
+
+N 8x8 connections (8x8's `time-in-status` says exactly when each state began, so the lag from
+a state change in the sandbox to its stored event can be measured) poll agent states every
+10 s and collect history every 15 minutes, for a bounded number of minutes; then beat is
+stopped, the workers drain and stop, and everything is read back from the database:
+
+- polls per second: agent-state runs that finished ok, over the measured window;
+- lag: when the event row was inserted (a trigger on the benchmark database stamps
+  `clock_timestamp()`) minus the event's start (the moment the sandbox changed the state);
+- runs missed: 10-second slots of a stream with no successful run;
+- duplicates: two successful runs of one stream and window, or an event repeating the state
+  of the event it follows.
+
+Every process started here is stopped here, by its own process group, also on error.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from datetime import datetime
+from datetime import timedelta as td
+from pathlib import Path
+from typing import Any
+
+from bench.services import ROOT
+
+PREFIX = "e2e-"
+INTERVAL = 10
+WARMUP = td(seconds=30)
+CONNECTIONS = {"tiny": 3, "small": 50, "full": 500}
+DEFAULT_MINUTES = {"tiny": 0.2, "small": 1.0, "full": 10.0}
+
+TRIGGER_SQL = """
+CREATE TABLE IF NOT EXISTS bench_event_stored (
+    event_id bigint PRIMARY KEY,
+    stored_at timestamptz NOT NULL DEFAULT clock_timestamp()
+);
+CREATE OR REPLACE FUNCTION bench_note_event() RETURNS trigger AS $$
+BEGIN
+    INSERT INTO bench_event_stored (event_id) VALUES (NEW.id) ON CONFLICT DO NOTHING;
+    RETURN NULL;
+END $$ LANGUAGE plpgsql;
+DROP TRIGGER IF EXISTS bench_event_stored ON collectors_agentstateevent;
+CREATE TRIGGER bench_event_stored AFTER INSERT ON collectors_agentstateevent
+    FOR EACH ROW EXECUTE FUNCTION bench_note_event();
+TRUNCATE bench_event_stored;
+"""
+DROP_TRIGGER_SQL = "DROP TRIGGER IF EXISTS bench_event_stored ON collectors_agentstateevent"
+
+
+def missing() -> str | None:
+    try:
+        from collectors.dispatch import dispatch_due  # noqa: F401
+        from collectors.runs import run_collection  # noqa: F401
+        from integrations.sandbox.server import SandboxServer  # noqa: F401
+    except ImportError as exc:
+        return f"an entry point is missing ({exc})"
+    return None
+
+
+def midday_zone(now: datetime) -> str:
+    """A fixed-offset zone where it is about noon now, so the sandbox's agents are busy.
+
+    The sandbox's traffic follows the time of day in its zone (quiet at night); a run at any
+    hour should see the same busy contact center. Etc/GMT-N is UTC+N (POSIX sign).
+    """
+    ahead = 12 - now.hour
+    ahead = ahead - 24 if ahead > 14 else ahead
+    return "UTC" if ahead == 0 else f"Etc/GMT{-ahead:+d}"
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Processes:
+    """The processes of one run, each in its own session, stopped by process group."""
+
+    def __init__(self, workdir: Path, env: dict[str, str]) -> None:
+        self.workdir = workdir
+        self.env = env
+        self.procs: dict[str, subprocess.Popen] = {}
+
+    def start(self, name: str, args: list[str]) -> subprocess.Popen:
+        log = (self.workdir / f"e2e-{name}.log").open("w")
+        proc = subprocess.Popen(
+            args, cwd=ROOT, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        self.procs[name] = proc
+        return proc
+
+    def log_text(self, name: str) -> str:
+        path = self.workdir / f"e2e-{name}.log"
+        return path.read_text(errors="replace") if path.exists() else ""
+
+    def wait_for(self, name: str, text: str, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in self.log_text(name):
+                return
+            if self.procs[name].poll() is not None:
+                raise RuntimeError(f"{name} exited early:\n{self.log_text(name)[-2000:]}")
+            time.sleep(0.2)
+        raise RuntimeError(f"{name} did not print {text!r} within {timeout:.0f} s")
+
+    def stop(self, name: str, grace: float = 20.0) -> None:
+        proc = self.procs.pop(name, None)
+        if proc is None or proc.poll() is not None:
+            return
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(grace)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(5)
+
+    def stop_all(self, grace: float = 20.0) -> None:
+        """SIGTERM to every group at once (workers shut down in parallel), then SIGKILL what is left."""
+        for proc in self.procs.values():
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace
+        for proc in self.procs.values():
+            try:
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            except subprocess.TimeoutExpired:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait(5)
+        self.procs.clear()
+
+
+def setup_connections(count: int, base_url: str) -> list[int]:
+    """`count` 8x8 connections aimed at the sandbox, with schedules and history cursors in place.
+
+    The history cursor starts at the last closed interval, so the run measures steady state,
+    not a day of initial backfill.
+    """
+    from django.db import connection as db
+    from django.utils import timezone
+
+    from bench.benchmarks.fixtures import bench_connection, truncate
+    from collectors.models import CollectionSchedule, Cursor
+    from collectors.schedules import sync_schedules
+    from collectors.windows import last_closed_end
+    from integrations.models import VendorConnection
+    from integrations.vendors.base import STREAM_VOLUME
+
+    truncate(
+        "collectors_collectionrun", "collectors_agent", "collectors_cursor", "collectors_collectionschedule"
+    )
+    now = timezone.now()
+    ids = []
+    for n in range(count):
+        conn = bench_connection(f"{PREFIX}{n:04d}", "8x8", base_url=base_url)
+        conn.realtime_base_url, conn.interval_seconds, conn.enabled = base_url, INTERVAL, True
+        conn.set_values("realtime", {"tenant": "demo", "token": "sandbox-8x8-token"})
+        conn.save()
+        sync_schedules(conn, now)
+        ids.append(conn.pk)
+    VendorConnection.objects.filter(tenant__slug="bench", name__startswith=PREFIX).exclude(pk__in=ids).update(
+        enabled=False
+    )
+    Cursor.objects.bulk_create(
+        [Cursor(connection_id=pk, stream=STREAM_VOLUME, position=last_closed_end(now)) for pk in ids]
+    )
+    CollectionSchedule.objects.filter(connection_id__in=ids).update(next_run_at=now, lease_until=None)
+    with db.cursor() as cur:
+        cur.execute(TRIGGER_SQL)
+    return ids
+
+
+def queued() -> int:
+    import redis
+    from django.conf import settings
+
+    r = redis.Redis.from_url(settings.CELERY_BROKER_URL)
+    return sum(r.llen(q) for q in ("agent_states", "history", "config", "default"))
+
+
+def running(ids: list[int]) -> int:
+    from collectors.models import CollectionRun
+
+    return CollectionRun.objects.filter(connection_id__in=ids, status=CollectionRun.RUNNING).count()
+
+
+def measure(ids: list[int], start: datetime, end: datetime) -> dict[str, Any]:
+    """Read the run back: polls, misses, duplicates and lag over the whole 10-s slots in [start, end)."""
+    from django.db import connection as db
+
+    from collectors.windows import floor_to
+
+    first = floor_to(start, INTERVAL)
+    first = first if first == start else first + td(seconds=INTERVAL)
+    last = floor_to(end, INTERVAL)
+    slots = max(0, int((last - first).total_seconds()) // INTERVAL)
+    seconds = (end - start).total_seconds()
+    q: dict[str, Any] = {}
+    with db.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FILTER (WHERE status = 'ok' AND finished_at >= %s AND finished_at < %s),"
+            " count(*) FILTER (WHERE status IN ('failed', 'auth_failed', 'retrying')),"
+            " count(DISTINCT (connection_id, window_start))"
+            " FILTER (WHERE status = 'ok' AND window_start >= %s AND window_start < %s)"
+            " FROM collectors_collectionrun WHERE stream = 'agent_states' AND connection_id = ANY(%s)",
+            [start, end, first, last, ids],
+        )
+        polls_ok, failed, slots_done = cur.fetchone()
+        cur.execute(
+            "SELECT count(*) FROM collectors_collectionrun WHERE stream = 'volume' AND status = 'ok'"
+            " AND connection_id = ANY(%s)",
+            [ids],
+        )
+        q["history_runs"] = cur.fetchone()[0]
+        cur.execute(
+            "SELECT coalesce(sum(n - 1), 0) FROM (SELECT count(*) AS n FROM collectors_collectionrun"
+            " WHERE status = 'ok' AND connection_id = ANY(%s) AND window_start IS NOT NULL"
+            " GROUP BY connection_id, stream, window_start HAVING count(*) > 1) d",
+            [ids],
+        )
+        q["duplicate_runs"] = int(cur.fetchone()[0])
+        cur.execute(
+            "SELECT count(*) FROM (SELECT state, raw_code, start, lag(state) OVER w AS prev_state,"
+            ' lag(raw_code) OVER w AS prev_code, lag("end") OVER w AS prev_end'
+            " FROM collectors_agentstateevent WHERE connection_id = ANY(%s)"
+            " WINDOW w AS (PARTITION BY agent_id ORDER BY start)) e"
+            " WHERE prev_state = state AND prev_code = raw_code AND prev_end = start",
+            [ids],
+        )
+        q["duplicates"] = cur.fetchone()[0]
+        cur.execute(
+            "SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY lag),"
+            " percentile_cont(0.99) WITHIN GROUP (ORDER BY lag), count(*)"
+            " FROM (SELECT extract(epoch FROM s.stored_at - e.start) AS lag"
+            " FROM collectors_agentstateevent e JOIN bench_event_stored s ON s.event_id = e.id"
+            " WHERE e.connection_id = ANY(%s) AND e.start >= %s AND e.start < %s) l",
+            [ids, start, end],
+        )
+        q["lag_median"], q["lag_p99"], q["lag_samples"] = cur.fetchone()
+    q.update(
+        polls_done=polls_ok,
+        runs_failed=failed,
+        polls_expected=slots * len(ids),
+        polls_per_second=polls_ok / seconds if seconds else 0.0,
+        runs_missed=max(0, slots * len(ids) - slots_done),
+        window_seconds=seconds,
+    )
+    return q
+
+
+def run_e2e(sizes: str, minutes: float | None, env: dict[str, str], workdir: Path) -> dict[str, Any]:
+    from django.db import connection as db
+    from django.utils import timezone
+
+    from bench.run import log
+
+    reason = missing()
+    if reason:
+        return {"missing": reason}
+    count = CONNECTIONS[sizes]
+    minutes = minutes if minutes is not None else DEFAULT_MINUTES[sizes]
+    concurrency = int(os.environ.get("BENCH_E2E_CONCURRENCY", "8"))
+    port = free_port()
+    base_url = f"http://127.0.0.1:{port}/8x8/api/"
+    result: dict[str, Any] = {"connections": count, "minutes": minutes, "workers": 2, "notes": []}
+    zone = midday_zone(timezone.now())
+    procs = Processes(workdir, {**env, "BENCH_LOG_LEVEL": "WARNING"})
+    python = sys.executable
+    celery = [python, "-m", "celery", "-A", "wfm_site"]
+    try:
+        log(f"e2e: {count} connections, {minutes} min, sandbox on port {port}")
+        # Sandbox and workers boot side by side while the connections are set up.
+        procs.start(
+            "sandbox",
+            [
+                python,
+                "manage.py",
+                "sandbox",
+                "--port",
+                str(port),
+                "--no-drop",
+                "--backfill-hours",
+                "0",
+                "--json",
+            ],
+        )
+        queues = "default,agent_states,history,config"
+        for n in (1, 2):
+            procs.start(
+                f"worker{n}",
+                [
+                    *celery,
+                    "worker",
+                    "-n",
+                    f"bench{n}@%h",
+                    "--pool=threads",
+                    f"--concurrency={concurrency}",
+                    "-Q",
+                    queues,
+                    "--loglevel=INFO",
+                    "--without-gossip",
+                    "--without-mingle",
+                    "--without-heartbeat",
+                ],
+            )
+        ids = setup_connections(count, base_url)
+        db.close()
+        procs.wait_for("sandbox", "8x8", 60)
+        for n in (1, 2):
+            procs.wait_for(f"worker{n}", "ready.", 90)
+        start = timezone.now()
+        procs.start("beat", [*celery, "beat", "-s", str(workdir / "beat-schedule"), "--loglevel=INFO"])
+        deadline = time.monotonic() + minutes * 60
+        while time.monotonic() < deadline:
+            for name in ("sandbox", "worker1", "worker2", "beat"):
+                if procs.procs[name].poll() is not None:
+                    raise RuntimeError(f"{name} died during the run:\n{procs.log_text(name)[-2000:]}")
+            time.sleep(0.5)
+        procs.stop("beat")
+        end = timezone.now()
+        # Drain: every queued task taken and every started run finished (bounded).
+        drain = time.monotonic() + 60
+        while time.monotonic() < drain and (queued() or running(ids)):
+            time.sleep(0.5)
+        left = queued()
+        if left:
+            result["notes"].append(f"{left} task(s) were still queued 60 s after beat stopped")
+        procs.stop_all()
+        measured_from = start + WARMUP if (end - start) > 2 * WARMUP else start
+        result.update(measure(ids, measured_from, end))
+        result["notes"].append(
+            (
+                f"measured from {WARMUP.seconds} s after beat started (warm-up: first polls, config imports)"
+                if measured_from > start
+                else "measured from when beat started (too short a run for a warm-up)"
+            )
+            + f" to when beat stopped: {result['window_seconds']:.0f} s"
+        )
+        result["notes"].append(
+            f"all connections are 8x8 (12 agents each) on one sandbox whose simulated tenant lives in {zone} "
+            f"(about noon at the run, so agents are on shift); {concurrency} threads per worker"
+        )
+        result["ok"] = (
+            result["duplicates"] == 0 and result["duplicate_runs"] == 0 and result["runs_missed"] == 0
+        )
+        result["summary"] = (
+            f"{result['polls_per_second']:.1f} polls/s of {count / INTERVAL:.1f} expected; lag median "
+            f"{_s(result['lag_median'])}, p99 {_s(result['lag_p99'])}; {result['runs_missed']} missed; "
+            f"{result['duplicates'] + result['duplicate_runs']} duplicates"
+        )
+    except Exception as exc:
+        result["error"] = str(exc)[-3000:]
+        result["summary"] = "failed: see section 6"
+        log(f"e2e failed: {exc}")
+    finally:
+        procs.stop_all()
+        try:
+            with db.cursor() as cur:
+                cur.execute(DROP_TRIGGER_SQL)
+            from integrations.models import VendorConnection
+
+            VendorConnection.objects.filter(tenant__slug="bench", name__startswith=PREFIX).update(
+                enabled=False
+            )
+        except Exception as exc:  # the report must still be written
+            result.setdefault("notes", []).append(f"cleanup failed: {exc}")
+    return result
+
+
+def _s(value: float | None) -> str:
+    return "—" if value is None else f"{value:.2f} s"

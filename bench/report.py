@@ -1,0 +1,265 @@
+"""bench/RESULTS.md and one PNG per benchmark (cost against size, both sides)."""
+
+from __future__ import annotations
+
+import os
+import platform
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from bench.run import BenchResult
+
+NOT_YET = "not available yet"
+
+
+def machine() -> dict[str, str]:
+    mem = "unknown"
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemTotal:"):
+                mem = f"{int(line.split()[1]) / 1024 / 1024:.1f} GiB"
+    except OSError:
+        pass
+    info = {
+        "cores": str(os.cpu_count()),
+        "memory": mem,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()} {platform.machine()}",
+    }
+    try:
+        from django.db import connection
+
+        with connection.cursor() as cur:
+            cur.execute("SHOW server_version")
+            info["postgresql"] = cur.fetchone()[0]
+        import redis
+        from django.conf import settings
+
+        info["redis"] = redis.Redis.from_url(settings.CELERY_BROKER_URL).info("server")["redis_version"]
+    except Exception as exc:  # the report still gets written without them
+        info["services"] = f"version lookup failed: {exc}"
+    try:
+        import duckdb
+
+        info["duckdb"] = duckdb.__version__
+    except ImportError:
+        pass
+    return info
+
+
+def fmt_s(value: float | None, capped: bool = False) -> str:
+    if value is None:
+        return NOT_YET
+    text = f"{value:.3f}" if value < 10 else f"{value:.1f}"
+    return f"> {text} (stopped at budget)" if capped else text
+
+
+def growth(rows: list[dict[str, Any]], key: str) -> str:
+    """How a side's cost grows from the smallest to the largest size, against the size itself."""
+    pts = [r for r in rows if r.get(f"{key}_seconds")]
+    if len(pts) < 2:
+        return "one size only"
+    a, b = pts[0], pts[-1]
+    t, n = b[f"{key}_seconds"] / a[f"{key}_seconds"], b["size"] / a["size"]
+    per_unit = t / n
+    shape = "sub-linear" if per_unit < 0.8 else "linear" if per_unit <= 1.25 else "super-linear"
+    bound = " (lower bound: stopped at the budget)" if b.get(f"{key}_capped") else ""
+    return f"×{t:.1f} time for ×{n:.0f} size: {shape} (cost per unit ×{per_unit:.2f}){bound}"
+
+
+def _rate(r: dict[str, Any], key: str) -> str:
+    seconds = r.get(f"{key}_seconds")
+    if not seconds:
+        return "—"
+    extra = r.get(f"{key}_extra") or {}
+    done = (extra.get("done") or extra.get("sent") or 0) if r.get(f"{key}_capped") else r["size"]
+    return f"{done / seconds:,.0f}"
+
+
+def _peak(r: dict[str, Any], key: str) -> str:
+    if r.get(f"{key}_peak_mib") is None:
+        return "—"
+    return f"{r[f'{key}_peak_mib']:.0f} ({r[f'{key}_setup_mib']:.0f})"
+
+
+def table(result: BenchResult) -> list[str]:
+    unit = result.unit
+    lines = [
+        f"| {unit} | Switchboard s | reference s | ratio SB/ref | SB {unit}/s | ref {unit}/s | SB queries "
+        "| ref queries | SB peak MiB (after setup) | ref peak MiB (after setup) | runs SB/ref |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result.rows:
+        ratio = r.get("ratio")
+        ratio_s = "—" if ratio is None else f"{ratio:.2f}"
+        if ratio is not None and r.get("ref_capped"):
+            ratio_s = f"≤ {ratio:.3f}"
+        if result.missing:
+            sb_cells = [NOT_YET, NOT_YET, NOT_YET, NOT_YET]
+            ratio_s = NOT_YET
+        else:
+            sb_cells = [
+                fmt_s(r.get("sb_seconds")),
+                _rate(r, "sb"),
+                str(r.get("sb_queries", "—")),
+                _peak(r, "sb"),
+            ]
+        ref_s = fmt_s(r.get("ref_seconds"), r.get("ref_capped", False))
+        cells = [
+            f"{r['size']:,}",
+            sb_cells[0],
+            ref_s,
+            ratio_s,
+            sb_cells[1],
+            _rate(r, "ref"),
+            sb_cells[2],
+            str(r.get("ref_queries", "—")),
+            sb_cells[3],
+            _peak(r, "ref"),
+            f"{r.get('sb_runs', 0)}/{r.get('ref_runs', 0)}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def plot(result: BenchResult, path: Path) -> bool:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.2, 3.3), dpi=80)
+    drawn = False
+    for key, label, style in (("sb", "Switchboard", "o-"), ("ref", "reference", "s--")):
+        pts = [(r["size"], r[f"{key}_seconds"]) for r in result.rows if r.get(f"{key}_seconds")]
+        if pts:
+            ax.plot(*zip(*pts, strict=True), style, label=label)
+            drawn = True
+    if not drawn:
+        plt.close(fig)
+        return False
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xlabel(result.unit)
+    ax.set_ylabel("seconds (median)")
+    ax.set_title(result.title, fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path)
+    plt.close(fig)
+    return True
+
+
+def e2e_section(e2e: dict[str, Any] | None) -> list[str]:
+    lines = ["## 6. End to end on real workers", ""]
+    if e2e is None:
+        return [*lines, "Not run in this pass (`BENCH_E2E_MINUTES=0` or `--only`).", ""]
+    if e2e.get("missing"):
+        return [*lines, f"Switchboard side **{NOT_YET}**: {e2e['missing']}.", ""]
+    if e2e.get("error"):
+        lines += [f"**The run failed:** {e2e['error']}", ""]
+    lines += [
+        f"{e2e.get('connections', '?')} simulated connections in the sandbox, {e2e.get('workers', 2)} Celery "
+        f"workers on Redis and PostgreSQL, {e2e.get('minutes', '?')} min (bounded; stops by itself).",
+        "",
+        "| figure | value | target |",
+        "|---|---:|---|",
+    ]
+    for label, key, target in (
+        ("agent-state polls per second (sustained)", "polls_per_second", "expected: connections ÷ interval"),
+        ("polls expected in the run", "polls_expected", ""),
+        ("polls done", "polls_done", ""),
+        ("history runs done", "history_runs", ""),
+        ("lag state change → stored event, median (s)", "lag_median", ""),
+        ("lag state change → stored event, p99 (s)", "lag_p99", ""),
+        ("state changes matched", "lag_samples", ""),
+        ("runs missed", "runs_missed", "0"),
+        ("failed runs", "runs_failed", "0"),
+        ("duplicate events", "duplicates", "must be 0"),
+        ("duplicate runs (same stream and window)", "duplicate_runs", "must be 0"),
+    ):
+        value = e2e.get(key)
+        if isinstance(value, float):
+            value = f"{value:.2f}"
+        lines.append(f"| {label} | {value if value is not None else '—'} | {target} |")
+    if e2e.get("notes"):
+        lines += ["", *[f"- {n}" for n in e2e["notes"]]]
+    return [*lines, ""]
+
+
+def write_report(
+    out: Path,
+    results: list[BenchResult],
+    e2e: dict[str, Any] | None,
+    *,
+    sizes: str,
+    reps: int,
+    started: datetime,
+) -> None:
+    out.parent.mkdir(parents=True, exist_ok=True)
+    info = machine()
+    lines = [
+        "# Switchboard benchmarks",
+        "",
+        "Generated by `make bench` (`python -m bench.run`); do not edit by hand. Every figure is a ratio "
+        "taken side by side in one run on the same machine: absolute times on a shared machine are noise.",
+        "",
+        f"- date: {started:%Y-%m-%d %H:%M} UTC (finished {datetime.now(UTC):%H:%M} UTC)",
+        f"- sizes: `{sizes}`; each cell is the median of {reps} run(s) per side (a reference stopped at its "
+        "time budget is run once and reported as a bound)",
+        "- machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
+        "- peak memory: `ru_maxrss` of the child process that ran that one measurement (setup included; the "
+        "figure in brackets is the peak right after setup, before the clock started). PostgreSQL's own "
+        "memory is not counted.",
+        "",
+        "| benchmark | target | met? | summary |",
+        "|---|---|---|---|",
+    ]
+    for r in results:
+        met = NOT_YET if r.missing else {True: "yes", False: "**no**", None: "—"}[r.met]
+        lines.append(f"| {r.title} | {r.target} | {met} | {r.verdict or (r.missing or '')} |")
+    if e2e is not None:
+        lines.append(
+            "| End to end on real workers | 0 duplicates, 0 missed | "
+            f"{'yes' if e2e.get('ok') else ('—' if e2e.get('missing') else '**no**')} "
+            f"| {e2e.get('summary', '')} |"
+        )
+    lines.append("")
+    for n, r in enumerate(results, start=1):
+        lines += [f"## {n}. {r.title}", ""]
+        lines += [
+            f"- Switchboard: {r.switchboard_label}",
+            f"- reference: {r.reference_label}",
+            f"- target: {r.target}",
+        ]
+        if r.missing:
+            lines.append(f"- Switchboard side **{NOT_YET}**: {r.missing}")
+        lines.append("")
+        lines += table(r)
+        lines.append("")
+        lines.append(f"Growth, Switchboard: {growth(r.rows, 'sb')}. Reference: {growth(r.rows, 'ref')}.")
+        if r.verdict:
+            lines += ["", f"Verdict: {'met' if r.met else 'missed' if r.met is False else '—'}; {r.verdict}."]
+        png = out.parent / f"{r.name}.png"
+        if plot(r, png):
+            lines += ["", f"![{r.title}]({png.name})"]
+        if r.profile:
+            lines += [
+                "",
+                "Profile of the Switchboard side at the largest size (pyinstrument, top frames):",
+                "",
+                "```",
+                r.profile,
+                "```",
+            ]
+        if r.errors:
+            lines += ["", "Errors:", "", "```", *(e[-1500:] for e in r.errors), "```"]
+        lines.append("")
+    lines += e2e_section(e2e)
+    analysis = out.parent / "ANALYSIS.md"
+    if analysis.exists():
+        lines += ["## What limits the rest", "", analysis.read_text().strip(), ""]
+    out.write_text("\n".join(lines))

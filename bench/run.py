@@ -1,0 +1,205 @@
+"""`make bench`: every benchmark side by side with its reference, then bench/RESULTS.md and plots.
+
+    python -m bench.run [--sizes small|full|tiny] [--reps 5] [--only upserts,dispatch] [--e2e-minutes 10]
+
+Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/sb_bench;
+BENCH_REDIS_URL, default redis://127.0.0.1:6379/15); says so and exits 2 when either is missing.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import tempfile
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench.harness import REFERENCE, SWITCHBOARD, ChildFailed, Measurement, measure_here, measure_in_child
+from bench.services import ROOT, ServiceMissing, bench_environment, migrate, prepare_services
+
+MIB = 1024  # ru_maxrss is in KiB on Linux
+
+
+@dataclass
+class BenchResult:
+    name: str
+    title: str
+    unit: str
+    switchboard_label: str
+    reference_label: str
+    target: str
+    missing: str | None
+    rows: list[dict[str, Any]] = field(default_factory=list)
+    measurements: list[Measurement] = field(default_factory=list)
+    met: bool | None = None
+    verdict: str = ""
+    profile: str = ""
+    errors: list[str] = field(default_factory=list)
+
+
+def summarise(size: int, ms: list[Measurement]) -> dict[str, Any]:
+    """One table row: medians per side, the ratio Switchboard/reference, peak memory."""
+    row: dict[str, Any] = {"size": size}
+    for side, key in ((SWITCHBOARD, "sb"), (REFERENCE, "ref")):
+        mine = [m for m in ms if m.side == side]
+        if not mine:
+            row[f"{key}_seconds"] = None
+            continue
+        row[f"{key}_seconds"] = statistics.median(m.seconds for m in mine)
+        row[f"{key}_runs"] = len(mine)
+        row[f"{key}_queries"] = int(statistics.median(m.queries for m in mine))
+        row[f"{key}_peak_mib"] = max(m.peak_kib for m in mine) / MIB
+        row[f"{key}_setup_mib"] = max(m.setup_peak_kib for m in mine) / MIB
+        row[f"{key}_capped"] = any(m.extra.get("capped") for m in mine)
+        row[f"{key}_extra"] = mine[-1].extra
+    if row.get("sb_seconds") is not None and row.get("ref_seconds"):
+        row["ratio"] = row["sb_seconds"] / row["ref_seconds"]
+    else:
+        row["ratio"] = None
+    return row
+
+
+def run_benchmark(
+    name: str,
+    sizes_key: str,
+    reps: int,
+    workdir: Path,
+    env: dict[str, str],
+    profile: bool,
+    in_process: bool = False,
+) -> BenchResult:
+    from bench.benchmarks import get
+
+    bench = get(name)
+    missing = bench.missing()
+    result = BenchResult(
+        name,
+        bench.title,
+        bench.unit,
+        bench.switchboard_label,
+        bench.reference_label,
+        bench.target,
+        missing,
+    )
+    sides = [REFERENCE] if missing else [SWITCHBOARD, REFERENCE]
+    for size in bench.sizes[sizes_key]:
+        bench.prepare(size, workdir)
+        ms: list[Measurement] = []
+        for rep in range(reps):
+            # Alternate which side goes first, so drift on a shared machine hits both alike.
+            for side in sides if rep % 2 == 0 else sides[::-1]:
+                if side == REFERENCE and any(m.side == REFERENCE and m.extra.get("capped") for m in ms):
+                    continue  # one run past the budget is the bound; repeating it adds nothing
+                log(f"{name} {side} {size:,} run {rep + 1}/{reps}")
+                try:
+                    if in_process:
+                        ms.append(measure_here(bench, side, size, workdir))
+                    else:
+                        ms.append(measure_in_child(name, side, size, workdir, env))
+                except (ChildFailed, AssertionError) as exc:
+                    result.errors.append(str(exc))
+                    log(str(exc))
+                    break
+        result.measurements += ms
+        result.rows.append(summarise(size, ms))
+    if not missing:
+        result.met, result.verdict = bench.verdict(result.rows)
+        if result.met is False and profile and result.rows:
+            size = result.rows[-1]["size"]
+            out = workdir / f"profile-{name}-{size}.txt"
+            log(f"{name}: target missed; profiling the Switchboard side at {size:,}")
+            try:
+                measure_in_child(name, SWITCHBOARD, size, workdir, env, profile=out)
+                result.profile = trim_profile(out.read_text())
+            except ChildFailed as exc:
+                result.errors.append(f"profiling failed: {exc}")
+    return result
+
+
+def trim_profile(text: str, lines: int = 45) -> str:
+    """The top of a pyinstrument text profile: where the time went, without the logo."""
+    all_lines = text.splitlines()
+    head = [line.split("Duration:")[1].strip() for line in all_lines if "Duration:" in line]
+    start = next((i for i, line in enumerate(all_lines) if line.startswith("Profile at")), 0)
+    body = [line for line in all_lines[start + 1 :] if line.strip()]
+    return "\n".join([f"Duration: {head[0]}" if head else "", *body[:lines]]).strip()
+
+
+def log(message: str) -> None:
+    print(f"[bench {datetime.now(UTC):%H:%M:%S}] {message}", file=sys.stderr, flush=True)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.run", description=__doc__.split("\n")[0])
+    parser.add_argument(
+        "--sizes", default=os.environ.get("BENCH_SIZES", "full"), choices=("tiny", "small", "full")
+    )
+    parser.add_argument("--reps", type=int, default=int(os.environ.get("BENCH_REPS", "5")))
+    parser.add_argument(
+        "--only", default=os.environ.get("BENCH_ONLY", ""), help="comma-separated benchmark names"
+    )
+    parser.add_argument(
+        "--e2e-minutes",
+        type=float,
+        default=float(os.environ["BENCH_E2E_MINUTES"]) if os.environ.get("BENCH_E2E_MINUTES") else None,
+        help="length of the end-to-end run (default 10 at full sizes, 1 at small; 0 skips it)",
+    )
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "RESULTS.md")
+    parser.add_argument("--workdir", type=Path, default=None)
+    parser.add_argument("--no-profile", action="store_true")
+    parser.add_argument(
+        "--in-process",
+        action="store_true",
+        help="measure in this process (fast, for the smoke test; peak memory is then not per size)",
+    )
+    args = parser.parse_args(argv)
+    if args.reps < 1:
+        parser.error("--reps must be at least 1")
+
+    env = bench_environment()
+    try:
+        prepare_services(env)
+    except ServiceMissing as exc:
+        print(f"make bench: {exc}", file=sys.stderr)
+        return 2
+    os.environ.update({k: env[k] for k in ("DJANGO_SETTINGS_MODULE", "DATABASE_URL", "CELERY_BROKER_URL")})
+    os.environ.setdefault("SECRET_KEY", env["SECRET_KEY"])
+    os.environ.setdefault("FIELD_ENCRYPTION_KEYS", env["FIELD_ENCRYPTION_KEYS"])
+    import django
+
+    django.setup()
+    migrate()
+    from bench.benchmarks import BENCHMARKS
+    from bench.report import write_report
+
+    names = [n.strip() for n in args.only.split(",") if n.strip()] or [*BENCHMARKS, "e2e"]
+    unknown = set(names) - {*BENCHMARKS, "e2e"}
+    if unknown:
+        print(f"make bench: unknown benchmark(s) {', '.join(sorted(unknown))}", file=sys.stderr)
+        return 2
+    workdir = args.workdir or Path(tempfile.mkdtemp(prefix="sb-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    started = datetime.now(UTC)
+    results = []
+    for name in names:
+        if name == "e2e":
+            continue
+        results.append(
+            run_benchmark(name, args.sizes, args.reps, workdir, env, not args.no_profile, args.in_process)
+        )
+    e2e = None
+    if "e2e" in names and args.e2e_minutes != 0:
+        from bench.e2e import run_e2e
+
+        e2e = run_e2e(args.sizes, args.e2e_minutes, env, workdir)
+    write_report(args.out, results, e2e, sizes=args.sizes, reps=args.reps, started=started)
+    log(f"wrote {args.out}")
+    return 1 if any(r.errors for r in results) or (e2e and e2e.get("error")) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,79 @@
+"""`make bench` still works: every benchmark at a tiny size, once, against its reference.
+
+No timing assertions (times on a shared machine are noise): the benchmarks verify their own
+work (rows stored, messages on the broker, events written) and fail the run when it was not
+done, so a passing smoke run means each Switchboard side and each reference did the work.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+BENCHMARKS = ("upserts", "tcn_file", "dispatch", "agent_states", "reminders")
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+
+def own_urls() -> tuple[str, str]:
+    """A database and a Redis db of the smoke test's own, on the servers the suite was given."""
+    db = os.environ.get("DATABASE_URL", "")
+    broker = os.environ.get("CELERY_BROKER_URL", "")
+    if not db.startswith(("postgres://", "postgresql://")):
+        pytest.skip("the benchmarks need PostgreSQL (DATABASE_URL is not postgres://)")
+    if not broker.startswith("redis://"):
+        pytest.skip("the benchmarks need Redis (CELERY_BROKER_URL is not redis://)")
+    parts = urlsplit(db)
+    bench_db = urlunsplit((parts.scheme, parts.netloc, "/sb_bench_smoke", "", ""))
+    redis = urlsplit(broker)
+    return bench_db, urlunsplit((redis.scheme, redis.netloc, "/14", "", ""))
+
+
+def test_every_benchmark_runs_at_a_tiny_size_and_writes_the_report(tmp_path):
+    database_url, redis_url = own_urls()
+    env = {**os.environ, "BENCH_DATABASE_URL": database_url, "BENCH_REDIS_URL": redis_url}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    out = tmp_path / "RESULTS.md"
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "bench.run",
+            "--sizes",
+            "tiny",
+            "--reps",
+            "1",
+            "--in-process",
+            "--no-profile",
+            "--e2e-minutes",
+            "0.25",
+            "--out",
+            str(out),
+            "--workdir",
+            str(tmp_path / "work"),
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-4000:]
+    report = out.read_text()
+    assert "not available yet" not in report
+    for name in BENCHMARKS:
+        assert (tmp_path / f"{name}.png").stat().st_size > 1000
+    # One table row per benchmark at its tiny size, with a median for both sides and a ratio.
+    rows = re.findall(r"^\| (\d[\d,]*) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", report, flags=re.M)
+    assert len(rows) == len(BENCHMARKS), report
+    assert "## 6. End to end on real workers" in report
+    assert re.search(r"\| duplicate events \| 0 \|", report), report
+    assert re.search(r"\| duplicate runs \(same stream and window\) \| 0 \|", report), report
+    assert re.search(r"\| polls done \| [1-9]\d* \|", report), report
