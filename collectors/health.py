@@ -37,7 +37,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from collectors.health_conf import conf
-from collectors.models import CollectionRun, CollectionSchedule, DropFile, HealthFlip
+from collectors.models import CollectionRun, CollectionSchedule, HealthFlip
 from integrations.models import Tenant
 from integrations.scrub import scrub
 from integrations.vendors.base import (
@@ -105,11 +105,6 @@ def annotated(queryset: QuerySet[CollectionSchedule] | None = None) -> QuerySet[
             .filter(started_at__gt=Coalesce(OuterRef("last_success_at"), EPOCH_VALUE))
             .order_by("started_at")
             .values("started_at")[:1]
-        ),
-        last_drop_at=Subquery(
-            DropFile.objects.filter(connection=OuterRef("connection"), status=DropFile.INGESTED)
-            .order_by("-received_at")
-            .values("received_at")[:1]
         ),
     )
 
@@ -197,7 +192,10 @@ def evaluate(schedule: CollectionSchedule, now: datetime, tokens: Iterable[Token
         return Verdict(FAILING, f"{failures} consecutive failures")
 
     window = td(seconds=s.interval_seconds) + conf.grace(s.stream)
-    success = getattr(s, "last_drop_at", None) if s.stream == STREAM_FILE_DROP else s.last_success_at
+    # The file drop succeeds once per file taken (ingested, or the same content again as a
+    # header-only file of a quiet interval is), never per scan: so its last success is the
+    # newest file received, the drop's proof of life.
+    success = s.last_success_at
     what = "no file received" if s.stream == STREAM_FILE_DROP else "nothing collected"
     if s.status == NEW and s.status_since and (success is None or success < s.status_since):
         success = None  # resumed: what came before the pause does not count

@@ -155,3 +155,27 @@ def test_a_wrong_layout_option_leaves_files_in_place_and_fails_once(drop_conn, f
     failed = CollectionRun.objects.filter(connection=drop_conn, status="failed")
     assert [r.error_class for r in failed] == ["DropConfigError"]
     assert "file_layout.kind must be one of" in failed[0].error_message
+
+
+def test_a_header_only_file_of_a_quiet_interval_keeps_the_drop_alive_though_its_bytes_repeat(
+    drop_conn, folder
+):
+    # Quiet intervals send identical header-only files: the ledger takes the second as a
+    # duplicate, but it still proves the drop is alive.
+    from collectors.drops import ingest_path
+    from collectors.health import evaluate_all
+
+    schedule = CollectionSchedule.objects.get(connection=drop_conn, stream="file_drop")
+    first, second = folder / "CallVolume_1.csv", folder / "CallVolume_2.csv"
+    first.write_bytes(calls())
+    second.write_bytes(calls())
+    with time_machine.travel("2026-03-02 12:00Z", tick=False):
+        ingest_path(drop_conn, first)
+    with time_machine.travel("2026-03-02 12:15Z", tick=False):
+        ingest_path(drop_conn, second)
+    schedule.refresh_from_db()
+    assert schedule.last_success_at.isoformat() == "2026-03-02T12:15:00+00:00"
+    with time_machine.travel("2026-03-02 12:45Z", tick=False):
+        evaluate_all()
+    schedule.refresh_from_db()
+    assert schedule.status == "ok"
