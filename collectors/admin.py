@@ -10,7 +10,6 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.http import HttpRequest
 
 from collectors.models import (
@@ -26,27 +25,7 @@ from collectors.models import (
     IntervalVolume,
     Queue,
 )
-from integrations.admin_scope import TenantScopedAdmin
-from integrations.models import VendorConnection
-
-
-class ScopedRelatedFilter(RelatedOnlyFieldListFilter):
-    """Lists only related rows the user can see, with one query however many there are.
-
-    Django's version builds each label with `str()` row by row, and a connection's label
-    names its tenant: a query per connection. This one joins the tenant.
-    """
-
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
-        pk_qs = model_admin.get_queryset(request).distinct().values_list(f"{self.field_path}__pk", flat=True)
-        qs = field.related_model._default_manager.filter(pk__in=pk_qs)
-        if field.related_model is VendorConnection:
-            qs = qs.select_related("tenant")
-        ordering = self.field_admin_ordering(field, request, model_admin)
-        if ordering:
-            qs = qs.order_by(*ordering)
-        return [(obj.pk, str(obj)) for obj in qs]
-
+from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin
 
 CONNECTION_FILTERS = (
     ("connection__tenant", ScopedRelatedFilter),

@@ -8,14 +8,14 @@ from typing import Any
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import QuerySet
+from django.db.models import Count, Prefetch, Q, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from integrations.admin_scope import TenantScopedAdmin, TenantScopedInline
+from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin, TenantScopedInline
 from integrations.models import Tenant
 from tokens import verification
 from tokens.forms import RenewalForm, ReplaceValueForm
@@ -91,9 +91,9 @@ class AccessTokenAdmin(TenantScopedAdmin):
     managers_only = True
     tenant_path = "connection__tenant"
     list_display = ("connection", "login", "owner", "expires", "days_left", "next_reminder")
-    list_filter = ("connection__tenant", "connection__vendor")
+    list_filter = (("connection__tenant", ScopedRelatedFilter), "connection__vendor")
     search_fields = ("service_login", "connection__name", "connection__tenant__name")
-    list_select_related = ("connection__tenant", "owner")
+    list_select_related = ("connection__tenant__reminder_settings", "owner")
     fields = ("connection", "section", "service_login", "owner", "issued", "expires", "plan_table", "created")
     readonly_fields = ("plan_table", "created")
     inlines = (RenewalInline, AlertInline, ValueChangeInline)
@@ -101,7 +101,13 @@ class AccessTokenAdmin(TenantScopedAdmin):
     change_form_template = "tokens/admin/accesstoken_change_form.html"
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[AccessToken]:
-        return super().get_queryset(request).select_related("connection__tenant", "owner")
+        # The reminder plan of each row reads the tenant's policy and the stages sent.
+        return (
+            super()
+            .get_queryset(request)
+            .select_related("connection__tenant__reminder_settings", "owner")
+            .prefetch_related(Prefetch("alerts", TokenAlert.objects.only("token", "stage", "expires")))
+        )
 
     @admin.display(description="service login")
     def login(self, obj: AccessToken) -> str:
@@ -288,11 +294,13 @@ class TenantReminderSettingsAdmin(TenantScopedAdmin):
     list_display = ("tenant", "thresholds", "send_hour")
 
 
-def _address_warnings(obj: EmailAddress) -> list[str]:
+def _address_warnings(obj: EmailAddress, request: HttpRequest) -> list[str]:
     out = []
     if obj.is_role_address:
         out.append("generic role address: use a person's own address, so someone is accountable")
-    for other, tenant in obj.clashes():
+    # Only clashes in tenants the viewer manages: others' users and tenants stay unnamed.
+    scope = None if request.user.is_superuser else Tenant.objects.managed_by(request.user)
+    for other, tenant in obj.clashes(within=scope):
         out.append(f"also used by {other} in {tenant}: within a tenant an address belongs to one user")
     return out
 
@@ -301,9 +309,10 @@ def _address_warnings(obj: EmailAddress) -> list[str]:
 class EmailAddressAdmin(TenantScopedAdmin):
     managers_only = True
     tenant_path = "user__memberships__tenant"
-    list_display = ("email", "user", "state", "verified_at", "verification_sent_at", "warnings")
+    # Plus a last "warnings" column, bound to the viewer: see `_warnings_for`.
+    list_display = ("email", "user", "state", "verified_at", "verification_sent_at")
     search_fields = ("email", "user__username")
-    readonly_fields = ("user", "email", "verified_at", "verification_sent_at", "warnings")
+    readonly_fields = ("user", "email", "verified_at", "verification_sent_at")
     actions = ("send_verification",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[EmailAddress]:
@@ -316,11 +325,29 @@ class EmailAddressAdmin(TenantScopedAdmin):
     def state(self, obj: EmailAddress) -> str:
         return obj.state
 
-    @admin.display(description="warnings")
-    def warnings(self, obj: EmailAddress) -> str:
-        return format_html_join(
-            "", '<div style="color:#ef6c00">⚠ {}</div>', ((w,) for w in _address_warnings(obj))
-        )
+    def _warnings_for(self, request: HttpRequest) -> Any:
+        """The warnings column, bound to the viewer (a display method gets no request).
+
+        One per request: the change form matches its readonly fields by identity.
+        """
+        if not hasattr(request, "_address_warnings"):
+
+            @admin.display(description="warnings")
+            def warnings(obj: EmailAddress) -> str:
+                return format_html_join(
+                    "",
+                    '<div style="color:#ef6c00">⚠ {}</div>',
+                    ((w,) for w in _address_warnings(obj, request)),
+                )
+
+            request._address_warnings = warnings
+        return request._address_warnings
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        return [*super().get_list_display(request), self._warnings_for(request)]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        return [*super().get_readonly_fields(request, obj), self._warnings_for(request)]
 
     @admin.action(description="Send (or resend) the verification link")
     def send_verification(self, request: HttpRequest, queryset: QuerySet[EmailAddress]) -> None:
@@ -337,7 +364,7 @@ class EmailAddressAdmin(TenantScopedAdmin):
             else:
                 why = "; ".join({**report.permanent, **report.transient}.values())
                 messages.error(request, f"Could not send to {address.email}: {why}")
-            for warning in _address_warnings(address):
+            for warning in _address_warnings(address, request):
                 messages.warning(request, f"{address.email}: {warning}")
 
 
@@ -371,11 +398,24 @@ class SubscriptionListAdmin(TenantScopedAdmin):
     managers_only = True
     tenant_path = "tenant"
     list_display = ("name", "tenant", "members")
+    list_select_related = ("tenant",)
     inlines = (SubscriberInline,)
 
-    @admin.display(description="confirmed members")
+    def get_queryset(self, request: HttpRequest) -> QuerySet[SubscriptionList]:
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_confirmed=Count(
+                    "subscribers",
+                    filter=Q(subscribers__confirmed_at__isnull=False, subscribers__unsubscribed_at=None),
+                )
+            )
+        )
+
+    @admin.display(description="confirmed members", ordering="n_confirmed")
     def members(self, obj: SubscriptionList) -> int:
-        return sum(1 for s in obj.subscribers.all() if s.active)
+        return obj.n_confirmed
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:
         instances = formset.save()
@@ -388,7 +428,7 @@ class SubscriberAdmin(TenantScopedAdmin):
     managers_only = True
     tenant_path = "list__tenant"
     list_display = ("email", "list", "state", "confirmed_at", "unsubscribed_at")
-    list_filter = ("list__tenant",)
+    list_filter = (("list__tenant", ScopedRelatedFilter),)
     readonly_fields = ("confirmed_at", "confirmation_sent_at", "unsubscribed_at")
     actions = ("resend_confirmation",)
 

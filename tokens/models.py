@@ -21,7 +21,7 @@ from django.db import models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from integrations.models import Membership, Tenant, VendorConnection
+from integrations.models import Tenant, VendorConnection
 from integrations.vendors.base import SECTIONS
 from tokens import stages
 from tokens.conf import app_settings
@@ -185,6 +185,8 @@ class AccessToken(models.Model):
         Counting later expiries means an expiry moved earlier (a correction) does not
         repeat what was already said; a renewal (a later expiry) starts afresh.
         """
+        if "alerts" in getattr(self, "_prefetched_objects_cache", {}):  # a changelist page prefetched them
+            return {a.stage for a in self.alerts.all() if a.expires >= self.expires}
         return set(self.alerts.filter(expires__gte=self.expires).values_list("stage", flat=True))
 
     # --- changes -------------------------------------------------------------------------
@@ -448,11 +450,17 @@ class EmailAddress(models.Model):
     def is_role_address(self) -> bool:
         return is_role_address(self.email)
 
-    def clashes(self) -> list[tuple[Any, Tenant]]:
-        """Other users with this address in a tenant this user belongs to."""
+    def clashes(self, within: models.QuerySet[Tenant] | None = None) -> list[tuple[Any, Tenant]]:
+        """Other users with this address in a tenant this user belongs to.
+
+        `within` limits the search to those tenants: the admin shows a manager only the
+        clashes in tenants they manage, while `confirm` refuses a clash anywhere.
+        """
         from django.contrib.auth import get_user_model
 
         tenants = Tenant.objects.filter(memberships__user=self.user)
+        if within is not None:
+            tenants = tenants.filter(pk__in=within.values("pk"))
         others = (
             get_user_model()
             .objects.filter(email__iexact=self.email, memberships__tenant__in=tenants)
@@ -461,10 +469,7 @@ class EmailAddress(models.Model):
         )
         out = []
         for other in others:
-            shared = (
-                Tenant.objects.filter(memberships__user=other).filter(memberships__user=self.user).first()
-            )
-            out.append((other, shared))
+            out.append((other, tenants.filter(memberships__user=other).first()))
         return out
 
     def confirm(self) -> None:
@@ -483,7 +488,7 @@ class EmailAddress(models.Model):
 
 
 class SubscriptionList(models.Model):
-    """A tenant's named list of people without a login who want the daily token digest."""
+    """A tenant's named list of people without a login who want its token digest and health alerts."""
 
     tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="subscription_lists")
     name = models.CharField(max_length=100)
@@ -541,6 +546,3 @@ class BannerShown(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=("user", "day"), name="banner_once_per_user_day")]
-
-
-MANAGING_ROLES = Membership.MANAGING_ROLES

@@ -53,16 +53,17 @@ def confirm_subscription(request: HttpRequest, list_id: int, token: str) -> Http
         sub = read_confirmation(token, list_id)
     except LinkError as exc:
         return _page(request, "Subscription not confirmed", str(exc), status=400)
-    name = f"{sub.list.name} ({sub.list.tenant})"
+    # Say all the list receives: the health monitor mails its members too.
+    what = f"the access-token expiry reminders and integration health alerts of {sub.list.tenant}"
     if request.method == "GET":
         return _page(
             request,
             "Confirm your subscription",
-            f"Send token expiry reminders of {name} to {sub.email}?",
+            f'Send {what} to {sub.email} (list "{sub.list.name}")?',
             action="Confirm",
         )
     Subscriber.objects.filter(pk=sub.pk).update(confirmed_at=timezone.now(), unsubscribed_at=None)
-    return _page(request, "Subscribed", f"{sub.email} now receives the token expiry reminders of {name}.")
+    return _page(request, "Subscribed", f'{sub.email} now receives {what} (list "{sub.list.name}").')
 
 
 @csrf_exempt
@@ -77,7 +78,10 @@ def unsubscribe(request: HttpRequest, list_id: int, token: str) -> HttpResponse:
         if sub.unsubscribed_at:
             return _page(request, "Unsubscribed", f"{sub.email} has already left {name}.")
         return _page(
-            request, "Leave the list", f"Stop sending {name} reminders to {sub.email}?", action="Unsubscribe"
+            request,
+            "Leave the list",
+            f"Stop sending {name} token reminders and health alerts to {sub.email}?",
+            action="Unsubscribe",
         )
     Subscriber.objects.filter(pk=sub.pk, unsubscribed_at=None).update(unsubscribed_at=timezone.now())
     return _page(request, "Unsubscribed", f"{sub.email} has left {name} and gets no more mail from it.")

@@ -61,3 +61,15 @@ def test_a_confirmation_link_cannot_unsubscribe_and_vice_versa(client, lst):
     assert client.post(f"/lists/{lst.pk}/confirm/{unsub_token}/").status_code == 400
     sub.refresh_from_db()
     assert sub.confirmed_at is None and sub.unsubscribed_at is None
+
+
+def test_the_confirmation_says_what_the_list_receives(client, lst, outbox):
+    sub = Subscriber.objects.create(list=lst, email="lead@example.org")
+    send_confirmation(sub)
+    (mail,) = outbox
+    what = "access-token expiry reminders and integration health alerts of Acme Support"
+    assert "token reminders" in mail.subject and "health alerts" in mail.subject
+    assert what in mail.body and what in mail.alternatives[0][0]
+    url = path_of(confirmation_url(sub))
+    assert what in client.get(url).content.decode()
+    assert what in client.post(url).content.decode()
