@@ -41,7 +41,7 @@ browser:
 	fi
 
 test: $(VENV)/.dev browser
-	@if [ "$(REQUIRE_SERVICES)" = "1" ]; then $(BIN)/python manage.py check_services; fi
+	@if [ "$(REQUIRE_SERVICES)" = "1" ]; then DEBUG=true $(BIN)/python manage.py check_services; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest
