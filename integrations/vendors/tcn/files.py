@@ -322,21 +322,29 @@ class _Rows:
             cells = dict(zip(keys, [row[i].strip() for i in indexes], strict=True))
             if self.is_footer(cells, time_key):
                 in_footer = True
-                self.stats.skipped += 1
                 continue
             if in_footer:
                 raise DataError(f"line {self.line}: data row after a totals/footer row")
             yield cells
 
     def is_footer(self, cells: dict[str, str], time_key: str) -> bool:
-        label = cells["queue"].casefold().rstrip(":")
-        if label in self.layout.total_labels or label.startswith(("total ", "grand total")):
-            self.stats.note(f"skipped totals row at line {self.line}")
-            return True
-        if not cells[time_key]:
-            self.stats.note(f"skipped footer row at line {self.line} (no {time_key} value)")
+        total = self.is_total_label(cells["queue"])
+        if total or not cells[time_key]:
+            self.note_footer(total, time_key)
             return True
         return False
+
+    def is_total_label(self, queue: str) -> bool:
+        label = queue.casefold().rstrip(":")
+        return label in self.layout.total_labels or label.startswith(("total ", "grand total"))
+
+    def note_footer(self, total: bool, time_key: str) -> None:
+        """Count a skipped totals/footer row and say why (the queue label, else no time)."""
+        self.stats.skipped += 1
+        if total:
+            self.stats.note(f"skipped totals row at line {self.line}")
+        else:
+            self.stats.note(f"skipped footer row at line {self.line} (no {time_key} value)")
 
     def fail(self, key: str, value: str, problem: str) -> DataError:
         header = self.layout.columns[key]
@@ -420,41 +428,98 @@ def _refuse_coarse_grid(starts: set[datetime], zone: ZoneInfo) -> None:
         )
 
 
+CallRow = tuple[str, str, datetime, int, bool]
+"""(call id, queue, UTC interval start, handle seconds, abandoned): a CallFact's fields."""
+
+
 def read_calls(
     stream: IO[bytes], layout: FileLayout, zone: ZoneInfo, stats: ParseStats
 ) -> Iterator[CallFact]:
     """A call-detail file, one call at a time (a generator: memory stays flat)."""
+    for row in read_call_rows(stream, layout, zone, stats):
+        yield CallFact(*row)
+
+
+def read_call_rows(
+    stream: IO[bytes], layout: FileLayout, zone: ZoneInfo, stats: ParseStats
+) -> Iterator[CallRow]:
+    """`read_calls` as plain tuples, for bulk storage (the same rows, checks and errors).
+
+    The hot loop of a large file: cells are taken by index (no dict per row), and every
+    value that repeats (queue labels, start times, result codes, flags) is judged once
+    per distinct text and then looked up.
+    """
     rows = _Rows(stream, layout, stats)
     if not rows.header():
         return
     times = LocalTimes(zone)
-    flag = "abandoned" in layout.columns
+    texts = times._texts
+    index = rows.index
+    i_id, i_queue, i_start, i_handle = (index[k] for k in ("call_id", "queue", "start", "handle_seconds"))
+    i_flag = index.get("abandoned")
+    i_result = index.get("result")
+    width = max(index.values()) + 1
     results = layout.abandoned_results
+    verdicts: dict[str, bool] = {}  # result code or flag text -> abandoned
+    footers: dict[str, bool] = {}  # queue label -> is a totals row
+    in_footer = False
     ambiguous_rows = 0
-    for cells in rows.rows("start"):
-        text = cells["start"]
-        try:
-            start, _, ambiguous = times.bucket(text)
-        except ValueError as exc:
-            raise rows.fail("start", text, str(exc)) from None
-        ambiguous_rows += ambiguous
-        try:
-            handle = parse_seconds(cells["handle_seconds"])
-        except ValueError as exc:
-            raise rows.fail("handle_seconds", cells["handle_seconds"], str(exc)) from None
-        if flag:
-            value = cells["abandoned"].casefold()
-            if value not in TRUE_FLAGS and value not in FALSE_FLAGS:
-                raise rows.fail("abandoned", cells["abandoned"], "not a yes/no flag")
-            abandoned = value in TRUE_FLAGS
-        else:
-            abandoned = cells.get("result", "").casefold() in results
-        if not cells["call_id"]:
-            raise rows.fail("call_id", "", "empty")
-        if not cells["queue"]:
-            raise rows.fail("queue", "", "empty")
-        stats.rows += 1
-        yield CallFact(cells["call_id"], cells["queue"], start, handle, abandoned)
+    count = 0
+    try:
+        for row in rows._raw():
+            if len(row) < width:
+                row = row + [""] * (width - len(row))
+            queue = row[i_queue].strip()
+            text = row[i_start].strip()
+            footer = footers.get(queue)
+            if footer is None:
+                footer = footers[queue] = rows.is_total_label(queue)
+            if footer or not text:
+                rows.note_footer(footer, "start")
+                in_footer = True
+                continue
+            if in_footer:
+                raise DataError(f"line {rows.line}: data row after a totals/footer row")
+            hit = texts.get(text)
+            if hit is None:
+                try:
+                    hit = times.bucket(text)
+                except ValueError as exc:
+                    raise rows.fail("start", text, str(exc)) from None
+            ambiguous_rows += hit[2]
+            handle_text = row[i_handle].strip()
+            if handle_text.isdigit():
+                handle = int(handle_text)
+            else:
+                try:
+                    handle = parse_seconds(handle_text)
+                except ValueError as exc:
+                    raise rows.fail("handle_seconds", handle_text, str(exc)) from None
+            if i_flag is not None:
+                value = row[i_flag].strip()
+                abandoned = verdicts.get(value)
+                if abandoned is None:
+                    folded = value.casefold()
+                    if folded not in TRUE_FLAGS and folded not in FALSE_FLAGS:
+                        raise rows.fail("abandoned", value, "not a yes/no flag")
+                    abandoned = verdicts[value] = folded in TRUE_FLAGS
+            elif i_result is not None:
+                value = row[i_result].strip()
+                abandoned = verdicts.get(value)
+                if abandoned is None:
+                    abandoned = verdicts[value] = value.casefold() in results
+            else:
+                abandoned = "" in results  # no result column: as an empty result code
+            call_id = row[i_id].strip()
+            if not call_id:
+                raise rows.fail("call_id", "", "empty")
+            if not queue:
+                raise rows.fail("queue", "", "empty")
+            count += 1
+            yield call_id, queue, hit[0], handle, abandoned
+    finally:
+        # Counted as we go, published once (also when the caller stops early or a row fails).
+        stats.rows += count
     if ambiguous_rows:
         stats.note(
             f"{ambiguous_rows} call(s) in the repeated fall-back hour were placed in its first pass "
