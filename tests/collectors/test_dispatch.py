@@ -175,3 +175,54 @@ def test_the_beat_task_publishes_to_celery_with_the_claims_options(eight):
     assert states["task_id"].startswith("collect:")
     assert states["expires"] == 30
     assert states["kwargs"]["lease_id"] == schedule_of(eight, "agent_states").lease_id
+
+
+def test_each_claimed_row_gets_its_own_lease_and_next_run_in_one_update(tenant_a):
+    from collectors.runs import lease_seconds
+
+    intervals = {}
+    for i, seconds in enumerate((30, 45, 60)):
+        conn = make_connection(tenant_a, "8x8", f"p{i}")
+        conn.interval_seconds = seconds
+        conn.save()
+        intervals[conn.pk] = seconds
+    due_everything()
+    with CaptureQueriesContext(db) as ctx:
+        assert len(collect()) == 9
+    updates = [q["sql"] for q in ctx.captured_queries if q["sql"].lstrip().upper().startswith("UPDATE")]
+    # SQLite: the compare-and-set claim, then the advance; PostgreSQL: the advance only.
+    assert len(updates) == (1 if db.vendor == "postgresql" else 2)
+    for row in CollectionSchedule.objects.filter(stream="agent_states"):
+        seconds = intervals[row.connection_id]
+        assert row.lease_until == NOW + td(seconds=lease_seconds("agent_states", seconds))
+        # The next point of the row's own grid (epoch-aligned), plus at most 10% jitter.
+        slot = T0 + td(seconds=seconds - (T0.timestamp() % seconds))
+        assert slot <= row.next_run_at <= slot + td(seconds=seconds * 0.1)
+    for row in CollectionSchedule.objects.filter(stream="volume"):
+        assert row.lease_until == NOW + td(seconds=lease_seconds("volume", 900))
+        assert T0 + td(minutes=1) <= row.next_run_at <= T0 + td(minutes=1, seconds=5)
+
+
+def test_without_update_from_the_claim_falls_back_to_a_bulk_update(eight):
+    # SQLite before 3.33 has no UPDATE … FROM; Django 5.2 still runs on 3.31.
+    due_everything()
+    with mock.patch("collectors.dispatch._update_from_values", return_value=False):
+        assert len(collect()) == 3
+    states = schedule_of(eight, "agent_states")
+    assert states.lease_until > NOW and states.lease_id
+    assert T0 + td(seconds=30) <= states.next_run_at <= T0 + td(seconds=33)
+    assert collect(NOW + td(seconds=10)) == []
+
+
+def test_a_failed_batch_is_released_with_one_statement(tenant_a):
+    make_due(tenant_a, 4)  # 12 due rows
+
+    def down(claim):
+        raise ConnectionError("broker down")
+
+    with CaptureQueriesContext(db) as ctx:
+        assert dispatch_due(NOW, enqueue=down) == 0
+    releases = [q for q in ctx.captured_queries if 'SET "lease_until" = NULL' in q["sql"]]
+    assert len(releases) == 1
+    assert not CollectionSchedule.objects.exclude(lease_id="").exists()
+    assert len(collect(NOW + td(seconds=5))) == 12

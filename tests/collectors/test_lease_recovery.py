@@ -104,3 +104,29 @@ def test_a_run_waiting_to_retry_keeps_the_stream_leased(eight, fake):
     assert "volume" not in claims_at(NOW + td(seconds=result.retry_in))
     fake.error = None
     assert execute(claim, NOW + td(seconds=result.retry_in)).run.status == CollectionRun.OK
+
+
+def test_a_message_that_got_through_a_batch_reported_failed_does_nothing_and_the_resend_runs(eight, fake):
+    # A Redis pipeline whose write failed counts its whole batch as unsent and the batch is
+    # released, although some messages may have reached the broker. Such a message must not
+    # collect its window: the re-sent one does, once.
+    CollectionSchedule.objects.update(next_run_at=NOW)
+    delivered = []
+
+    def reached_redis_but_reported_failed(claims, enqueue=None):
+        delivered.extend(claims)
+        return 0
+
+    with mock.patch("collectors.dispatch.publish_batch", reached_redis_but_reported_failed):
+        assert dispatch_due(NOW) == 0
+    assert not CollectionSchedule.objects.exclude(lease_id="").exists()
+    stale = next(c for c in delivered if c.stream == "volume")
+    later = NOW + td(seconds=5)
+    assert execute(stale, later).run is None  # before the next tick: the lease was released
+    resent = claims_at(later)["volume"]
+    assert resent.task_id == stale.task_id  # the same window, under a new lease
+    result = execute(stale, later)  # after it: the lease is someone else's
+    assert result.run is None and "no longer held" in result.skipped
+    assert fake.calls == []
+    assert execute(resent, later).run.status == CollectionRun.OK
+    assert CollectionRun.objects.count() == 1
