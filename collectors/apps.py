@@ -9,12 +9,13 @@ class CollectorsConfig(AppConfig):
     verbose_name = "Collected data"
 
     def ready(self) -> None:
-        # Connects the task_postrun heartbeat for /healthz.
-        # Every saved connection gets (and keeps in step) its CollectionSchedule rows.
-        from django.db.models.signals import post_save
+        from django.db.models.signals import post_migrate, post_save
 
-        from collectors import heartbeat  # noqa: F401
-        from collectors.schedules import on_connection_saved
+        from collectors import heartbeat  # noqa: F401  (the task_postrun heartbeat for /healthz)
+        from collectors.schedules import on_connection_saved, on_migrated
         from integrations.models import VendorConnection
 
+        # Every saved connection gets (and keeps in step) its CollectionSchedule rows; every
+        # migrate (each deploy) brings all of them in step with changed settings.
         post_save.connect(on_connection_saved, sender=VendorConnection, dispatch_uid="collectors.schedules")
+        post_migrate.connect(on_migrated, sender=self, dispatch_uid="collectors.schedules.migrate")

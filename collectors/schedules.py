@@ -102,3 +102,9 @@ def on_connection_saved(
     if raw:  # loaddata: the fixture brings its own rows
         return
     sync_schedules(instance)
+
+
+def on_migrated(sender: object, **kwargs: object) -> None:
+    # A deploy runs migrate: schedules then follow settings changed since (e.g. the
+    # configuration interval) and connections written without save() get their rows.
+    sync_all()
