@@ -19,6 +19,7 @@ from django.db import connection as db
 from collectors.conf import app_settings
 from collectors.models import Agent, AgentCurrentState, AgentStateEvent, Cursor
 from collectors.windows import as_utc
+from collectors.writers import resolve_by_vendor_id
 from integrations.models import VendorConnection
 from integrations.vendors.base import STREAM_AGENT_STATES
 from integrations.vendors.errors import DataError
@@ -66,33 +67,11 @@ def resolve_agents(
     connection: VendorConnection, names: dict[str, str], now: datetime, result: SnapshotResult
 ) -> dict[str, int]:
     """Agent ids by vendor id; agents first seen in a snapshot are created on the fly."""
-    rows = Agent.objects.filter(connection=connection).values_list("vendor_id", "id", "name")
-    known = {vid: (pk, name) for vid, pk, name in rows}
-    missing = [vid for vid in names if vid not in known]
-    if missing:
-        Agent.objects.bulk_create(
-            [
-                Agent(connection=connection, vendor_id=vid, name=names[vid], first_seen=now, last_seen=now)
-                for vid in missing
-            ],
-            ignore_conflicts=True,
-            batch_size=BATCH_SIZE,
-        )
-        fresh = Agent.objects.filter(connection=connection, vendor_id__in=missing).values_list(
-            "vendor_id", "id", "name"
-        )
-        for vid, pk, name in fresh:
-            known[vid] = (pk, name)
-        result.agents_created = len(missing)
-        result.notes.append(f"{len(missing)} agent(s) first seen in this snapshot")
-    renamed = [
-        Agent(id=known[vid][0], name=name)
-        for vid, name in names.items()
-        if name and known[vid][1] != name and vid not in missing
-    ]
-    if renamed:
-        Agent.objects.bulk_update(renamed, ["name"], batch_size=BATCH_SIZE)
-    return {vid: pk for vid, (pk, _name) in known.items()}
+    ids, created = resolve_by_vendor_id(Agent, connection, names, now)
+    if created:
+        result.agents_created = created
+        result.notes.append(f"{created} agent(s) first seen in this snapshot")
+    return ids
 
 
 def apply_snapshot(

@@ -19,7 +19,7 @@ from datetime import timedelta as td
 from django.db import connection as db
 from django.db import transaction
 
-from collectors.models import IntervalVolume, Queue
+from collectors.models import Agent, IntervalVolume, Queue
 from collectors.windows import as_utc
 from integrations.models import VendorConnection
 from integrations.vendors.errors import DataError
@@ -139,40 +139,47 @@ def _check_counts(record: IntervalRecord, start: datetime) -> None:
             raise DataError(f"{name} {value} {where} is implausibly large", sample=_sample(record))
 
 
-def resolve_queues(connection: VendorConnection, names: dict[str, str], now: datetime) -> dict[str, int]:
-    """Queue ids by vendor id, creating queues first seen here (named from the record when given).
+def resolve_by_vendor_id(
+    model: type[Queue] | type[Agent], connection: VendorConnection, names: dict[str, str], now: datetime
+) -> tuple[dict[str, int], int]:
+    """Ids by vendor id of a connection's queues or agents, and how many were created.
 
-    Names given by a record replace a stored name that differs; an empty name never
-    erases one. Creation tolerates a concurrent writer (ignore_conflicts, then re-read).
+    Rows first seen here are created, named from the record when it gives a name; a name
+    given that differs replaces the stored one, an empty name never erases one. Creation
+    tolerates a concurrent writer (ignore_conflicts, then re-read). The connection's rows
+    are read whole (one query however many names a snapshot carries).
     """
     if not names:
-        return {}
-    rows = Queue.objects.filter(connection=connection, vendor_id__in=list(names)).values_list(
-        "vendor_id", "id", "name"
-    )
+        return {}, 0
+    rows = model.objects.filter(connection=connection).values_list("vendor_id", "id", "name")
     found = {vendor_id: (pk, name) for vendor_id, pk, name in rows}
     missing = [vid for vid in names if vid not in found]
     if missing:
-        Queue.objects.bulk_create(
+        model.objects.bulk_create(
             [
-                Queue(connection=connection, vendor_id=vid, name=names[vid], first_seen=now, last_seen=now)
+                model(connection=connection, vendor_id=vid, name=names[vid], first_seen=now, last_seen=now)
                 for vid in missing
             ],
             ignore_conflicts=True,
             batch_size=BATCH_SIZE,
         )
-        rows = Queue.objects.filter(connection=connection, vendor_id__in=missing).values_list(
+        rows = model.objects.filter(connection=connection, vendor_id__in=missing).values_list(
             "vendor_id", "id", "name"
         )
         found.update({vendor_id: (pk, name) for vendor_id, pk, name in rows})
     renamed = [
-        Queue(id=found[vid][0], name=name)
+        model(id=found[vid][0], name=name)
         for vid, name in names.items()
         if name and vid in found and found[vid][1] != name and vid not in missing
     ]
     if renamed:
-        Queue.objects.bulk_update(renamed, ["name"], batch_size=BATCH_SIZE)
-    return {vid: pk for vid, (pk, _name) in found.items()}
+        model.objects.bulk_update(renamed, ["name"], batch_size=BATCH_SIZE)
+    return {vid: found[vid][0] for vid in names if vid in found}, len(missing)
+
+
+def resolve_queues(connection: VendorConnection, names: dict[str, str], now: datetime) -> dict[str, int]:
+    """Queue ids by vendor id, creating queues first seen here."""
+    return resolve_by_vendor_id(Queue, connection, names, now)[0]
 
 
 def upsert_intervals(
