@@ -209,18 +209,24 @@ def _show(value: Any) -> str:
     return text if len(text) <= 60 else text[:57] + "..."
 
 
+def _list_of_objects(payload: Any, key: str, prefix: str, item_label: str) -> list[dict[str, Any]]:
+    """`payload[key]` as a list of JSON objects, or a DataError naming what is wrong."""
+    if not isinstance(payload, dict):
+        raise DataError(f"{prefix}: expected a JSON object, got {type(payload).__name__}")
+    if key not in payload:
+        raise DataError(f"{prefix}: missing '{key}'")
+    items = payload[key]
+    if not isinstance(items, list):
+        raise DataError(f"{prefix}: '{key}' is {type(items).__name__}, expected a list")
+    for i, item in enumerate(items):
+        if not isinstance(item, dict):
+            raise DataError(f"{item_label}[{i}]: expected an object, got {type(item).__name__}")
+    return items
+
+
 def _objects(page: Any, label: str, where: str) -> tuple[list[dict[str, Any]], int | None]:
     prefix = f"{label} {where}".strip()
-    if not isinstance(page, dict):
-        raise DataError(f"{prefix}: expected a JSON object, got {type(page).__name__}")
-    if "objects" not in page:
-        raise DataError(f"{prefix}: missing 'objects'")
-    objects = page["objects"]
-    if not isinstance(objects, list):
-        raise DataError(f"{prefix}: 'objects' is {type(objects).__name__}, expected a list")
-    for i, item in enumerate(objects):
-        if not isinstance(item, dict):
-            raise DataError(f"{prefix} objects[{i}]: expected an object, got {type(item).__name__}")
+    objects = _list_of_objects(page, "objects", prefix, f"{prefix} objects")
     total = page.get("total")
     if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
         raise DataError(f"{prefix}: 'total' is {_show(total)}, expected a count")
@@ -228,17 +234,7 @@ def _objects(page: Any, label: str, where: str) -> tuple[list[dict[str, Any]], i
 
 
 def _agents(payload: Any, label: str) -> list[dict[str, Any]]:
-    if not isinstance(payload, dict):
-        raise DataError(f"{label} agent states: expected a JSON object, got {type(payload).__name__}")
-    if "agents" not in payload:
-        raise DataError(f"{label} agent states: missing 'agents'")
-    agents = payload["agents"]
-    if not isinstance(agents, list):
-        raise DataError(f"{label} agent states: 'agents' is {type(agents).__name__}, expected a list")
-    for i, item in enumerate(agents):
-        if not isinstance(item, dict):
-            raise DataError(f"{label} agents[{i}]: expected an object, got {type(item).__name__}")
-    return agents
+    return _list_of_objects(payload, "agents", f"{label} agent states", f"{label} agents")
 
 
 def _id(item: dict[str, Any], key: str, where: str, label: str = "") -> str:
