@@ -432,6 +432,27 @@ def _day_schedule(
     return tuple(out)
 
 
+@lru_cache(maxsize=4096)
+def _merged_timeline(
+    seed: str, zone: str, vendor: str, agent_id: str, first: date, last: date
+) -> tuple[tuple[AgentState, ...], tuple[datetime, ...]]:
+    """The agent's vendor-coded changes over local days [first, last], and their instants.
+
+    Cached: a poll asks for every agent's state, and the sandbox must stay cheap next to the
+    workers it serves (the end-to-end benchmark runs both on one machine).
+    """
+    states = VENDOR_STATES[vendor]
+    out: list[AgentState] = []
+    day = first
+    while day <= last:
+        for instant, activity in _day_schedule(seed, zone, vendor, agent_id, day):
+            code = states[activity]
+            if not out or out[-1].code != code:
+                out.append(AgentState(code, instant))
+        day += td(days=1)
+    return tuple(out), tuple(s.since for s in out)
+
+
 class Traffic:
     """The synthetic tenant behind every platform: one seed, one local zone."""
 
@@ -505,25 +526,21 @@ class Traffic:
     # -- agents ---------------------------------------------------------------------------
     def _timeline(self, vendor: str, agent_id: str, start: datetime, end: datetime) -> list[AgentState]:
         """Vendor-coded state changes from well before `start` to after `end`, merged."""
+        return list(self._cached_timeline(vendor, agent_id, start, end)[0])
+
+    def _cached_timeline(
+        self, vendor: str, agent_id: str, start: datetime, end: datetime
+    ) -> tuple[tuple[AgentState, ...], tuple[datetime, ...]]:
         if not any(a.id == agent_id for a in self.agents(vendor)):
             raise KeyError(f"unknown {vendor} agent {agent_id!r}")
-        states = VENDOR_STATES[vendor]
         first = start.astimezone(self.tz).date() - td(days=3)
         last = end.astimezone(self.tz).date() + td(days=1)
-        out: list[AgentState] = []
-        day = first
-        while day <= last:
-            for instant, activity in _day_schedule(self.seed, self.zone, vendor, agent_id, day):
-                code = states[activity]
-                if not out or out[-1].code != code:
-                    out.append(AgentState(code, instant))
-            day += td(days=1)
-        return out
+        return _merged_timeline(self.seed, self.zone, vendor, agent_id, first, last)
 
     def agent_state_at(self, vendor: str, agent_id: str, t: datetime) -> AgentState:
         """The agent's state at instant `t` in the vendor's code, with when it began."""
-        timeline = self._timeline(vendor, agent_id, t, t)
-        i = bisect_right([s.since for s in timeline], t) - 1
+        timeline, since = self._cached_timeline(vendor, agent_id, t, t)
+        i = bisect_right(since, t) - 1
         if i < 0:  # no shift in the last three days: logged out since before we can see
             return AgentState(VENDOR_STATES[vendor][LOGGED_OUT], t - td(days=3))
         return timeline[i]
