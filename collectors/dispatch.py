@@ -27,7 +27,7 @@ from django.utils import timezone
 from collectors.conf import app_settings
 from collectors.models import CollectionSchedule
 from collectors.runs import lease_seconds
-from collectors.schedules import DISPATCHED_STREAMS, next_run_after, stream_offset
+from collectors.schedules import DISPATCHED_STREAMS, next_run_after, phase
 from collectors.windows import floor_to
 from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME
 
@@ -90,13 +90,17 @@ def due(now: datetime) -> QuerySet[CollectionSchedule]:
     )
 
 
-def window_for(stream: str, interval_seconds: int, now: datetime) -> tuple[datetime, datetime]:
+def window_for(
+    stream: str, interval_seconds: int, now: datetime, schedule_id: int
+) -> tuple[datetime, datetime]:
     """The window a dispatch at `now` stands for; it names the task, so it is deterministic.
 
-    Agent states and configuration: the current slot of their interval. Volume: the
-    interval that last closed (the run itself collects from its cursor).
+    Agent states and configuration: the slot of their interval whose phase point was the
+    last at or before `now`. Volume: the interval that last closed (the run itself collects
+    from its cursor).
     """
-    slot = floor_to(now - td(seconds=stream_offset(stream)), interval_seconds)
+    shift = td(seconds=phase(schedule_id, stream, interval_seconds))
+    slot = floor_to(now - shift, interval_seconds)
     if stream == STREAM_VOLUME:
         return slot - td(seconds=interval_seconds), slot
     return slot, slot + td(seconds=interval_seconds)
@@ -138,13 +142,13 @@ def claim_batch(now: datetime, size: int) -> list[Claim]:
             return []
         advance(
             [
-                (pk, _lease(now, stream, interval), next_run_after(now, stream, interval))
+                (pk, _lease(now, stream, interval), next_run_after(now, stream, interval, pk))
                 for pk, stream, interval in rows
             ],
             token,
         )
     return [
-        Claim(pk, stream, interval, *window_for(stream, interval, now), token)
+        Claim(pk, stream, interval, *window_for(stream, interval, now, pk), token)
         for pk, stream, interval in rows
     ]
 

@@ -43,11 +43,31 @@ def jitter(interval_seconds: int) -> float:
     return random.uniform(0, min(app_settings.JITTER_MAX_SECONDS, interval_seconds * 0.1))
 
 
-def next_run_after(now: datetime, stream: str, interval_seconds: int) -> datetime:
-    """The next grid point of the stream strictly after `now`, plus its offset and jitter."""
-    offset = td(seconds=stream_offset(stream))
-    slot = floor_to(now - offset, interval_seconds) + td(seconds=interval_seconds)
-    return slot + offset + td(seconds=jitter(interval_seconds))
+# 1/golden ratio: multiples of it modulo 1 spread any run of ids evenly (Fibonacci hashing).
+_SPREAD = 0.6180339887498949
+
+
+def phase(schedule_id: int, stream: str, interval_seconds: int) -> float:
+    """Seconds after each grid point of its interval that a stream is due.
+
+    Agent-state polls get a stable phase spread over the whole interval: with everyone on the
+    grid plus a second of jitter, every connection's poll went out in the same dispatcher
+    tick and the tail of each burst waited in the queue past its interval and expired (in
+    bench/, 500 connections every 10 s). History waits its delay after the grid point (the
+    vendor closes the interval first) and configuration runs on the point; both add jitter.
+    """
+    if stream == STREAM_AGENT_STATES:
+        return round((schedule_id * _SPREAD) % 1.0 * interval_seconds, 3)
+    return float(stream_offset(stream))
+
+
+def next_run_after(now: datetime, stream: str, interval_seconds: int, schedule_id: int) -> datetime:
+    """When the stream is next due: its next phase point strictly after `now` (plus jitter
+    for the streams without a spread phase)."""
+    shift = td(seconds=phase(schedule_id, stream, interval_seconds))
+    slot = floor_to(now - shift, interval_seconds) + td(seconds=interval_seconds)
+    extra = 0.0 if stream == STREAM_AGENT_STATES else jitter(interval_seconds)
+    return slot + shift + td(seconds=extra)
 
 
 def sync_schedules(connection: VendorConnection, now: datetime | None = None) -> list[CollectionSchedule]:

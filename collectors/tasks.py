@@ -32,7 +32,7 @@ def collect(self, schedule_id: int, window_start: str, window_end: str, lease_id
     from collectors.models import CollectionSchedule
     from collectors.runs import run_collection
 
-    schedule = CollectionSchedule.objects.filter(pk=schedule_id).first()
+    schedule = CollectionSchedule.objects.select_related("connection__tenant").filter(pk=schedule_id).first()
     if schedule is None:
         return "schedule gone"
     result = run_collection(

@@ -12,6 +12,7 @@ from django.test.utils import CaptureQueriesContext
 
 from collectors.dispatch import dispatch_due
 from collectors.models import CollectionSchedule
+from collectors.schedules import phase
 from tests.collectors.enginekit import T0, schedule_of
 from tests.conftest import make_connection
 
@@ -29,13 +30,25 @@ def due_everything(now=NOW):
     CollectionSchedule.objects.update(next_run_at=now - td(seconds=1), lease_until=None, lease_id="")
 
 
+def assert_next_poll(schedule, interval):
+    """Next due at the stream's own phase point of its interval, the first one after NOW."""
+    offset = phase(schedule.pk, "agent_states", interval)
+    assert 0 <= offset < interval
+    assert NOW < schedule.next_run_at <= NOW + td(seconds=interval)
+    assert round(schedule.next_run_at.timestamp() % interval, 3) == offset
+
+
 def test_it_enqueues_each_due_stream_with_a_deterministic_id_on_its_queue(eight):
     due_everything()
     claims = {c.stream: c for c in collect()}
     assert set(claims) == {"volume", "agent_states", "config"}
     states = claims["agent_states"]
-    assert states.task_id == f"collect:{states.schedule_id}:2026-03-02T12:00:00Z"
-    assert (states.window_start, states.window_end) == (T0, T0 + td(seconds=30))
+    # The slot (on the epoch grid) whose phase point was the last at or before NOW.
+    offset = td(seconds=phase(states.schedule_id, "agent_states", 30))
+    assert states.window_start + offset <= NOW < states.window_end + offset
+    assert states.window_end - states.window_start == td(seconds=30)
+    assert states.window_start.timestamp() % 30 == 0
+    assert states.task_id == f"collect:{states.schedule_id}:{states.window_start:%Y-%m-%dT%H:%M:%SZ}"
     assert states.queue == "agent_states"
     assert states.options()["expires"] == 30
     assert claims["volume"].queue == "history"
@@ -54,7 +67,7 @@ def test_it_leases_each_claimed_row_and_sets_the_next_run_on_the_grid_with_small
     collect()
     states = schedule_of(eight, "agent_states")
     assert states.lease_until > NOW and states.lease_id
-    assert T0 + td(seconds=30) <= states.next_run_at <= T0 + td(seconds=33)
+    assert_next_poll(states, 30)
     volume = schedule_of(eight, "volume")
     # On the next 15-minute point, plus the history delay (60 s) and at most 5 s of jitter.
     assert T0 + td(minutes=1) <= volume.next_run_at <= T0 + td(minutes=1, seconds=5)
@@ -63,8 +76,13 @@ def test_it_leases_each_claimed_row_and_sets_the_next_run_on_the_grid_with_small
 
 
 def test_a_stream_whose_run_is_going_is_not_started_again(eight):
+    from collectors.runs import confirm_lease
+
     due_everything()
-    assert len(collect()) == 3
+    claims = collect()
+    assert len(claims) == 3
+    for claim in claims:  # a worker started each run
+        assert confirm_lease(claim.schedule_id, claim.lease_id, claim.stream, NOW + td(seconds=1))
     # A later tick, with every stream due again by the clock but its run still leased.
     CollectionSchedule.objects.update(next_run_at=NOW)
     later = NOW + td(seconds=100)
@@ -195,9 +213,7 @@ def test_each_claimed_row_gets_its_own_lease_and_next_run_in_one_update(tenant_a
     for row in CollectionSchedule.objects.filter(stream="agent_states"):
         seconds = intervals[row.connection_id]
         assert row.lease_until == NOW + td(seconds=lease_seconds("agent_states", seconds))
-        # The next point of the row's own grid (epoch-aligned), plus at most 10% jitter.
-        slot = T0 + td(seconds=seconds - (T0.timestamp() % seconds))
-        assert slot <= row.next_run_at <= slot + td(seconds=seconds * 0.1)
+        assert_next_poll(row, seconds)
     for row in CollectionSchedule.objects.filter(stream="volume"):
         assert row.lease_until == NOW + td(seconds=lease_seconds("volume", 900))
         assert T0 + td(minutes=1) <= row.next_run_at <= T0 + td(minutes=1, seconds=5)
@@ -210,7 +226,7 @@ def test_without_update_from_the_claim_falls_back_to_a_bulk_update(eight):
         assert len(collect()) == 3
     states = schedule_of(eight, "agent_states")
     assert states.lease_until > NOW and states.lease_id
-    assert T0 + td(seconds=30) <= states.next_run_at <= T0 + td(seconds=33)
+    assert_next_poll(states, 30)
     assert collect(NOW + td(seconds=10)) == []
 
 

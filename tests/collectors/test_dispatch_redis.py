@@ -20,7 +20,7 @@ from redis.client import Pipeline
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 import collectors.tasks  # registers the shared tasks on every app
-from collectors.dispatch import dispatch_due
+from collectors.dispatch import dispatch_due, window_for
 from collectors.models import CollectionSchedule
 from tests.collectors.enginekit import T0, schedule_of
 from tests.conftest import make_connection
@@ -84,13 +84,16 @@ def test_each_claim_reaches_its_queue_with_its_id_lease_and_limits(eight, broker
     [states] = messages(client, QUEUE_AGENT_STATES)
     schedule = schedule_of(eight, "agent_states")
     headers = states["headers"]
-    assert headers["id"] == f"collect:{schedule.pk}:2026-03-02T12:00:00Z"
+    # The window is the poll's slot: the one whose phase point came last before NOW.
+    start, end = window_for("agent_states", 30, NOW, schedule.pk)
+    assert end - start == td(seconds=30) and start <= NOW < end + td(seconds=30)
+    assert headers["id"] == f"collect:{schedule.pk}:{start:%Y-%m-%dT%H:%M:%SZ}"
     assert headers["task"] == "collectors.tasks.collect"
     assert headers["expires"]  # an agent-state poll not started within its interval is dropped
     hard, soft = headers["timelimit"]
     assert hard > soft > 0
     args, kwargs, _embed = json.loads(base64.b64decode(states["body"]))
-    assert args == [schedule.pk, "2026-03-02T12:00:00+00:00", "2026-03-02T12:00:30+00:00"]
+    assert args == [schedule.pk, start.isoformat(), end.isoformat()]
     assert kwargs == {"lease_id": schedule.lease_id}
     [config] = messages(client, QUEUE_CONFIG)
     assert config["headers"]["expires"] is None

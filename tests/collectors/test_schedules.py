@@ -9,7 +9,7 @@ import time_machine
 from django.test import override_settings
 
 from collectors.models import CollectionSchedule
-from collectors.schedules import next_run_after, sync_schedules
+from collectors.schedules import next_run_after, phase, sync_schedules
 from tests.collectors.enginekit import T0, schedule_of
 from tests.conftest import make_connection
 
@@ -70,12 +70,24 @@ def test_a_stream_the_vendor_no_longer_declares_is_disabled_not_deleted(eight):
     assert schedule_of(eight, "config").enabled
 
 
-def test_next_runs_fall_on_the_streams_grid_plus_a_small_jitter():
-    now = T0 + td(seconds=7)
-    states = [next_run_after(now, "agent_states", 30) for _ in range(50)]
-    assert all(T0 + td(seconds=30) <= t <= T0 + td(seconds=33) for t in states)
-    assert len(set(states)) > 1  # jittered
-    volume = next_run_after(T0 + td(minutes=3), "volume", 900)
-    assert T0 + td(minutes=16) <= volume <= T0 + td(minutes=16, seconds=5)
+def test_history_runs_fall_on_the_grid_after_the_delay_plus_a_small_jitter():
+    volume = {next_run_after(T0 + td(minutes=3), "volume", 900, 7) for _ in range(20)}
+    assert all(T0 + td(minutes=16) <= t <= T0 + td(minutes=16, seconds=5) for t in volume)
+    assert len(volume) > 1  # jittered
     # Just before the history delay has passed, the run is still this interval's.
-    assert next_run_after(T0 + td(seconds=30), "volume", 900) < T0 + td(minutes=2)
+    assert next_run_after(T0 + td(seconds=30), "volume", 900, 7) < T0 + td(minutes=2)
+
+
+def test_each_polls_phase_is_stable_and_the_phases_of_many_streams_spread_over_the_interval():
+    # Everyone on the grid would send every poll in one dispatcher tick (bench/: the tail of
+    # each burst of 500 expired in the queue).
+    now = T0 + td(seconds=7)
+    runs = [next_run_after(now, "agent_states", 10, pk) for pk in range(1, 501)]
+    assert all(now < t <= now + td(seconds=10) for t in runs)
+    offsets = [t.timestamp() % 10 for t in runs]
+    per_second = [sum(1 for o in offsets if s <= o < s + 1) for s in range(10)]
+    assert min(per_second) >= 40 and max(per_second) <= 60  # 50 each when even
+    # Stable: one stream's polls are one interval apart, with no jitter.
+    first = next_run_after(now, "agent_states", 10, 42)
+    assert next_run_after(first, "agent_states", 10, 42) == first + td(seconds=10)
+    assert phase(42, "agent_states", 10) == phase(42, "agent_states", 10)

@@ -1,0 +1,56 @@
+"""An agent-state poll whose task expired unstarted gives its stream back one interval later."""
+
+from __future__ import annotations
+
+from datetime import timedelta as td
+
+import pytest
+
+from collectors.dispatch import dispatch_due
+from collectors.models import CollectionSchedule
+from collectors.runs import CLAIM_MARGIN_SECONDS, run_collection
+from tests.collectors.enginekit import T0, schedule_of
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake")]
+NOW = T0 + td(minutes=1, seconds=2)
+
+
+@pytest.fixture(autouse=True)
+def _due_now(eight):
+    CollectionSchedule.objects.update(next_run_at=NOW - td(seconds=1), lease_until=None, lease_id="")
+
+
+def poll_claim(now):
+    claims = []
+    dispatch_due(now, enqueue=claims.append)
+    return next((c for c in claims if c.stream == "agent_states"), None)
+
+
+def test_an_expired_polls_claim_lapses_just_after_its_expiry_and_the_next_slot_is_dispatched(eight):
+    claim = poll_claim(NOW)
+    interval = claim.interval_seconds
+    assert claim.options()["expires"] == interval
+    # The task expired in the queue: no worker ever started it. Until the claim lapses the
+    # stream is not sent again, since a worker might still be about to start it.
+    assert poll_claim(NOW + td(seconds=interval)) is None
+    lapsed = NOW + td(seconds=interval + CLAIM_MARGIN_SECONDS + 1)
+    again = poll_claim(lapsed)
+    assert again is not None
+    assert again.lease_id != claim.lease_id
+    assert again.window_start > claim.window_start
+
+
+def test_a_poll_that_started_in_time_holds_its_stream_while_it_runs(eight):
+    claim = poll_claim(NOW)
+    schedule = CollectionSchedule.objects.get(pk=claim.schedule_id)
+    started = NOW + td(seconds=claim.interval_seconds - 1)  # just before expiry
+    result = run_collection(
+        schedule,
+        window_start=claim.window_start,
+        window_end=claim.window_end,
+        task_id=claim.task_id,
+        lease_id=claim.lease_id,
+        now=started,
+    )
+    assert result.run is not None and result.run.status == "ok"
+    assert schedule_of(eight, "agent_states").lease_id == ""  # finished: free again
