@@ -38,7 +38,7 @@ from django.utils import timezone
 
 from collectors.models import CollectionRun, CollectionSchedule, DropCall, DropFile, DropPending
 from collectors.runs import record_outcome
-from collectors.writers import upsert_intervals
+from collectors.writers import NAMED_STAGE_SQL, NAMED_TABLE, Merged, merge_named_stage, upsert_intervals
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
 from integrations.vendors.base import HISTORY, STREAM_FILE_DROP
@@ -237,10 +237,11 @@ def _ingest(
                 ledger.save()
             with path.open("rb") as stream:
                 if layout.kind == CALL_DETAIL:
-                    records = store_calls(connection, ledger, read_call_rows(stream, layout, zone, stats))
+                    merged = store_calls(connection, ledger, read_call_rows(stream, layout, zone, stats), now)
                 else:
                     records = read_summary(stream, layout, zone, stats)
-            result.created, result.updated = upsert_intervals(connection, records, now)
+                    merged = Merged(*upsert_intervals(connection, records, now), _window(records))
+            result.created, result.updated = merged.created, merged.updated
             result.rows = stats.rows
             result.notes = list(stats.notes)
             if stats.rows == 0:
@@ -253,7 +254,7 @@ def _ingest(
                 notes=result.notes,
                 created=result.created,
                 updated=result.updated,
-                window=_window(records),
+                window=merged.window,
             )
             ledger.status, ledger.rows, ledger.reason, ledger.run = DropFile.INGESTED, stats.rows, "", run
             ledger.save()
@@ -280,17 +281,18 @@ def _ingest(
 
 
 def store_calls(
-    connection: VendorConnection, ledger: DropFile, calls: Iterable[CallRow]
-) -> list[IntervalRecord]:
+    connection: VendorConnection, ledger: DropFile, calls: Iterable[CallRow], now: datetime
+) -> Merged:
     """Store a file's new calls under its (saved) ledger row, the first report of a call
-    winning, and return the intervals the file touched, recomputed from every stored call.
+    winning, and write the intervals the file touched, recomputed from every stored call.
 
     Runs inside the caller's transaction: a DataError raised by `calls` part-way leaves
     nothing behind once the caller's savepoint rolls back.
     """
     if db.vendor == "postgresql":
-        return _store_calls_copy(connection, ledger, calls)
-    return _store_calls_orm(connection, ledger, calls)
+        return _store_calls_copy(connection, ledger, calls, now)
+    records = _store_calls_orm(connection, ledger, calls)
+    return Merged(*upsert_intervals(connection, records, now), _window(records))
 
 
 # A temporary table of the transaction; dropped after use too, so a second file ingested in
@@ -299,8 +301,8 @@ _CALLS_TEMP = "sb_drop_calls"
 
 
 def _store_calls_copy(
-    connection: VendorConnection, ledger: DropFile, calls: Iterable[CallRow]
-) -> list[IntervalRecord]:
+    connection: VendorConnection, ledger: DropFile, calls: Iterable[CallRow], now: datetime
+) -> Merged:
     table = DropCall._meta.db_table
     with db.cursor() as cursor:
         cursor.execute(
@@ -308,27 +310,39 @@ def _store_calls_copy(
             "queue_vendor_id text, interval_start timestamptz, handle_seconds bigint, abandoned boolean) "
             "ON COMMIT DROP"
         )
-        # Straight to psycopg's COPY: no model instance, no rendered VALUES, one round trip.
+        # Straight to psycopg's binary COPY: no model instance, no rendered VALUES, one round trip.
         with cursor.cursor.copy(
             f"COPY {_CALLS_TEMP} (call_id, queue_vendor_id, interval_start, handle_seconds, abandoned) "
-            "FROM STDIN"
+            "FROM STDIN (FORMAT BINARY)"
         ) as copy:
+            copy.set_types(["text", "text", "timestamptz", "int8", "bool"])
             write = copy.write_row
             for row in calls:
                 write(row)
         # Row estimates for the join below (a fresh temporary table has none).
         cursor.execute(f"ANALYZE {_CALLS_TEMP}")
-        # File order, so a call listed twice in this file keeps its first report as well.
+        # Only calls not stored yet, each once, its first row in the file winning. An anti-join
+        # rather than ON CONFLICT DO NOTHING: its speculative insertion nearly doubled the
+        # statement (bench/: 13.8 s against 7.4 s for a million new calls). It is safe because
+        # the caller holds the connection's row lock, so no other file of this connection
+        # writes calls meanwhile; the unique constraint still stands behind it. Key order also
+        # makes the unique index's insertions sequential.
         cursor.execute(
             f"INSERT INTO {table} "  # noqa: S608 (table names from the models)
             "(connection_id, queue_vendor_id, call_id, interval_start, handle_seconds, abandoned, file_id) "
-            f"SELECT %s, queue_vendor_id, call_id, interval_start, handle_seconds, abandoned, %s "
-            f"FROM {_CALLS_TEMP} ORDER BY n "
-            "ON CONFLICT (connection_id, queue_vendor_id, call_id) DO NOTHING",
-            [connection.pk, ledger.pk],
+            "SELECT DISTINCT ON (queue_vendor_id, call_id) "
+            "%s, queue_vendor_id, call_id, interval_start, handle_seconds, abandoned, %s "
+            f"FROM {_CALLS_TEMP} t WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE c.connection_id = %s "
+            "AND c.queue_vendor_id = t.queue_vendor_id AND c.call_id = t.call_id) "
+            "ORDER BY queue_vendor_id, call_id, n",
+            [connection.pk, ledger.pk, connection.pk],
         )
+        # The touched intervals, recomputed from every stored call, staged for the merge
+        # without coming through Python.
+        cursor.execute(NAMED_STAGE_SQL)
         cursor.execute(
-            "SELECT c.queue_vendor_id, c.interval_start, count(*), count(*) FILTER (WHERE c.abandoned), "  # noqa: S608 (table names from the models)
+            f"INSERT INTO {NAMED_TABLE} "  # noqa: S608 (table names from the models)
+            "SELECT c.queue_vendor_id, c.interval_start, count(*), count(*) FILTER (WHERE c.abandoned), "
             "coalesce(sum(c.handle_seconds), 0) "
             f"FROM {table} c JOIN (SELECT DISTINCT queue_vendor_id, interval_start FROM {_CALLS_TEMP}) t "
             "ON c.queue_vendor_id = t.queue_vendor_id AND c.interval_start = t.interval_start "
@@ -336,19 +350,8 @@ def _store_calls_copy(
             "GROUP BY c.queue_vendor_id, c.interval_start",
             [connection.pk],
         )
-        totals = cursor.fetchall()
         cursor.execute(f"DROP TABLE {_CALLS_TEMP}")
-    return [
-        IntervalRecord(
-            queue_vendor_id=queue,
-            interval_start=start.astimezone(UTC),
-            entered=entered,
-            abandoned=abandoned,
-            handle_seconds=int(handle),
-            queue_name=queue,
-        )
-        for queue, start, entered, abandoned, handle in totals
-    ]
+    return merge_named_stage(connection, now)
 
 
 def _store_calls_orm(

@@ -353,13 +353,22 @@ class DropCall(models.Model):
     intervals a file touched; the first file that reported a call wins.
     """
 
-    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
+    # No foreign-key constraints in the database: a file of a million calls would have two
+    # million referential checks at commit (a third of its ingestion, measured in bench/).
+    # Django still cascades a deleted connection and nulls a deleted file's calls, and every
+    # row is written by `collectors.drops` under the connection's lock with the ids it holds.
+    # The connection's own index would repeat the leading column of the unique constraint.
+    connection = models.ForeignKey(
+        VendorConnection, models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     queue_vendor_id = models.CharField(max_length=200)
     call_id = models.CharField(max_length=200)
     interval_start = models.DateTimeField()
     handle_seconds = models.PositiveBigIntegerField()
     abandoned = models.BooleanField()
-    file = models.ForeignKey(DropFile, models.SET_NULL, null=True, blank=True, related_name="+")
+    file = models.ForeignKey(
+        DropFile, models.SET_NULL, null=True, blank=True, related_name="+", db_constraint=False
+    )
 
     class Meta:
         constraints = [

@@ -13,6 +13,7 @@ per row, no rendered VALUES lists); elsewhere (SQLite) the ORM does the same job
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import timedelta as td
 
@@ -28,6 +29,7 @@ from integrations.vendors.records import IntervalRecord
 # Postgres allows 65535 parameters per statement; 7 columns per row stays well under it.
 BATCH_SIZE = 2000
 MAX_FUTURE = td(days=1)
+INTERVAL = td(minutes=15)
 COUNT_FIELDS = ("entered", "abandoned", "handle_seconds")
 # PositiveBigIntegerField's ceiling on PostgreSQL; PositiveIntegerField's for the others.
 MAX_INT = 2**31 - 1
@@ -234,6 +236,81 @@ def _merge_postgres(
         cur.execute(MERGE_SQL, [connection.pk, collected_at])
         created, updated = cur.fetchone()
     return created, updated
+
+
+# Interval totals computed in the database (a call-detail file's recomputed intervals) are
+# staged by queue vendor id, checked with the same rules as `_validate`, and merged without
+# a Python object per interval: memory stays flat however many intervals a file touches.
+NAMED_STAGE_SQL = """
+CREATE TEMP TABLE IF NOT EXISTS switchboard_interval_named (
+    queue_vendor_id text NOT NULL, interval_start timestamptz NOT NULL,
+    entered bigint NOT NULL, abandoned bigint NOT NULL, handle_seconds numeric NOT NULL
+) ON COMMIT DROP;
+TRUNCATE switchboard_interval_named
+"""
+NAMED_TABLE = "switchboard_interval_named"
+NAMED_CHECK_SQL = """
+SELECT queue_vendor_id, interval_start, entered, abandoned, handle_seconds
+FROM switchboard_interval_named WHERE {condition}
+ORDER BY interval_start, queue_vendor_id LIMIT 1
+"""
+NAMED_CHECKS = (
+    ("queue_vendor_id = '' OR btrim(queue_vendor_id) = ''", "queue_vendor_id is empty ({vid!r})"),
+    (
+        "mod(extract(epoch FROM interval_start)::numeric, 900) <> 0",
+        "interval_start {start} of queue {vid!r} is not on the 15-minute UTC grid",
+    ),
+    (
+        "interval_start > %(latest)s",
+        "interval_start {start} of queue {vid!r} is more than a day in the future",
+    ),
+    (
+        f"entered > {MAX_INT} OR abandoned > {MAX_INT} OR handle_seconds > {MAX_BIGINT}",
+        "the counts of queue {vid!r} at {start} are implausibly large",
+    ),
+)
+
+
+@dataclass(frozen=True)
+class Merged:
+    created: int
+    updated: int
+    window: tuple[datetime | None, datetime | None]
+
+
+def merge_named_stage(connection: VendorConnection, collected_at: datetime) -> Merged:
+    """Check and merge the rows a caller put in `switchboard_interval_named` (NAMED_STAGE_SQL).
+
+    PostgreSQL only, inside the caller's transaction. Raises DataError naming the first bad
+    row, before anything is merged.
+    """
+    collected_at = as_utc(collected_at)
+    with db.cursor() as cur:
+        for condition, message in NAMED_CHECKS:
+            cur.execute(NAMED_CHECK_SQL.format(condition=condition), {"latest": collected_at + MAX_FUTURE})
+            bad = cur.fetchone()
+            if bad is not None:
+                vid, start = bad[0], as_utc(bad[1]).isoformat()
+                raise DataError(message.format(vid=vid, start=start), sample=repr(bad))
+        cur.execute("SELECT DISTINCT queue_vendor_id FROM switchboard_interval_named")
+        names = {vid: vid for (vid,) in cur.fetchall()}
+        if not names:
+            return Merged(0, 0, (None, None))
+        queue_ids = resolve_queues(connection, names, collected_at)
+        cur.execute(STAGE_SQL)
+        cur.execute(
+            "INSERT INTO switchboard_interval_stage "
+            "(queue_id, interval_start, entered, abandoned, handle_seconds) "
+            "SELECT q.id, n.interval_start, n.entered, n.abandoned, n.handle_seconds "
+            "FROM switchboard_interval_named n JOIN unnest(%s::text[], %s::bigint[]) AS q (vid, id) "
+            "ON q.vid = n.queue_vendor_id",
+            [list(queue_ids), list(queue_ids.values())],
+        )
+        cur.execute(MERGE_SQL, [connection.pk, collected_at])
+        created, updated = cur.fetchone()
+        cur.execute("SELECT min(interval_start), max(interval_start) FROM switchboard_interval_named")
+        first, last = cur.fetchone()
+    return Merged(created, updated, (as_utc(first), as_utc(last) + INTERVAL))
 
 
 def _merge_orm(

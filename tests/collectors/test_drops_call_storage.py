@@ -156,3 +156,14 @@ def test_on_postgresql_a_failed_copy_leaves_no_temporary_table_behind(drop_conn,
             assert cur.fetchone() == (0,)
     assert stored_calls(drop_conn) == {"3": (10, False, "good.csv")}
     assert volumes(drop_conn) == [("Sales", H17, 1, 0, 10)]
+
+
+def test_deleting_a_connection_deletes_its_calls_and_deleting_a_file_keeps_them(drop_conn, folder):
+    # The ledger has no foreign-key constraints in the database (bench/: two million checks at
+    # commit for a million calls); Django's own cascade and SET NULL must hold instead.
+    (folder / "one.csv").write_bytes(calls("1,Sales,2025/01/15 09:02,100,ANSWERED"))
+    ingest_path(drop_conn, folder / "one.csv")
+    DropFile.objects.filter(connection=drop_conn).delete()
+    assert stored_calls(drop_conn) == {"1": (100, False, None)}
+    drop_conn.delete()
+    assert DropCall.objects.count() == 0

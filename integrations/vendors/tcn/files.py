@@ -428,6 +428,10 @@ def _refuse_coarse_grid(starts: set[datetime], zone: ZoneInfo) -> None:
         )
 
 
+# One call's handle time above this is a corrupt cell, not a call (and would overflow the
+# ledger's 64-bit column long before any real total could).
+MAX_CALL_SECONDS = 7 * 24 * 3600
+
 CallRow = tuple[str, str, datetime, int, bool]
 """(call id, queue, UTC interval start, handle seconds, abandoned): a CallFact's fields."""
 
@@ -495,6 +499,8 @@ def read_call_rows(
                     handle = parse_seconds(handle_text)
                 except ValueError as exc:
                     raise rows.fail("handle_seconds", handle_text, str(exc)) from None
+            if handle > MAX_CALL_SECONDS:
+                raise rows.fail("handle_seconds", handle_text, "implausibly long for one call (over 7 days)")
             if i_flag is not None:
                 value = row[i_flag].strip()
                 abandoned = verdicts.get(value)

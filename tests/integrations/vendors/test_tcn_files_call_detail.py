@@ -81,6 +81,14 @@ def test_result_codes_counting_as_abandoned_are_configurable():
         ("1,Sales,yesterday,10,ANSWERED", "line 2, column 'Start Time': 'yesterday' is not a time"),
         ("1,Sales,2025/01/15 09:02,-5,ANSWERED", "line 2, column 'Handle Time': '-5' is not a non-negative"),
         ("1,Sales,2025/01/15 09:02,ten,ANSWERED", "line 2, column 'Handle Time': 'ten' is not a duration"),
+        (
+            "1,Sales,2025/01/15 09:02,99999999999999999999999,ANSWERED",
+            "line 2, column 'Handle Time': '99999999999999999999999' is implausibly long for one call",
+        ),
+        (
+            "1,Sales,2025/01/15 09:02,200:00:00,ANSWERED",
+            "line 2, column 'Handle Time': '200:00:00' is implausibly long",
+        ),
         (",Sales,2025/01/15 09:02,10,ANSWERED", "line 2, column 'Call ID': '' is empty"),
     ],
 )
