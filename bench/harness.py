@@ -1,7 +1,7 @@
 """What a benchmark is, and how one measurement is taken in a child process.
 
 Every measurement (one benchmark, one side, one size, one repetition) runs in a fresh
-process (`python -m bench.child`), so peak memory (`ru_maxrss` of that child) belongs to
+process (`python -m bench.child`), so peak memory (`VmHWM` of that child) belongs to
 that size alone and no cache or import carries over between sides. Setup (loading rows,
 creating schedules) happens in the child before the clock starts and is not timed; the
 child also reports the peak reached by setup, so the report can tell the two apart.
@@ -101,6 +101,23 @@ class Benchmark:
         return None, ""
 
 
+def peak_rss_kib() -> int:
+    """This process's peak resident memory, in KiB.
+
+    Linux's `VmHWM` (the high-water mark of this process's own address space), not
+    `ru_maxrss`: getrusage figures survive fork and execve, so a child's `ru_maxrss` starts
+    at its parent's peak (the runner that generated a 1M-call file) and hid the child's own.
+    """
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
 def measure_here(
     bench: Benchmark, side: str, size: int, workdir: Path, profile: Path | None = None
 ) -> Measurement:
@@ -108,7 +125,7 @@ def measure_here(
     from django.db import connection
 
     state = bench.setup(side, size, workdir)
-    setup_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    setup_peak = peak_rss_kib()
     COUNTER.count = 0
     profiler = None
     if profile is not None:
@@ -124,7 +141,7 @@ def measure_here(
     if profiler is not None:
         profiler.stop()
         profile.write_text(profiler.output_text(unicode=False, color=False, show_all=False))
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_kib()
     extra = {**result, **bench.verify(side, size, state, result)}
     return Measurement(bench.name, side, size, seconds, queries, peak, setup_peak, extra)
 

@@ -177,9 +177,11 @@ def e2e_section(e2e: dict[str, Any] | None) -> list[str]:
         ("lag state change → stored event, p99 (s)", "lag_p99", ""),
         ("state changes matched", "lag_samples", ""),
         ("runs missed", "runs_missed", "0"),
+        ("runs missed in the warm-up (not counted above)", "warmup_missed", ""),
         ("failed runs", "runs_failed", "0"),
         ("duplicate events", "duplicates", "must be 0"),
-        ("duplicate runs (same stream and window)", "duplicate_runs", "must be 0"),
+        ("slots collected twice (same task id)", "duplicate_runs", "must be 0"),
+        ("runs of one stream overlapping in time", "overlapping_runs", "must be 0"),
     ):
         value = e2e.get(key)
         if isinstance(value, float):
@@ -211,7 +213,8 @@ def write_report(
         f"- sizes: `{sizes}`; each cell is the median of {reps} run(s) per side (a reference stopped at its "
         "time budget is run once and reported as a bound)",
         "- machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
-        "- peak memory: `ru_maxrss` of the child process that ran that one measurement (setup included; the "
+        "- peak memory: the peak resident memory (`VmHWM`) of the child process that ran that one "
+        "measurement (setup included; the "
         "figure in brackets is the peak right after setup, before the clock started). PostgreSQL's own "
         "memory is not counted.",
         "",

@@ -21,7 +21,7 @@ from typing import Any
 from bench.harness import REFERENCE, SWITCHBOARD, ChildFailed, Measurement, measure_here, measure_in_child
 from bench.services import ROOT, ServiceMissing, bench_environment, migrate, prepare_services
 
-MIB = 1024  # ru_maxrss is in KiB on Linux
+MIB = 1024  # peaks are in KiB (VmHWM, ru_maxrss on Linux)
 
 
 @dataclass

@@ -75,5 +75,6 @@ def test_every_benchmark_runs_at_a_tiny_size_and_writes_the_report(tmp_path):
     assert len(rows) == len(BENCHMARKS), report
     assert "## 6. End to end on real workers" in report
     assert re.search(r"\| duplicate events \| 0 \|", report), report
-    assert re.search(r"\| duplicate runs \(same stream and window\) \| 0 \|", report), report
+    assert re.search(r"\| slots collected twice \(same task id\) \| 0 \|", report), report
+    assert re.search(r"\| runs of one stream overlapping in time \| 0 \|", report), report
     assert re.search(r"\| polls done \| [1-9]\d* \|", report), report
