@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bench.harness import budget_seconds
+
 if TYPE_CHECKING:
     from bench.run import BenchResult
 
@@ -211,7 +213,8 @@ def write_report(
         "",
         f"- date: {started:%Y-%m-%d %H:%M} UTC (finished {datetime.now(UTC):%H:%M} UTC)",
         f"- sizes: `{sizes}`; each cell is the median of {reps} run(s) per side (a reference stopped at its "
-        "time budget is run once and reported as a bound)",
+        f"time budget, `BENCH_REFERENCE_BUDGET` = {budget_seconds():.0f} s, is run once and reported as a "
+        "bound)",
         "- machine: " + ", ".join(f"{k} {v}" for k, v in info.items()),
         "- peak memory: the peak resident memory (`VmHWM`) of the child process that ran that one "
         "measurement (setup included; the "
