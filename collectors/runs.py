@@ -130,7 +130,8 @@ def record_outcome(
     lease_id: str = "",
     hold_until: datetime | None = None,
 ) -> None:
-    """Store a run's outcome on its schedule and have the health monitor judge it at once.
+    """Store a run's outcome on its schedule and have the health monitor judge it at once
+    (unless it was a success on a stream already `ok`).
 
     The status the outcome implies, and the flip that announces a change, are
     `collectors.health`'s to decide, so every status change goes through its one
