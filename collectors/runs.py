@@ -252,8 +252,13 @@ def run_collection(
         if retry_in is not None:
             run.notes = f"retry {attempt + 1} of {app_settings.MAX_RETRIES} in {retry_in:.0f} s"
             run.save(update_fields=["notes"])
-            # Measured from the run's start: the running lease outlasts the hard time limit.
-            hold_until = now + td(seconds=retry_in) + running_lease(schedule.stream)
+            if schedule.stream == STREAM_AGENT_STATES:
+                # The retry keeps the poll's expiry, so like the claim the hold lapses just after
+                # the retry is due: an expired retry must not keep the stream from the next poll.
+                hold_until = now + td(seconds=retry_in + CLAIM_MARGIN_SECONDS)
+            else:
+                # Measured from the run's start: the running lease outlasts the hard time limit.
+                hold_until = now + td(seconds=retry_in) + running_lease(schedule.stream)
     except DataError as exc:
         fail(run, CollectionRun.FAILED, exc, secrets, sample=exc.sample)
     except SoftTimeLimitExceeded:

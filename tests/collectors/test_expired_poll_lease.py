@@ -54,3 +54,28 @@ def test_a_poll_that_started_in_time_holds_its_stream_while_it_runs(eight):
     )
     assert result.run is not None and result.run.status == "ok"
     assert schedule_of(eight, "agent_states").lease_id == ""  # finished: free again
+
+
+def test_a_poll_waiting_to_retry_holds_its_stream_only_until_the_retry_is_due(eight, fake):
+    from integrations.vendors.errors import TransientError
+
+    claim = poll_claim(NOW)
+    fake.error = TransientError("503")
+    result = run_collection(
+        CollectionSchedule.objects.get(pk=claim.schedule_id),
+        window_start=claim.window_start,
+        window_end=claim.window_end,
+        task_id=claim.task_id,
+        lease_id=claim.lease_id,
+        now=NOW,
+    )
+    assert result.retry_in is not None and result.retry_in < claim.interval_seconds
+    held = schedule_of(eight, "agent_states")
+    assert held.lease_id == claim.lease_id
+    assert held.lease_until == NOW + td(seconds=result.retry_in + CLAIM_MARGIN_SECONDS)
+    # The retry keeps the first try's expiry: if it never starts, the next slot goes out
+    # once the hold lapses, not after the two-minute running lease.
+    CollectionSchedule.objects.update(next_run_at=NOW)  # due by the clock throughout
+    assert poll_claim(held.lease_until - td(seconds=1)) is None
+    again = poll_claim(held.lease_until + td(seconds=1))
+    assert again is not None and again.lease_id != claim.lease_id
