@@ -15,9 +15,11 @@ name (`X.tmp`, `X.part`, `.X`), which is how uploaders signal a finished file. T
 Call-detail files keep one `DropCall` row per (queue, call id): a call reported by two
 overlapping files counts once, and the intervals a file touches are recomputed from the
 stored calls (first report of a call wins), so ingestion order does not matter. On
-PostgreSQL the calls are streamed with COPY into a temporary table and stored with one
-`INSERT … ON CONFLICT DO NOTHING` (the file's ledger id set at insert), and the touched
-intervals are recomputed with one `GROUP BY`; SQLite takes the ORM path, same semantics.
+PostgreSQL the calls are streamed with a binary COPY into a temporary table, the new ones
+stored with one `INSERT … SELECT … WHERE NOT EXISTS` (the file's ledger id set at insert;
+safe because one file of a connection is ingested at a time, under its row lock), and the
+touched intervals are recomputed, checked and merged inside the database; SQLite takes the
+ORM path, same semantics.
 """
 
 from __future__ import annotations
@@ -286,8 +288,9 @@ def store_calls(
     """Store a file's new calls under its (saved) ledger row, the first report of a call
     winning, and write the intervals the file touched, recomputed from every stored call.
 
-    Runs inside the caller's transaction: a DataError raised by `calls` part-way leaves
-    nothing behind once the caller's savepoint rolls back.
+    Runs inside the caller's transaction, which must hold the connection's row lock (as
+    `ingest_path` does): new calls are found by an anti-join, not ON CONFLICT. A DataError
+    raised by `calls` part-way leaves nothing behind once the caller's savepoint rolls back.
     """
     if db.vendor == "postgresql":
         return _store_calls_copy(connection, ledger, calls, now)

@@ -2,8 +2,8 @@
 """How call-detail calls are stored: once per (queue, call id), first report wins, file set at insert.
 
 The tests without a marker run on both backends (SQLite: the ORM path; PostgreSQL: COPY
-into a temporary table and one INSERT … ON CONFLICT DO NOTHING); the `postgres` ones pin
-what only the COPY path can get wrong.
+into a temporary table and one INSERT … WHERE NOT EXISTS); the `postgres` ones pin what
+only the COPY path can get wrong.
 """
 
 from __future__ import annotations
