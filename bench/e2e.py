@@ -32,6 +32,7 @@ from bench.services import ROOT
 
 PREFIX = "e2e-"
 INTERVAL = 10
+DISPATCH_TICK = 5  # beat's dispatch-due period (wfm_site/celery.py)
 # The first minute is the start-up burst: every connection's first poll, configuration import
 # and history run are due at once (1,500 runs for 500 connections), and polls that wait
 # behind it past their interval expire. Its misses are reported on their own.
@@ -194,15 +195,23 @@ def running(ids: list[int]) -> int:
     return CollectionRun.objects.filter(connection_id__in=ids, status=CollectionRun.RUNNING).count()
 
 
-def measure(ids: list[int], start: datetime, end: datetime) -> dict[str, Any]:
-    """Read the run back: polls, misses, duplicates and lag over the whole 10-s slots in [start, end)."""
+def measure(ids: list[int], start: datetime, end: datetime, *, beat_stopped: bool = True) -> dict[str, Any]:
+    """Read the run back: polls, misses, duplicates and lag over the whole 10-s slots in [start, end).
+
+    With `beat_stopped` (`end` is when beat stopped), slots that may not have been dispatched
+    by then are left out of the misses.
+    """
     from django.db import connection as db
 
     from collectors.windows import floor_to
 
     first = floor_to(start, INTERVAL)
     first = first if first == start else first + td(seconds=INTERVAL)
+    # Only slots surely dispatched before `end`: a poll's phase point may fall anywhere in its
+    # slot, and the dispatcher ticks every DISPATCH_TICK seconds after it.
     last = floor_to(end, INTERVAL)
+    if beat_stopped:
+        last = floor_to(end - td(seconds=INTERVAL + DISPATCH_TICK), INTERVAL) + td(seconds=INTERVAL)
     slots = max(0, int((last - first).total_seconds()) // INTERVAL)
     seconds = (end - start).total_seconds()
     q: dict[str, Any] = {}
@@ -350,16 +359,15 @@ def run_e2e(sizes: str, minutes: float | None, env: dict[str, str], workdir: Pat
         if left:
             result["notes"].append(f"{left} task(s) were still queued 60 s after beat stopped")
         procs.stop_all()
-        measured_from = start + WARMUP if (end - start) > 2 * WARMUP else start
+        # A short run keeps three quarters of itself (its burst is smaller: fewer connections).
+        measured_from = start + min(WARMUP, (end - start) / 4)
         result.update(measure(ids, measured_from, end))
         if measured_from > start:
-            result["warmup_missed"] = measure(ids, start, measured_from)["runs_missed"]
+            result["warmup_missed"] = measure(ids, start, measured_from, beat_stopped=False)["runs_missed"]
         result["notes"].append(
             (
-                f"measured from {WARMUP.seconds} s after beat started (warm-up: the start-up burst of every "
-                "connection's first poll, configuration import and history run)"
-                if measured_from > start
-                else "measured from when beat started (too short a run for a warm-up)"
+                f"measured from {(measured_from - start).total_seconds():.0f} s after beat started (warm-up: "
+                "the start-up burst of every connection's first poll, configuration import and history run)"
             )
             + f" to when beat stopped: {result['window_seconds']:.0f} s"
         )
