@@ -105,3 +105,17 @@ def eight(tenant_a) -> VendorConnection:
 
 def schedule_of(conn: VendorConnection, stream: str) -> CollectionSchedule:
     return CollectionSchedule.objects.get(connection=conn, stream=stream)
+
+
+def execute(claim, now: datetime):
+    """What a worker does with a dispatched claim (the body of the collect task)."""
+    from collectors.runs import run_collection
+
+    return run_collection(
+        CollectionSchedule.objects.get(pk=claim.schedule_id),
+        window_start=claim.window_start,
+        window_end=claim.window_end,
+        task_id=claim.task_id,
+        lease_id=claim.lease_id,
+        now=now,
+    )

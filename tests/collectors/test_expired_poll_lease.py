@@ -8,8 +8,8 @@ import pytest
 
 from collectors.dispatch import dispatch_due
 from collectors.models import CollectionSchedule
-from collectors.runs import CLAIM_MARGIN_SECONDS, run_collection
-from tests.collectors.enginekit import T0, schedule_of
+from collectors.runs import CLAIM_MARGIN_SECONDS
+from tests.collectors.enginekit import T0, execute, schedule_of
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake")]
 NOW = T0 + td(minutes=1, seconds=2)
@@ -40,18 +40,9 @@ def test_an_expired_polls_claim_lapses_just_after_its_expiry_and_the_next_slot_i
     assert again.window_start > claim.window_start
 
 
-def test_a_poll_that_started_in_time_holds_its_stream_while_it_runs(eight):
+def test_a_poll_started_just_before_its_expiry_runs_and_then_frees_its_stream(eight):
     claim = poll_claim(NOW)
-    schedule = CollectionSchedule.objects.get(pk=claim.schedule_id)
-    started = NOW + td(seconds=claim.interval_seconds - 1)  # just before expiry
-    result = run_collection(
-        schedule,
-        window_start=claim.window_start,
-        window_end=claim.window_end,
-        task_id=claim.task_id,
-        lease_id=claim.lease_id,
-        now=started,
-    )
+    result = execute(claim, NOW + td(seconds=claim.interval_seconds - 1))
     assert result.run is not None and result.run.status == "ok"
     assert schedule_of(eight, "agent_states").lease_id == ""  # finished: free again
 
@@ -61,14 +52,7 @@ def test_a_poll_waiting_to_retry_holds_its_stream_only_until_the_retry_is_due(ei
 
     claim = poll_claim(NOW)
     fake.error = TransientError("503")
-    result = run_collection(
-        CollectionSchedule.objects.get(pk=claim.schedule_id),
-        window_start=claim.window_start,
-        window_end=claim.window_end,
-        task_id=claim.task_id,
-        lease_id=claim.lease_id,
-        now=NOW,
-    )
+    result = execute(claim, NOW)
     assert result.retry_in is not None and result.retry_in < claim.interval_seconds
     held = schedule_of(eight, "agent_states")
     assert held.lease_id == claim.lease_id

@@ -10,8 +10,7 @@ import pytest
 from collectors import runs
 from collectors.dispatch import dispatch_due
 from collectors.models import CollectionRun, CollectionSchedule, IntervalVolume
-from collectors.runs import run_collection
-from tests.collectors.enginekit import QUEUES, T0, schedule_of
+from tests.collectors.enginekit import QUEUES, T0, execute, schedule_of
 
 pytestmark = pytest.mark.django_db
 NOW = T0 + td(minutes=1, seconds=2)
@@ -21,18 +20,6 @@ def claims_at(now):
     claims = []
     dispatch_due(now, enqueue=claims.append)
     return {c.stream: c for c in claims}
-
-
-def execute(claim, now):
-    """What the worker does with a claim (the body of the collect task)."""
-    return run_collection(
-        CollectionSchedule.objects.get(pk=claim.schedule_id),
-        window_start=claim.window_start,
-        window_end=claim.window_end,
-        task_id=claim.task_id,
-        lease_id=claim.lease_id,
-        now=now,
-    )
 
 
 class Killed(BaseException):
