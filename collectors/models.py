@@ -33,6 +33,9 @@ HEALTH_STATUSES = (
     ("paused", "paused"),
 )
 STATE_CHOICES = tuple((s, s.replace("_", " ")) for s in NEUTRAL_STATES)
+# Upper bounds (seconds) of the run-duration histogram kept on each schedule: agent-state polls
+# take well under a second, history runs and file ingestion up to minutes.
+RUN_DURATION_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 
 
 class Queue(models.Model):
@@ -111,6 +114,8 @@ class IntervalVolume(models.Model):
         indexes = [
             # Exports and gap counting read one connection's intervals by time.
             models.Index(fields=("connection", "interval_start"), name="interval_conn_start"),
+            # The admin's newest-first page over every connection.
+            models.Index(fields=("-interval_start",), name="interval_start_desc"),
         ]
 
 
@@ -136,6 +141,8 @@ class AgentStateEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=("connection", "start"), name="state_event_conn_start"),
+            # The admin's newest-first page over every connection, and pruning by age.
+            models.Index(fields=("-start",), name="state_event_start_desc"),
         ]
 
 
@@ -173,6 +180,22 @@ class CollectionSchedule(models.Model):
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Totals of the stream's finished runs for /metrics, added to in the UPDATE that stores each
+    # outcome (collectors.runs.store_outcome): a scrape reads these few rows, never the runs,
+    # which retention prunes. `run_le_N` counts runs of at most RUN_DURATION_BUCKETS[N] seconds.
+    runs_finished = models.PositiveBigIntegerField(default=0)
+    run_seconds_total = models.FloatField(default=0.0)
+    rows_collected = models.PositiveBigIntegerField(default=0)
+    run_le_0 = models.PositiveBigIntegerField(default=0)
+    run_le_1 = models.PositiveBigIntegerField(default=0)
+    run_le_2 = models.PositiveBigIntegerField(default=0)
+    run_le_3 = models.PositiveBigIntegerField(default=0)
+    run_le_4 = models.PositiveBigIntegerField(default=0)
+    run_le_5 = models.PositiveBigIntegerField(default=0)
+    run_le_6 = models.PositiveBigIntegerField(default=0)
+    run_le_7 = models.PositiveBigIntegerField(default=0)
+    run_le_8 = models.PositiveBigIntegerField(default=0)
+    run_le_9 = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ("connection", "stream")
@@ -243,6 +266,10 @@ class CollectionRun(models.Model):
         ordering = ("-started_at",)
         indexes = [
             models.Index(fields=("connection", "stream", "-started_at"), name="run_conn_stream_started"),
+            # The admin's newest-first page, and pruning by age.
+            models.Index(fields=("-started_at",), name="run_started_desc"),
+            # Failures are rare: the admin's status filter must not walk every success.
+            models.Index(fields=("status", "-started_at"), name="run_not_ok", condition=~Q(status="ok")),
         ]
 
     def __str__(self) -> str:
@@ -279,6 +306,10 @@ class DropFile(models.Model):
         ordering = ("-received_at",)
         constraints = [
             models.UniqueConstraint(fields=("connection", "sha256"), name="drop_file_content_once"),
+        ]
+        indexes = [
+            # Pruning the call ledger by the files' arrival.
+            models.Index(fields=("received_at",), name="drop_file_received"),
         ]
 
     def __str__(self) -> str:
@@ -381,3 +412,39 @@ class DropCall(models.Model):
                 fields=("connection", "queue_vendor_id", "interval_start"), name="drop_call_interval"
             ),
         ]
+
+
+class RetentionHorizon(models.Model):
+    """How far `manage.py prune` has deleted one table (for one tenant, where the policy is a
+    tenant's): rows whose age column is before `horizon` may be gone.
+
+    Also the table's prune lease: a pruner claims the row with a compare-and-set on
+    `lease_until`, so two pruners never work on one table at once. Read it through
+    `collectors.retention.retention_horizon`.
+    """
+
+    table = models.CharField(max_length=100, help_text="app_label.model")
+    tenant = models.ForeignKey("integrations.Tenant", models.CASCADE, null=True, blank=True, related_name="+")
+    horizon = models.DateTimeField(null=True, blank=True)
+    # The highest primary key deleted so far: positions at or below it may be gone.
+    deleted_through_id = models.BigIntegerField(null=True, blank=True)
+    rows_deleted = models.PositiveBigIntegerField(default=0)
+    last_pruned = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("table",), condition=Q(tenant__isnull=True), name="retention_horizon_per_table"
+            ),
+            models.UniqueConstraint(
+                fields=("table", "tenant"),
+                condition=Q(tenant__isnull=False),
+                name="retention_horizon_per_tenant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = f" ({self.tenant_id})" if self.tenant_id else ""
+        return f"{self.table}{scope} before {self.horizon:%Y-%m-%d %H:%M}" if self.horizon else self.table

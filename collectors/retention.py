@@ -1,0 +1,461 @@
+"""Retention: how long each growing table keeps its rows, and `prune`, which deletes the rest.
+
+Every table that grows with time has a policy below (docs/operating.md, "Retention"). The
+others hold configuration or one row per thing and stay: tenants, memberships, connections,
+schedules, cursors, agents, queues and memberships of queues, current agent states,
+heartbeats, pending drop files (removed when the file goes), access tokens, addresses and
+subscription lists, and the audit of what people did (token renewals, value changes).
+
+Pruning deletes by primary key in batches, each batch its own short transaction, so it never
+holds a lock for long. One pruner works a table at a time: it holds the table's
+`RetentionHorizon` row as a lease (a compare-and-set, renewed after every batch), so two
+pruners at once never do the same work and never wait on each other's rows. What each table
+has lost is recorded as its horizon, for readers that must know: `retention_horizon()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from datetime import timedelta as td
+from typing import Any
+
+from django.db import IntegrityError, models, transaction
+from django.db.models import F, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
+from django.utils import timezone
+
+from collectors.health import EPOCH_VALUE, FAILED_RUN, FINISHED_RUN
+from collectors.health_conf import conf as health_conf
+from collectors.models import (
+    AgentStateEvent,
+    CollectionRun,
+    CollectionSchedule,
+    DropCall,
+    DropFile,
+    HealthFlip,
+    IntervalVolume,
+    RetentionHorizon,
+)
+from collectors.retention_conf import app_settings
+from integrations.models import Tenant, VendorConnection
+from integrations.vendors.base import STREAM_AGENT_STATES
+from tokens.models import BannerShown, TokenAlert, TokenDigest
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Target:
+    """Rows of `queryset` (all older than `cutoff`) to delete, except the ids in `keep`."""
+
+    rule: str
+    queryset: models.QuerySet[Any]
+    cutoff: datetime
+    tenant: Tenant | None = None
+    keep: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
+class Policy:
+    """One table's retention: `targets(now)` names what may go."""
+
+    name: str
+    model: type[models.Model]
+    keeps: str
+    targets: Callable[[datetime], list[Target]]
+
+    @property
+    def table(self) -> str:
+        return self.model._meta.label_lower
+
+
+@dataclass
+class Outcome:
+    """What one prune did to one table (or, with `dry_run`, would do)."""
+
+    policy: str
+    table: str
+    deleted: int = 0
+    batches: int = 0
+    rules: dict[str, int] = field(default_factory=dict)
+    horizon: datetime | None = None
+    busy: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "policy": self.policy,
+            "table": self.table,
+            "deleted": self.deleted,
+            "batches": self.batches,
+            "rules": self.rules,
+            "horizon": self.horizon.isoformat() if self.horizon else None,
+            "busy": self.busy,
+        }
+
+
+# --- what each table keeps -------------------------------------------------------------------
+
+
+def kept_runs() -> frozenset[int]:
+    """Runs the health monitor reads whatever their age, per stream: the last success, the
+    last finished run (its status) and the first failure of the current streak (its start)."""
+    same = {"connection": OuterRef("connection"), "stream": OuterRef("stream")}
+    runs = CollectionRun.objects.filter(**same)
+    newest = ("-started_at", "-pk")
+    rows = CollectionSchedule.objects.annotate(
+        last_ok=Subquery(runs.filter(status=CollectionRun.OK).order_by(*newest).values("pk")[:1]),
+        last_finished=Subquery(runs.filter(status__in=FINISHED_RUN).order_by(*newest).values("pk")[:1]),
+        streak_first=Subquery(
+            runs.filter(status__in=FAILED_RUN)
+            .filter(started_at__gt=Coalesce(OuterRef("last_success_at"), EPOCH_VALUE))
+            .order_by("started_at", "pk")
+            .values("pk")[:1]
+        ),
+    ).values_list("last_ok", "last_finished", "streak_first")
+    return frozenset(pk for row in rows for pk in row if pk is not None)
+
+
+def _newest_per_connection(
+    model: type[models.Model], column: str, connections: Iterable[int]
+) -> frozenset[int]:
+    """The newest row of each connection: the board's freshness reads it, however old."""
+    newest = model.objects.filter(connection=OuterRef("pk")).order_by(f"-{column}", "-pk").values("pk")[:1]
+    ids = VendorConnection.objects.filter(pk__in=list(connections)).annotate(newest=Subquery(newest))
+    return frozenset(pk for pk in ids.values_list("newest", flat=True) if pk is not None)
+
+
+def run_targets(now: datetime) -> list[Target]:
+    keep = kept_runs()
+    # Gap detection counts an interval collected when an ok history run covered it.
+    ok_cutoff = now - max(app_settings.RUNS_OK, td(days=health_conf.GAP_DAYS + 1))
+    polls_cutoff = now - app_settings.AGENT_STATE_RUNS_OK
+    failed_cutoff = now - app_settings.RUNS_FAILED
+    runs = CollectionRun.objects.all()
+    return [
+        Target(
+            "ok",
+            runs.filter(status=CollectionRun.OK, started_at__lt=ok_cutoff).exclude(
+                stream=STREAM_AGENT_STATES
+            ),
+            ok_cutoff,
+            keep=keep,
+        ),
+        Target(
+            "agent_state_polls_ok",
+            runs.filter(status=CollectionRun.OK, stream=STREAM_AGENT_STATES, started_at__lt=polls_cutoff),
+            polls_cutoff,
+            keep=keep,
+        ),
+        Target(
+            "failed",
+            runs.filter(status__in=FAILED_RUN, started_at__lt=failed_cutoff),
+            failed_cutoff,
+            keep=keep,
+        ),
+    ]
+
+
+def _tenants_with_retention() -> list[Tenant]:
+    return list(Tenant.objects.filter(data_retention_days__isnull=False).order_by("pk"))
+
+
+def _tenant_cutoff(tenant: Tenant, now: datetime) -> datetime:
+    days = td(days=tenant.data_retention_days or 0)
+    return now - max(days, app_settings.TENANT_DATA_MIN, td(days=health_conf.GAP_DAYS + 1))
+
+
+def _connections_of(tenant: Tenant) -> list[int]:
+    return list(VendorConnection.objects.filter(tenant=tenant).values_list("pk", flat=True))
+
+
+def event_targets(now: datetime) -> list[Target]:
+    out = []
+    for tenant in _tenants_with_retention():
+        cutoff = _tenant_cutoff(tenant, now)
+        # Closed events only: an open event (no end yet) is an agent's current state.
+        qs = AgentStateEvent.objects.filter(
+            connection_id__in=_connections_of(tenant), start__lt=cutoff, end__lt=cutoff
+        )
+        out.append(Target("tenant_retention", qs, cutoff, tenant=tenant))
+    return out
+
+
+def interval_targets(now: datetime) -> list[Target]:
+    out = []
+    for tenant in _tenants_with_retention():
+        cutoff = _tenant_cutoff(tenant, now)
+        connections = _connections_of(tenant)
+        qs = IntervalVolume.objects.filter(connection_id__in=connections, interval_start__lt=cutoff)
+        keep = _newest_per_connection(IntervalVolume, "interval_start", connections)
+        out.append(Target("tenant_retention", qs, cutoff, tenant=tenant, keep=keep))
+    return out
+
+
+def call_targets(now: datetime) -> list[Target]:
+    cutoff = now - app_settings.DROP_CALLS
+    files = DropFile.objects.filter(received_at__lt=cutoff)
+    # Files before the last horizon lost their calls in an earlier, completed prune.
+    done = retention_horizon(DropCall)
+    if done is not None:
+        files = files.filter(received_at__gte=done - td(days=1))
+    return [
+        Target("calls_of_old_files", DropCall.objects.filter(file__in=files.values("pk")), cutoff),
+        # Calls whose file was deleted by hand.
+        Target(
+            "calls_without_file",
+            DropCall.objects.filter(file__isnull=True, interval_start__lt=cutoff),
+            cutoff,
+        ),
+    ]
+
+
+def drop_file_targets(now: datetime) -> list[Target]:
+    cutoff = now - max(app_settings.DROP_FILES, app_settings.DROP_CALLS)
+    qs = DropFile.objects.filter(received_at__lt=cutoff)
+    keep = _newest_per_connection(
+        DropFile, "received_at", qs.values_list("connection_id", flat=True).distinct()
+    )
+    return [Target("ledger", qs, cutoff, keep=keep)]
+
+
+def flip_targets(now: datetime) -> list[Target]:
+    cutoff = now - app_settings.HISTORY
+    # An unprocessed flip is still in the outbox.
+    return [Target("history", HealthFlip.objects.filter(created__lt=cutoff, processed__isnull=False), cutoff)]
+
+
+def token_alert_targets(now: datetime) -> list[Target]:
+    cutoff = now - app_settings.HISTORY
+    # The stages of a token's current expiry stay, however old: deleting one would have the
+    # reminder pass send it again. Unsent alerts are still in the outbox.
+    qs = TokenAlert.objects.filter(created__lt=cutoff, sent_at__isnull=False).exclude(
+        expires=F("token__expires")
+    )
+    return [Target("past_expiries", qs, cutoff)]
+
+
+def token_digest_targets(now: datetime) -> list[Target]:
+    cutoff = now - app_settings.HISTORY
+    return [Target("history", TokenDigest.objects.filter(created__lt=cutoff, sent_at__isnull=False), cutoff)]
+
+
+def banner_targets(now: datetime) -> list[Target]:
+    cutoff = now - app_settings.BANNERS
+    return [Target("old_days", BannerShown.objects.filter(day__lt=cutoff.date()), cutoff)]
+
+
+# Calls before their files (a file's calls go first), runs before the ledger that links them.
+POLICIES: tuple[Policy, ...] = (
+    Policy(
+        "runs",
+        CollectionRun,
+        "ok runs RETENTION_RUNS_OK_DAYS (at least HEALTH_GAP_DAYS + 1), ok agent-state polls "
+        "RETENTION_AGENT_STATE_RUNS_OK_HOURS, failed runs RETENTION_RUNS_FAILED_DAYS; always each "
+        "stream's last success, last finished run and first failure of its current streak",
+        run_targets,
+    ),
+    Policy(
+        "agent_state_events",
+        AgentStateEvent,
+        "closed events older than their tenant's data_retention_days (empty: kept)",
+        event_targets,
+    ),
+    Policy(
+        "intervals",
+        IntervalVolume,
+        "intervals older than their tenant's data_retention_days (empty: kept); always each "
+        "connection's newest",
+        interval_targets,
+    ),
+    Policy("drop_calls", DropCall, "calls of files received RETENTION_DROP_CALLS_DAYS ago", call_targets),
+    Policy(
+        "drop_files",
+        DropFile,
+        "RETENTION_DROP_FILES_DAYS (at least the calls'); always each connection's newest",
+        drop_file_targets,
+    ),
+    Policy("health_flips", HealthFlip, "processed flips RETENTION_HISTORY_DAYS", flip_targets),
+    Policy(
+        "token_alerts",
+        TokenAlert,
+        "sent alerts of past expiries RETENTION_HISTORY_DAYS",
+        token_alert_targets,
+    ),
+    Policy("token_digests", TokenDigest, "sent digests RETENTION_HISTORY_DAYS", token_digest_targets),
+    Policy("banners", BannerShown, "RETENTION_BANNER_DAYS", banner_targets),
+)
+POLICY_NAMES = tuple(p.name for p in POLICIES)
+TENANT_TABLES = (AgentStateEvent, IntervalVolume)
+
+
+# --- horizons --------------------------------------------------------------------------------
+
+
+def retention_horizon(model: type[models.Model], tenant: Tenant | int | None = None) -> datetime | None:
+    """The moment before which retention may have deleted rows of `model`; None if it never
+    deleted any.
+
+    Every row whose age column (a run's `started_at`, an event's `start`, an interval's
+    `interval_start`, a flip's or alert's `created`, a drop file's `received_at`, a call's
+    `interval_start`) is at or after the horizon is still stored, apart from rows deleted
+    with their connection or by hand; rows before it may be gone (some are kept on purpose).
+    A reader holding a position older than the horizon, such as an incremental API cursor,
+    must answer 410 Gone rather than silently skip rows. The horizon never moves back.
+
+    Agent state events and intervals follow each tenant's own retention: pass the tenant for
+    its horizon; without one you get the latest of every tenant's (the safe answer for a
+    reader across tenants). The highest deleted primary key is on the same row
+    (`RetentionHorizon.deleted_through_id`), for positions that are ids.
+    """
+    rows = RetentionHorizon.objects.filter(table=model._meta.label_lower, horizon__isnull=False)
+    if model in TENANT_TABLES:
+        # Without a tenant: the latest of every tenant's horizons.
+        rows = rows.filter(tenant=tenant) if tenant is not None else rows.filter(tenant__isnull=False)
+    else:
+        rows = rows.filter(tenant__isnull=True)
+    return rows.aggregate(latest=models.Max("horizon"))["latest"]
+
+
+def _horizon_row(table: str, tenant: Tenant | None) -> RetentionHorizon:
+    try:
+        with transaction.atomic():
+            row, _ = RetentionHorizon.objects.get_or_create(table=table, tenant=tenant)
+    except IntegrityError:  # created by a concurrent pruner
+        row = RetentionHorizon.objects.get(table=table, tenant=tenant)
+    return row
+
+
+def _advance(
+    table: str, tenant: Tenant | None, cutoff: datetime, deleted: int, last_id: int, now: datetime
+) -> None:
+    row = _horizon_row(table, tenant)
+    RetentionHorizon.objects.filter(pk=row.pk).update(
+        horizon=cutoff if row.horizon is None else max(row.horizon, cutoff),
+        deleted_through_id=last_id
+        if row.deleted_through_id is None
+        else max(row.deleted_through_id, last_id),
+        rows_deleted=F("rows_deleted") + deleted,
+        last_pruned=now,
+    )
+
+
+class Lease:
+    """A pruner's hold on one table: the compare-and-set pattern of the schedules' leases."""
+
+    def __init__(self, table: str, now: datetime) -> None:
+        self.row = _horizon_row(table, None)
+        self.token = uuid.uuid4().hex
+        self.now = now
+
+    def _until(self) -> datetime:
+        return timezone.now() + td(seconds=app_settings.LEASE_SECONDS)
+
+    def acquire(self) -> bool:
+        free = Q(lease_until__isnull=True) | Q(lease_until__lte=timezone.now())
+        return bool(
+            RetentionHorizon.objects.filter(free, pk=self.row.pk).update(
+                lease_until=self._until(), lease_id=self.token
+            )
+        )
+
+    def renew(self) -> bool:
+        return bool(
+            RetentionHorizon.objects.filter(pk=self.row.pk, lease_id=self.token).update(
+                lease_until=self._until()
+            )
+        )
+
+    def release(self) -> None:
+        RetentionHorizon.objects.filter(pk=self.row.pk, lease_id=self.token).update(
+            lease_until=None, lease_id="", last_pruned=self.now
+        )
+
+
+# --- pruning ---------------------------------------------------------------------------------
+
+
+class LeaseLost(Exception):
+    """Another pruner took the table over (this one stalled past RETENTION_LEASE_SECONDS)."""
+
+
+def _run_target(
+    target: Target, model: type[models.Model], batch: int, dry_run: bool, lease: Lease | None
+) -> tuple[int, int, int]:
+    """Delete the target's rows a batch at a time; returns (rows, batches, highest id deleted)."""
+    label = model._meta.label
+    deleted = batches = last_id = 0
+    after = 0
+    while True:
+        ids = list(target.queryset.filter(pk__gt=after).order_by("pk").values_list("pk", flat=True)[:batch])
+        if not ids:
+            return deleted, batches, last_id
+        after = ids[-1]
+        doomed = [pk for pk in ids if pk not in target.keep]
+        if not doomed:
+            continue
+        batches += 1
+        if dry_run:
+            deleted += len(doomed)
+            continue
+        with transaction.atomic():
+            # The target's conditions again: a row changed since it was read stays.
+            _, per_model = target.queryset.filter(pk__in=doomed).delete()
+        deleted += per_model.get(label, 0)
+        last_id = max(last_id, doomed[-1])
+        if lease is not None and not lease.renew():
+            raise LeaseLost(f"{model._meta.label_lower}: another pruner took the table over")
+
+
+def prune_policy(policy: Policy, now: datetime, *, batch_size: int, dry_run: bool) -> Outcome:
+    outcome = Outcome(policy.name, policy.table)
+    lease = None if dry_run else Lease(policy.table, now)
+    if lease is not None and not lease.acquire():
+        outcome.busy = True
+        return outcome
+    try:
+        for target in policy.targets(now):
+            try:
+                rows, batches, last_id = _run_target(target, policy.model, batch_size, dry_run, lease)
+            except LeaseLost as exc:
+                log.warning("prune %s stopped: %s", policy.name, exc)
+                outcome.busy = True
+                lease = None  # not ours any more: nothing to release
+                return outcome
+            outcome.deleted += rows
+            outcome.batches += batches
+            outcome.rules[target.rule] = outcome.rules.get(target.rule, 0) + rows
+            if rows and not dry_run:
+                _advance(policy.table, target.tenant, target.cutoff, rows, last_id, now)
+        if not dry_run:
+            outcome.horizon = retention_horizon(policy.model)
+    finally:
+        if lease is not None:
+            lease.release()
+    if outcome.deleted and not dry_run:
+        log.info("prune %s: %s row(s) in %s batch(es)", policy.name, outcome.deleted, outcome.batches)
+    return outcome
+
+
+def prune(
+    now: datetime | None = None,
+    *,
+    batch_size: int | None = None,
+    dry_run: bool = False,
+    only: Iterable[str] | None = None,
+) -> list[Outcome]:
+    """Apply every policy (or those named in `only`); with `dry_run`, count and delete nothing."""
+    now = now or timezone.now()
+    batch = batch_size or app_settings.BATCH_SIZE
+    if batch < 1:
+        raise ValueError(f"batch size {batch} must be at least 1")
+    names = set(only) if only is not None else set(POLICY_NAMES)
+    unknown = names - set(POLICY_NAMES)
+    if unknown:
+        raise ValueError(
+            f"unknown table {', '.join(sorted(unknown))!s}; use one of {', '.join(POLICY_NAMES)}"
+        )
+    return [prune_policy(p, now, batch_size=batch, dry_run=dry_run) for p in POLICIES if p.name in names]
