@@ -115,7 +115,7 @@ class IntervalVolume(models.Model):
             # Exports and gap counting read one connection's intervals by time.
             models.Index(fields=("connection", "interval_start"), name="interval_conn_start"),
             # The admin's newest-first page over every connection.
-            models.Index(fields=("-interval_start",), name="interval_start_desc"),
+            models.Index(fields=("-interval_start", "-id"), name="interval_start_desc"),
         ]
 
 
@@ -142,7 +142,7 @@ class AgentStateEvent(models.Model):
         indexes = [
             models.Index(fields=("connection", "start"), name="state_event_conn_start"),
             # The admin's newest-first page over every connection, and pruning by age.
-            models.Index(fields=("-start",), name="state_event_start_desc"),
+            models.Index(fields=("-start", "-id"), name="state_event_start_desc"),
         ]
 
 
@@ -266,10 +266,16 @@ class CollectionRun(models.Model):
         ordering = ("-started_at",)
         indexes = [
             models.Index(fields=("connection", "stream", "-started_at"), name="run_conn_stream_started"),
-            # The admin's newest-first page, and pruning by age.
-            models.Index(fields=("-started_at",), name="run_started_desc"),
-            # Failures are rare: the admin's status filter must not walk every success.
+            # The admin's newest-first page (the admin adds the id to any order), pruning by age.
+            models.Index(fields=("-started_at", "-id"), name="run_started_desc"),
+            # Failures and runs of other streams than agent states are rare: the admin's status
+            # and stream filters must not walk every successful poll. Polls skip both indexes.
             models.Index(fields=("status", "-started_at"), name="run_not_ok", condition=~Q(status="ok")),
+            models.Index(
+                fields=("stream", "-started_at"),
+                name="run_not_polls",
+                condition=~Q(stream=STREAM_AGENT_STATES),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -308,8 +314,8 @@ class DropFile(models.Model):
             models.UniqueConstraint(fields=("connection", "sha256"), name="drop_file_content_once"),
         ]
         indexes = [
-            # Pruning the call ledger by the files' arrival.
-            models.Index(fields=("received_at",), name="drop_file_received"),
+            # Pruning the call ledger by the files' arrival; the admin's newest-first page.
+            models.Index(fields=("-received_at", "-id"), name="drop_file_received"),
         ]
 
     def __str__(self) -> str:

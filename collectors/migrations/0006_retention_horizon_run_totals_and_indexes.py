@@ -130,11 +130,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="agentstateevent",
-            index=models.Index(fields=["-start"], name="state_event_start_desc"),
+            index=models.Index(fields=["-start", "-id"], name="state_event_start_desc"),
         ),
         migrations.AddIndex(
             model_name="collectionrun",
-            index=models.Index(fields=["-started_at"], name="run_started_desc"),
+            index=models.Index(fields=["-started_at", "-id"], name="run_started_desc"),
         ),
         migrations.AddIndex(
             model_name="collectionrun",
@@ -145,12 +145,20 @@ class Migration(migrations.Migration):
             ),
         ),
         migrations.AddIndex(
+            model_name="collectionrun",
+            index=models.Index(
+                condition=models.Q(("stream", "agent_states"), _negated=True),
+                fields=["stream", "-started_at"],
+                name="run_not_polls",
+            ),
+        ),
+        migrations.AddIndex(
             model_name="dropfile",
-            index=models.Index(fields=["received_at"], name="drop_file_received"),
+            index=models.Index(fields=["-received_at", "-id"], name="drop_file_received"),
         ),
         migrations.AddIndex(
             model_name="intervalvolume",
-            index=models.Index(fields=["-interval_start"], name="interval_start_desc"),
+            index=models.Index(fields=["-interval_start", "-id"], name="interval_start_desc"),
         ),
         migrations.AddField(
             model_name="retentionhorizon",
