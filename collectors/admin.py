@@ -233,6 +233,8 @@ class CollectionRunAdmin(BigTableAdmin, ReadOnlyAdmin):
     list_filter = ("status", "stream", *SCOPE_FILTERS)
     search_fields = ("connection__name", "connection__tenant__name", "error_class", "error_message", "source")
     list_select_related = ("connection__tenant",)
+    # Newest first by id, which the primary key serves (see CollectionRun's indexes).
+    ordering = ("-id",)
 
     @admin.display(description="duration (s)")
     def duration(self, obj: CollectionRun) -> str:

@@ -154,10 +154,11 @@ def build(
     now: datetime | None = None,
     schedules: QuerySet[CollectionSchedule] | None = None,
     *,
-    with_strips: bool = True,
+    for_display: bool = True,
 ) -> list[StreamRow]:
-    """Every stream of the given connections (all when None); without `with_strips` the
-    24-hour run strips stay empty (/metrics does not show them)."""
+    """Every stream of the given connections (all when None). Without `for_display`, no
+    24-hour run strips and no freshness (/metrics shows neither, and both read more rows
+    the more are stored)."""
     now = now or timezone.now()
     qs = CollectionSchedule.objects.select_related("connection__tenant")
     if schedules is not None:
@@ -167,8 +168,8 @@ def build(
     rows = list(qs.order_by("connection__tenant__name", "connection__name", "stream"))
     history = {s.connection_id: s.connection.created for s in rows if s.stream in gaps.HISTORY_STREAMS}
     coverage = gaps.coverage(history.items(), now)
-    fresh = gaps.freshness({s.connection_id for s in rows})
-    strip = strips(rows, now) if with_strips else {}
+    fresh = gaps.freshness({s.connection_id for s in rows}) if for_display else {}
+    strip = strips(rows, now) if for_display else {}
     warnings = token_warnings(rows, now)
     out = []
     for s in rows:

@@ -28,7 +28,7 @@ class HealthCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = self.now or timezone.now()
-        rows = board.build(now=now, with_strips=False)
+        rows = board.build(now=now, for_display=False)
         labels_of = {}
         status = GaugeMetricFamily(
             "switchboard_stream_status",

@@ -266,15 +266,14 @@ class CollectionRun(models.Model):
         ordering = ("-started_at",)
         indexes = [
             models.Index(fields=("connection", "stream", "-started_at"), name="run_conn_stream_started"),
-            # The admin's newest-first page (the admin adds the id to any order), pruning by age.
-            models.Index(fields=("-started_at", "-id"), name="run_started_desc"),
-            # Failures and runs of other streams than agent states are rare: the admin's status
-            # and stream filters must not walk every successful poll. Polls skip both indexes.
-            models.Index(fields=("status", "-started_at"), name="run_not_ok", condition=~Q(status="ok")),
+            # No index leads with started_at: the health monitor's newest-run subqueries would
+            # walk it whole for a stream without runs. The admin lists runs newest id first (a
+            # run's id follows its start). Failures and runs of other streams than agent states
+            # are rare: the admin's status and stream filters must not walk every successful
+            # poll. Polls skip both indexes.
+            models.Index(fields=("status", "-id"), name="run_not_ok", condition=~Q(status="ok")),
             models.Index(
-                fields=("stream", "-started_at"),
-                name="run_not_polls",
-                condition=~Q(stream=STREAM_AGENT_STATES),
+                fields=("stream", "-id"), name="run_not_polls", condition=~Q(stream=STREAM_AGENT_STATES)
             ),
         ]
 

@@ -134,13 +134,9 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name="collectionrun",
-            index=models.Index(fields=["-started_at", "-id"], name="run_started_desc"),
-        ),
-        migrations.AddIndex(
-            model_name="collectionrun",
             index=models.Index(
                 condition=models.Q(("status", "ok"), _negated=True),
-                fields=["status", "-started_at"],
+                fields=["status", "-id"],
                 name="run_not_ok",
             ),
         ),
@@ -148,7 +144,7 @@ class Migration(migrations.Migration):
             model_name="collectionrun",
             index=models.Index(
                 condition=models.Q(("stream", "agent_states"), _negated=True),
-                fields=["stream", "-started_at"],
+                fields=["stream", "-id"],
                 name="run_not_polls",
             ),
         ),
