@@ -11,6 +11,7 @@ from datetime import timedelta as td
 
 import environ
 from django.conf import settings as django_settings
+from django.core.checks import CheckMessage, Error
 from django.core.exceptions import ImproperlyConfigured
 
 _env = environ.Env()
@@ -96,3 +97,15 @@ class RetentionSettings:
 
 
 app_settings = RetentionSettings()
+
+
+def check_settings(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
+    """System check (`manage.py check`, every process start): each RETENTION_* setting parses."""
+    errors: list[CheckMessage] = []
+    for name in dir(RetentionSettings):
+        if name.isupper():
+            try:
+                getattr(app_settings, name)
+            except ImproperlyConfigured as exc:
+                errors.append(Error(str(exc), id="collectors.E010", hint="see docs/retention.md"))
+    return errors

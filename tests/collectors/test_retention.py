@@ -472,3 +472,14 @@ def test_calls_before_the_horizon_in_a_late_file_leave_their_intervals_alone(dro
     )
     assert after == before == [(old_interval, 2, 150)]
     assert list(DropCall.objects.values_list("call_id", flat=True)) == ["3"]
+
+
+def test_manage_py_check_names_a_bad_retention_setting(settings):
+    from django.core.management import call_command
+    from django.core.management.base import SystemCheckError
+
+    settings.RETENTION_AGENT_STATE_RUNS_OK_HOURS = 3
+    with pytest.raises(SystemCheckError, match=r"RETENTION_AGENT_STATE_RUNS_OK_HOURS=3: must be at least 25"):
+        call_command("check")
+    settings.RETENTION_AGENT_STATE_RUNS_OK_HOURS = 48
+    call_command("check")
