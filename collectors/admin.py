@@ -69,7 +69,8 @@ class InScopeFilter(ScopedRelatedFilter):
             tenants = model_admin.scope_tenants(request)
             qs = qs.filter(pk__in=tenants) if related is Tenant else qs.filter(tenant__in=tenants)
         if related is VendorConnection:
-            qs = qs.select_related("tenant")
+            # The label is "tenant/name"; leave the encrypted credentials undecrypted.
+            qs = qs.select_related("tenant").only("name", "tenant__slug", "tenant__name")
         ordering = self.field_admin_ordering(field, request, model_admin)
         if ordering:
             qs = qs.order_by(*ordering)
