@@ -244,7 +244,8 @@ class CollectionRun(models.Model):
         (RETRYING, "failed, will retry"),
     )
 
-    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="runs")
+    # Indexed with the id below (a connection's runs newest first), not on its own.
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="runs", db_index=False)
     stream = models.CharField(max_length=16, choices=STREAMS)
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
@@ -271,6 +272,7 @@ class CollectionRun(models.Model):
             # run's id follows its start). Failures and runs of other streams than agent states
             # are rare: the admin's status and stream filters must not walk every successful
             # poll. Polls skip both indexes.
+            models.Index(fields=("connection", "-id"), name="run_conn_newest"),
             models.Index(fields=("status", "-id"), name="run_not_ok", condition=~Q(status="ok")),
             models.Index(
                 fields=("stream", "-id"), name="run_not_polls", condition=~Q(stream=STREAM_AGENT_STATES)

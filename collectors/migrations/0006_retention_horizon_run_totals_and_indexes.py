@@ -183,5 +183,21 @@ class Migration(migrations.Migration):
                 name="retention_horizon_per_tenant",
             ),
         ),
+        # The connection's own index gives way to (connection, -id): the same lookups, and a
+        # connection's runs newest first for the admin.
+        migrations.AlterField(
+            model_name="collectionrun",
+            name="connection",
+            field=models.ForeignKey(
+                db_index=False,
+                on_delete=django.db.models.deletion.CASCADE,
+                related_name="runs",
+                to="integrations.vendorconnection",
+            ),
+        ),
+        migrations.AddIndex(
+            model_name="collectionrun",
+            index=models.Index(fields=["connection", "-id"], name="run_conn_newest"),
+        ),
         migrations.RunPython(backfill_run_totals, migrations.RunPython.noop),
     ]
