@@ -210,18 +210,26 @@ def interval_targets(now: datetime) -> list[Target]:
 
 
 def call_targets(now: datetime) -> list[Target]:
-    """One target per file, oldest first: a file's calls were written by one statement, so
-    they are one range of ids and each batch is a short step along the primary key."""
+    """Files oldest first, grouped so that a group holds about a batch of calls (by the rows
+    each file had): a file's calls were written by one statement, so a group's calls are a
+    few ranges of ids and each batch is a short step along the primary key."""
     cutoff = now - app_settings.DROP_CALLS
     files = DropFile.objects.filter(received_at__lt=cutoff)
     # Files before the last horizon lost their calls in an earlier, completed prune.
     done = retention_horizon(DropCall)
     if done is not None:
         files = files.filter(received_at__gte=done - td(days=1))
-    out = [
-        Target("calls_of_old_files", DropCall.objects.filter(file_id=file_id), cutoff)
-        for file_id in files.order_by("received_at", "pk").values_list("pk", flat=True)
-    ]
+    out: list[Target] = []
+    group: list[int] = []
+    size = 0
+    for file_id, rows in files.order_by("received_at", "pk").values_list("pk", "rows"):
+        group.append(file_id)
+        size += rows
+        if size >= app_settings.BATCH_SIZE or len(group) >= 500:
+            out.append(Target("calls_of_old_files", DropCall.objects.filter(file_id__in=group), cutoff))
+            group, size = [], 0
+    if group:
+        out.append(Target("calls_of_old_files", DropCall.objects.filter(file_id__in=group), cutoff))
     # Calls whose file was deleted by hand.
     orphans = DropCall.objects.filter(file__isnull=True, interval_start__lt=cutoff)
     return [*out, Target("calls_without_file", orphans, cutoff)]
