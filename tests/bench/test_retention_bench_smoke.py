@@ -15,6 +15,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 
+from bench.retention import PAGES
+
 ROOT = Path(__file__).resolve().parents[2]
 
 pytestmark = pytest.mark.postgres
@@ -55,7 +57,7 @@ def test_the_retention_benchmark_runs_at_a_tiny_size_and_writes_its_section(tmp_
     pages = re.findall(
         r"^\| (/metrics|runs|agent state events|intervals)[^|]* \| (\w+) \|", section, flags=re.M
     )
-    assert len(pages) == 1 + 2 * 7, section
+    assert len(pages) == 1 + 2 * len(PAGES), section  # /metrics, then each page for two users
     for table in ("collectionrun", "agentstateevent", "intervalvolume", "dropcall", "dropfile", "healthflip"):
         assert re.search(rf"^\| {table} \| [\d,]+ \| [\d,]+ \| [\d,]+ \| [\d,]+ \|", section, flags=re.M), (
             table
