@@ -61,8 +61,8 @@ class Command(BaseCommand):
             check_url(base)
         except EgressError as exc:
             raise CommandError(
-                f"the egress policy refuses the sandbox at {base}: run with DEBUG=true (as `make run` "
-                f"does) or add 127.0.0.1/32 to VENDOR_EGRESS_ALLOW ({exc})"
+                f"cannot aim the demo at the sandbox ({base}): {exc} "
+                "(or run with DEBUG=true, as `make run` does)"
             ) from None
         result = self._setup(options)
         result["reminders"] = self._remind(result["tenant_today"])
