@@ -30,7 +30,9 @@ def tcn(base_url: str) -> TCNClient:
     return TCNClient(base_url, TOKEN)
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]", "0.0.0.0", "2130706433"])
+@pytest.mark.parametrize(
+    "host", ["127.0.0.1", "localhost", "[::1]", "0.0.0.0", "2130706433", "[::ffff:127.0.0.1]"]
+)
 def test_a_request_to_an_inward_address_is_refused_before_anything_is_sent(internal, host):
     with pytest.raises(EgressRefused) as refused:
         tcn(internal.url("/backoffice/", host=host)).post("backoffice/RemoteAgentSkills")
