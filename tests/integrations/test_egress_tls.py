@@ -4,53 +4,24 @@ from __future__ import annotations
 
 import ssl
 import threading
-from datetime import UTC, datetime
-from datetime import timedelta as td
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import requests
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec
-from cryptography.x509.oid import NameOID
 
 from integrations.egress import egress_session
+from tests.collectors.test_ftp_tls import make_pair
 
-NAME = "vendor.example"
-
-
-def self_signed(tmp_path, name: str):
-    key = ec.generate_private_key(ec.SECP256R1())
-    subject = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, name)])
-    now = datetime.now(UTC)
-    cert = (
-        x509.CertificateBuilder()
-        .subject_name(subject)
-        .issuer_name(subject)
-        .public_key(key.public_key())
-        .serial_number(x509.random_serial_number())
-        .not_valid_before(now - td(days=1))
-        .not_valid_after(now + td(days=1))
-        .add_extension(x509.SubjectAlternativeName([x509.DNSName(name)]), critical=False)
-        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-        .sign(key, hashes.SHA256())
-    )
-    cert_file, key_file = tmp_path / "cert.pem", tmp_path / "key.pem"
-    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
-    key_file.write_bytes(
-        key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-    )
-    return cert_file, key_file
+# make_pair's certificate is for `localhost` (and 127.0.0.1, which no request here names).
+NAME = "localhost"
 
 
 @pytest.fixture
 def tls_server(tmp_path, settings, fake_dns):
     settings.VENDOR_EGRESS_ALLOW = ["127.0.0.1/32"]
     fake_dns.names.update({NAME: ["127.0.0.1"], "impostor.example": ["127.0.0.1"]})
-    cert_file, key_file = self_signed(tmp_path, NAME)
+    pair = make_pair(tmp_path / "tls")
+    cert_file, key_file = pair.cert, pair.key
     server_names: list[str | None] = []
 
     class Handler(BaseHTTPRequestHandler):
