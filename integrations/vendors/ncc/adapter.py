@@ -191,7 +191,7 @@ class NCCAdapter(base.Adapter):
                 interval_start=at,
                 entered=_count(item, "enteredCount", where, self.label),
                 abandoned=_count(item, "abandonedCount", where, self.label),
-                handle_seconds=_count(item, "sumHandleTime", where, self.label),
+                handle_seconds=_count(item, "sumHandleTime", where, self.label, duration=True),
                 queue_name=_name(item, "queueName", where, self.label),
             )
             if (queue, at) in out:
@@ -256,7 +256,9 @@ def _name(item: dict[str, Any], key: str, where: str, label: str = "") -> str:
     return value.strip()
 
 
-def _count(item: dict[str, Any], key: str, where: str, label: str) -> int:
+def _count(item: dict[str, Any], key: str, where: str, label: str, *, duration: bool = False) -> int:
+    """A whole, non-negative count. A fractional count is refused, never rounded: 2.5 calls
+    is a broken answer. A duration (seconds) may carry a fraction, rounded to the second."""
     if key not in item:
         raise DataError(f"{label} {where}: missing '{key}'")
     value = item[key]
@@ -264,6 +266,8 @@ def _count(item: dict[str, Any], key: str, where: str, label: str) -> int:
         raise DataError(f"{label} {where}: '{key}' is {_show(value)}, expected a number")
     if value < 0:
         raise DataError(f"{label} {where}: '{key}' is {value}, a negative count")
+    if not duration and not float(value).is_integer():
+        raise DataError(f"{label} {where}: '{key}' is {value}, a fractional count (counts are whole numbers)")
     return round(value)
 
 
