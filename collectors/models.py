@@ -6,8 +6,10 @@ collecting a window twice changes nothing (DESIGN.md, "Mechanisms that must hold
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from integrations.models import VendorConnection
 from integrations.vendors.base import (
@@ -207,18 +209,52 @@ class Cursor(models.Model):
         ]
 
 
+class CollectionRunQuerySet(models.QuerySet):
+    def abandon_expired(self, now: datetime) -> int:
+        """Close, in one UPDATE, the runs left `running` whose lease is no longer held.
+
+        A started run holds its stream's lease (`collectors.runs.running_lease`) until it
+        records its outcome; its time limits end it before the lease lapses. A run still
+        `running` once its lease expired, or once another claim took the stream, belongs to
+        a worker that was killed or lost: it is `abandoned`, with the reason. Runs made
+        without a lease (none in production) are left alone. Returns how many were closed.
+        """
+        held = CollectionSchedule.objects.filter(
+            connection=OuterRef("connection"),
+            stream=OuterRef("stream"),
+            lease_id=OuterRef("lease_id"),
+            lease_until__gt=now,
+        )
+        return (
+            self.filter(status=CollectionRun.RUNNING, started_at__lte=now)
+            .exclude(lease_id="")
+            .exclude(Exists(held))
+            .update(
+                status=CollectionRun.ABANDONED,
+                finished_at=now,
+                error_class="WorkerLost",
+                error_message=(
+                    "the worker running this collection stopped before it finished (killed, or lost "
+                    "with its broker message) and its lease expired; the stream runs again as scheduled"
+                ),
+            )
+        )
+
+
 class CollectionRun(models.Model):
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
     AUTH_FAILED = "auth_failed"
     RETRYING = "retrying"
+    ABANDONED = "abandoned"
     STATUSES = (
         (RUNNING, "running"),
         (OK, "ok"),
         (FAILED, "failed"),
         (AUTH_FAILED, "auth failed"),
         (RETRYING, "failed, will retry"),
+        (ABANDONED, "abandoned (worker lost)"),
     )
 
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="runs")
@@ -237,12 +273,19 @@ class CollectionRun(models.Model):
     payload_sample = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     task_id = models.CharField(max_length=200, blank=True)
+    # The claim the run went ahead under: a run still `running` when its schedule no longer
+    # holds this lease was abandoned by its worker.
+    lease_id = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=300, blank=True, help_text="A file name, for file ingestion.")
+
+    objects = CollectionRunQuerySet.as_manager()
 
     class Meta:
         ordering = ("-started_at",)
         indexes = [
             models.Index(fields=("connection", "stream", "-started_at"), name="run_conn_stream_started"),
+            # The health pass's search for abandoned runs: only the few running ones.
+            models.Index(fields=("started_at",), name="run_running", condition=Q(status="running")),
         ]
 
     def __str__(self) -> str:
