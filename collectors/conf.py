@@ -102,6 +102,12 @@ class CollectSettings:
         return max(2, _int("COLLECT_AGENT_STATES_GRACE_SECONDS", 10))
 
     @property
+    def CONFIG_DEACTIVATE_SHARE(self) -> float:
+        """A configuration answer that would deactivate more than this share of a connection's
+        active agents, or of its active queues, is held as suspicious (collectors.config_import)."""
+        return min(1.0, max(0.0, _float("COLLECT_CONFIG_DEACTIVATE_SHARE", 0.5)))
+
+    @property
     def MAX_RETRIES(self) -> int:
         """Retries of a run that failed with a transient error (timeouts, 429, 5xx)."""
         return _int("COLLECT_MAX_RETRIES", 5)

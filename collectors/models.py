@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 
@@ -424,3 +425,41 @@ class DropCall(models.Model):
                 fields=("connection", "queue_vendor_id", "interval_start"), name="drop_call_interval"
             ),
         ]
+
+
+class ConfigHold(models.Model):
+    """A configuration answer held as suspicious, and what it would have deactivated.
+
+    An answer that would deactivate more than COLLECT_CONFIG_DEACTIVATE_SHARE of the active
+    agents or queues changes nothing and leaves this row (collectors.config_import). The
+    next run applies its answer when it deactivates at least the same agents and queues (the
+    loss repeated), or, once a manager confirmed the hold, no more than these. Any answer
+    that is not suspicious clears the hold.
+    """
+
+    connection = models.OneToOneField(VendorConnection, models.CASCADE, related_name="config_hold")
+    held_at = models.DateTimeField()
+    # Vendor ids the held answer would have deactivated.
+    agents = models.JSONField(default=list, blank=True)
+    queues = models.JSONField(default=list, blank=True)
+    active_agents = models.PositiveIntegerField(default=0)
+    active_queues = models.PositiveIntegerField(default=0)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.connection}: would deactivate {len(self.agents)} of {self.active_agents} agents, "
+            f"{len(self.queues)} of {self.active_queues} queues"
+        )
+
+    def confirm(self, user: object, now: datetime) -> None:
+        """A manager says the loss is real: the next run applies an answer that deactivates
+        no more than this one would have, and it runs at the next dispatch."""
+        self.confirmed_by, self.confirmed_at = user, now
+        self.save(update_fields=["confirmed_by", "confirmed_at"])
+        CollectionSchedule.objects.filter(connection_id=self.connection_id, stream=STREAM_CONFIG).update(
+            next_run_at=now
+        )

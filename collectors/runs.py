@@ -365,10 +365,14 @@ def collect_stream(
         return written
     if schedule.stream == STREAM_CONFIG:
         snapshot = adapter.fetch_config()
-        with transaction.atomic():
-            counts = config_import.import_config(connection, snapshot, now)
-            written = Written(counts.added, counts.changed, counts.deactivated, counts.notes)
-            finish(run, written)
+        try:
+            with transaction.atomic():
+                counts = config_import.import_config(connection, snapshot, now)
+                written = Written(counts.added, counts.changed, counts.deactivated, counts.notes)
+                finish(run, written)
+        except config_import.SuspiciousConfig as exc:
+            exc.hold(connection, now)  # kept although the run fails: the next run judges by it
+            raise
         return written
     raise ValueError(f"stream {schedule.stream!r} is not collected by the engine")
 

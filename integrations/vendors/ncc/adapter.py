@@ -119,7 +119,16 @@ class NCCAdapter(base.Adapter):
                 new += 1
                 yield f"{where} objects[{i}]", item
             start += len(objects)
-            if len(objects) < ROWS or (total is not None and start >= total):
+            if total is not None and start >= total:
+                return
+            if len(objects) < ROWS:
+                if total is not None:
+                    # A short page before the announced total: the answer was cut off, and
+                    # importing it would deactivate whoever was on the missing pages.
+                    raise DataError(
+                        f"{where}: the list ended after {start} of the {total} objects it announced "
+                        "(a truncated answer)"
+                    )
                 return
             if not new:
                 raise DataError(f"{where}: a full page of objects already read; the list never ends")

@@ -191,6 +191,13 @@ CASES = [
         "Thrio skill list (start=0) objects[0]: missing '_id'",
     ),
     Case(
+        "list-cut-short-of-its-total",
+        "config",
+        config(json={"total": 10, "objects": [{"_id": f"s{i}", "name": "x"} for i in range(3)]}),
+        DataError,
+        "Thrio skill list (start=0): the list ended after 3 of the 10 objects it announced",
+    ),
+    Case(
         "page-that-never-ends",
         "config",
         config(json={"objects": [{"_id": f"s{i}", "name": "x"} for i in range(100)]}),
