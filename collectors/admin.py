@@ -253,3 +253,22 @@ class HealthFlipAdmin(ReadOnlyAdmin):
     search_fields = ("connection__name", "connection__tenant__name", "reason")
     list_select_related = ("connection__tenant",)
     date_hierarchy = "created"
+
+
+@admin.register(ConfigHold)
+class ConfigHoldAdmin(ReadOnlyAdmin):
+    """Configuration answers held as suspicious: what each would deactivate (confirm one
+    from the collection schedules' action)."""
+
+    list_display = (
+        "connection",
+        "tenant",
+        "held_at",
+        "active_agents",
+        "active_queues",
+        "confirmed_by",
+        "confirmed_at",
+    )
+    list_filter = CONNECTION_FILTERS
+    list_select_related = ("connection__tenant", "confirmed_by")
+    readonly_fields = ("agents", "queues")
