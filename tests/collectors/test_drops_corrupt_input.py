@@ -171,3 +171,16 @@ def test_a_database_outage_leaves_the_file_for_the_next_scan_and_goes_on_with_th
     assert results["second.csv"].status == INGESTED
     # Once the database is back, the file is ingested (seen complete again by two scans).
     assert {n: r.status for n, r in scan_twice().items()} == {"first.csv": INGESTED}
+
+
+def test_a_control_character_deep_in_a_large_file_is_found_on_its_line(drop_conn, folder):
+    # Text is searched in 64 KiB chunks; the line reported must still be the physical line.
+    rows = [f"{n},Sales,2025/01/15 09:{n % 60:02d},{n % 300},ANSWERED" for n in range(6000)]
+    rows[4500] = '4500,Sales,2025/01/15 09:00,10,"ANS\r\nWER\x00ED"'
+    path = folder / "big.csv"
+    path.write_bytes(calls(*rows))
+    assert path.stat().st_size > 3 * 65536
+    result = ingest_path(drop_conn, path)
+    assert result.status == QUARANTINED
+    # Header on line 1, row n on line n + 2; the quoted cell's second line holds the NUL.
+    assert "line 4503, column 5 ('Result'): U+0000 (NUL) at character 9 of the cell" in result.reason

@@ -300,6 +300,31 @@ def parse_seconds(text: str) -> int:
     return round(seconds)
 
 
+class _Lines:
+    """The decoded text as lines, read in large chunks, each searched once for a control
+    character: a search at C speed per 64 KiB instead of one per row. Rows are checked one
+    by one (to name the line and column) only after a chunk with one was read.
+
+    Each chunk is extended to the end of its last line, so the lines (and csv's line
+    numbers) are those the text stream itself would give.
+    """
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self.text = text
+        self.dirty = False
+
+    def __iter__(self) -> Iterator[str]:
+        read, readline = self.text.read, self.text.readline
+        while chunk := read(1 << 16):
+            if chunk[-1] == "\r":
+                chunk += read(1)  # a CR LF split between two chunks stays one line end
+            if chunk[-1] not in "\r\n":
+                chunk += readline()
+            if not self.dirty and CONTROL.search(chunk):
+                self.dirty = True
+            yield from io.StringIO(chunk, newline="")
+
+
 class _Rows:
     """csv rows with the header resolved to column indexes and footer rows set aside."""
 
@@ -307,10 +332,10 @@ class _Rows:
         self.layout = layout
         self.stats = stats
         # utf-8-sig drops a BOM; newline="" lets csv handle CRLF and newlines inside quotes.
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
+        self.text = _Lines(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
         # strict: a quote opened and never closed is an error at the end of the file, not one
         # cell swallowing every line after it (which read as "no data rows" and lost the calls).
-        self.reader = csv.reader(text, delimiter=layout.delimiter, strict=True)
+        self.reader = csv.reader(self.text, delimiter=layout.delimiter, strict=True)
         self.index: dict[str, int] = {}
         self.names: list[str] = []
 
@@ -340,9 +365,10 @@ class _Rows:
     def _raw(self) -> Iterator[list[str]]:
         first = 1  # the line the next row starts on
         search = CONTROL.search
+        text = self.text
         try:
             for row in self.reader:
-                if search("".join(row)):
+                if text.dirty and search("".join(row)):
                     raise self.control_character(row, first)
                 first = self.reader.line_num + 1
                 if any(row) and (len(row) > 1 or row[0].strip()):
