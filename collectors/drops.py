@@ -40,7 +40,7 @@ from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from collectors.models import CollectionRun, CollectionSchedule, DropCall, DropFile, DropPending
-from collectors.runs import record_outcome
+from collectors.runs import record_outcome, storable
 from collectors.writers import NAMED_STAGE_SQL, NAMED_TABLE, Merged, merge_named_stage, upsert_intervals
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
@@ -282,7 +282,7 @@ def _ingest(
         # The savepoint is gone: no interval, call or ledger row of this file remains.
         result.status = QUARANTINED
         result.rows = result.created = result.updated = 0
-        result.reason = scrub(f"{name}: {exc}", connection.secret_values())
+        result.reason = storable(scrub(f"{name}: {exc}", connection.secret_values()))
         run = _run(
             connection,
             name,
@@ -318,7 +318,7 @@ def _database_failure(
     """
     operational = isinstance(exc, OperationalError | db.Database.OperationalError | InterfaceError)
     kind = type(exc).__name__
-    detail = " ".join(str(exc).split())[:500] or kind
+    detail = storable(" ".join(str(exc).split()))[:500] or kind
     result.rows = result.created = result.updated = 0
     result.notes = []
     if operational:
@@ -524,9 +524,9 @@ def _run(
         window_start=window[0],
         window_end=window[1],
         error_class="DataError" if error else "",
-        error_message=error[:2000],
-        payload_sample=scrub(sample, secrets)[:2000],
-        notes=scrub("\n".join(notes or []), secrets)[:5000],
+        error_message=storable(error)[:2000],
+        payload_sample=storable(scrub(sample, secrets))[:2000],
+        notes=storable(scrub("\n".join(notes or []), secrets))[:5000],
     )
 
 

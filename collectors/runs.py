@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -309,12 +310,22 @@ def run_collection(
     return Result(run=run, retry_in=retry_in, retry_expires=retry_expires)
 
 
+# Control characters but tab, CR and LF: a vendor's bad answer quoted in a run record must not
+# make the record itself unstorable (PostgreSQL refuses a NUL in text).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def storable(text: str) -> str:
+    """`text` with control characters written as escapes (`\\x00`), fit for any database."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
 def fail(run: CollectionRun, status: str, exc: BaseException, secrets: list[str], sample: str = "") -> None:
     run.status = status
     run.finished_at = timezone.now()
     run.error_class = type(exc).__name__
-    run.error_message = scrub(str(exc) or type(exc).__name__, secrets)[:MAX_ERROR_LENGTH]
-    run.payload_sample = scrub(sample, secrets)[:2000]
+    run.error_message = storable(scrub(str(exc) or type(exc).__name__, secrets))[:MAX_ERROR_LENGTH]
+    run.payload_sample = storable(scrub(sample, secrets))[:2000]
     run.rows_created = run.rows_updated = run.rows_deactivated = 0
     run.save()
     log.warning(
