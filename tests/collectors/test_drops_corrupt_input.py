@@ -15,6 +15,8 @@ from unittest import mock
 
 import pytest
 import time_machine
+from django.core.management import call_command
+from django.core.management.base import CommandError
 from django.db import DataError as DatabaseDataError
 from django.db import OperationalError
 
@@ -184,3 +186,15 @@ def test_a_control_character_deep_in_a_large_file_is_found_on_its_line(drop_conn
     assert result.status == QUARANTINED
     # Header on line 1, row n on line n + 2; the quoted cell's second line holds the NUL.
     assert "line 4503, column 5 ('Result'): U+0000 (NUL) at character 9 of the cell" in result.reason
+
+
+def test_ingest_file_exits_1_and_leaves_the_file_when_the_database_fails(drop_conn, folder):
+    path = folder / "first.csv"
+    path.write_bytes(calls(GOOD))
+    with (
+        mock.patch.object(drops, "store_calls", side_effect=OperationalError("could not obtain lock")),
+        pytest.raises(CommandError, match="the database failed") as info,
+    ):
+        call_command("ingest_file", "acme/tcn-drop", str(path))
+    assert info.value.returncode == 1
+    assert path.exists()
