@@ -198,3 +198,15 @@ def test_ingest_file_exits_1_and_leaves_the_file_when_the_database_fails(drop_co
         call_command("ingest_file", "acme/tcn-drop", str(path))
     assert info.value.returncode == 1
     assert path.exists()
+
+
+@pytest.mark.parametrize(
+    "row", [f"1,{'Q' * 201},2025/01/15 09:02,1,ANSWERED", f"{'9' * 201},Sales,2025/01/15 09:02,1,X"]
+)
+def test_a_label_or_call_id_too_long_to_store_is_refused_alike_on_every_database(drop_conn, folder, row):
+    path = folder / "long.csv"
+    path.write_bytes(calls(GOOD, row))
+    result = ingest_path(drop_conn, path)
+    assert result.status == QUARANTINED
+    assert "line 3, column" in result.reason and "longer than 200 characters" in result.reason
+    assert not DropCall.objects.exists()

@@ -478,6 +478,8 @@ def read_summary(
             raise rows.fail("abandoned", cells["abandoned"], f"more than the {values[0]} calls offered")
         if not queue:
             raise rows.fail("queue", queue, "empty")
+        if len(queue) > MAX_ID_LENGTH:
+            raise rows.fail("queue", queue[:40] + "…", f"longer than {MAX_ID_LENGTH} characters")
         stats.rows += 1
         distinct_local.add(start)
         slot = totals.setdefault((queue, start), [0, 0, 0])
@@ -518,6 +520,10 @@ def _refuse_coarse_grid(starts: set[datetime], zone: ZoneInfo) -> None:
             "Switchboard stores 15-minute intervals and will not guess how to split longer ones"
         )
 
+
+# Queue labels and call ids are stored in 200-character columns; a longer one is refused
+# here so that every database judges the file alike (SQLite would store it whole).
+MAX_ID_LENGTH = 200
 
 # One call's handle time above this is a corrupt cell, not a call (and would overflow the
 # ledger's 64-bit column long before any real total could).
@@ -568,6 +574,8 @@ def read_call_rows(
             text = row[i_start].strip()
             footer = footers.get(queue)
             if footer is None:
+                if len(queue) > MAX_ID_LENGTH:
+                    raise rows.fail("queue", queue[:40] + "…", f"longer than {MAX_ID_LENGTH} characters")
                 footer = footers[queue] = rows.is_total_label(queue)
             if footer or not text:
                 rows.note_footer(footer, "start")
@@ -610,6 +618,8 @@ def read_call_rows(
             call_id = row[i_id].strip()
             if not call_id:
                 raise rows.fail("call_id", "", "empty")
+            if len(call_id) > MAX_ID_LENGTH:
+                raise rows.fail("call_id", call_id[:40] + "…", f"longer than {MAX_ID_LENGTH} characters")
             if not queue:
                 raise rows.fail("queue", "", "empty")
             count += 1
