@@ -99,14 +99,20 @@ def poll_time_limits(interval_seconds: int) -> tuple[int, int]:
     return soft, hard
 
 
-def running_lease(stream: str, interval_seconds: int) -> td:
+MANUAL = "manual:"  # prefix of the lease tokens of runs by hand (`take_lease`)
+
+
+def running_lease(stream: str, interval_seconds: int, *, manual: bool = False) -> td:
     """The lease a started run holds.
 
     An agent-state poll: one interval plus AGENT_STATES_GRACE_SECONDS (its time limits fit
     inside), so a killed worker's stream is polled again that soon. A history or
-    configuration run: its hard time limit and a margin.
+    configuration run: its hard time limit and a margin. A run by hand has no Celery time
+    limit to end it early, so it holds the stream for the configured limit and a margin.
     """
     if stream == STREAM_AGENT_STATES:
+        if manual:
+            return td(seconds=app_settings.AGENT_STATES_TIME_LIMIT + 60)
         return td(seconds=interval_seconds + app_settings.AGENT_STATES_GRACE_SECONDS)
     return td(seconds=app_settings.TIME_LIMIT + 60)
 
@@ -120,17 +126,18 @@ def confirm_lease(schedule_id: int, lease_id: str, stream: str, now: datetime, i
     """
     return bool(
         CollectionSchedule.objects.filter(pk=schedule_id, lease_id=lease_id).update(
-            lease_until=now + running_lease(stream, interval_seconds)
+            lease_until=now + running_lease(stream, interval_seconds, manual=lease_id.startswith(MANUAL))
         )
     )
 
 
 def take_lease(schedule: CollectionSchedule, now: datetime) -> str:
     """Claim a free stream for a run by hand (`manage.py collect`); raise LeaseHeld if busy."""
-    token = f"manual:{uuid.uuid4().hex}"
+    token = f"{MANUAL}{uuid.uuid4().hex}"
     free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
     taken = CollectionSchedule.objects.filter(free, pk=schedule.pk).update(
-        lease_id=token, lease_until=now + running_lease(schedule.stream, schedule.interval_seconds)
+        lease_id=token,
+        lease_until=now + running_lease(schedule.stream, schedule.interval_seconds, manual=True),
     )
     if not taken:
         until = (
