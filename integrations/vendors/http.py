@@ -24,8 +24,9 @@ EXCERPT_CHARS = 300
 _UNPRINTABLE = str.maketrans({c: " " for c in range(32) if chr(c) not in "\t\n"} | {127: " "})
 
 
-def excerpt(response: requests.Response, secrets: Iterable[str] = ()) -> str:
-    """A short, scrubbed excerpt of a vendor's answer; empty for an answer from elsewhere.
+def excerpt(response: requests.Response, secrets: Iterable[str] = (), *, tail: bool = False) -> str:
+    """A short, scrubbed excerpt of a vendor's answer (its end with `tail`, where a truncated
+    answer shows); empty for an answer from elsewhere.
 
     Only an answer from the origin the request was sent to is shown: a body that came from
     another origin (which the egress session never follows to) is never repeated.
@@ -34,8 +35,12 @@ def excerpt(response: requests.Response, secrets: Iterable[str] = ()) -> str:
     asked = first.request.url if first.request is not None else first.url
     if not asked or origin(asked) != origin(response.url or ""):
         return ""
-    text = response.text[: EXCERPT_CHARS * 2].translate(_UNPRINTABLE)
-    return scrub(text, secrets)[:EXCERPT_CHARS]
+    # Scrubbed before it is cut, so a cut never leaves half a secret for the patterns to miss.
+    text = response.text
+    text = scrub(
+        (text[-EXCERPT_CHARS * 2 :] if tail else text[: EXCERPT_CHARS * 2]).translate(_UNPRINTABLE), secrets
+    )
+    return text[-EXCERPT_CHARS:] if tail else text[:EXCERPT_CHARS]
 
 
 def retry_after_seconds(value: str | None) -> float | None:

@@ -159,3 +159,15 @@ def test_an_excerpt_is_empty_for_an_answer_from_another_origin():
     assert excerpt(response) == ""
     response.url = "https://api.tcn3.com/x"
     assert excerpt(response) == INTERNAL_BODY
+
+
+def test_a_tail_excerpt_shows_where_a_long_answer_ends_scrubbed():
+    response = requests.Response()
+    response.status_code = 200
+    response._content = (f"agentSid,name\r\n{'1,Ann' * 400}\r\n9,Bob token={TOKEN}\x00").encode()
+    response.request = requests.Request("POST", "https://api.tcn3.com/x").prepare()
+    response.url = "https://api.tcn3.com/x"
+    tail = excerpt(response, tail=True)
+    assert len(tail) <= EXCERPT_CHARS
+    assert tail.endswith("9,Bob token=[redacted] ")
+    assert TOKEN not in tail and "\x00" not in tail
