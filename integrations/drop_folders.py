@@ -78,7 +78,10 @@ def overlapping(folders: Mapping[Hashable, Path]) -> set[Hashable]:
     after P that start with `P/`: one pass instead of comparing every pair. Compared
     case-folded, so two folders a case-insensitive filesystem would merge count as one.
     """
-    keyed = sorted((str(path).casefold().rstrip("/") + "/", key) for key, path in folders.items())
+    keyed = sorted(
+        ((str(path).casefold().rstrip("/") + "/", key) for key, path in folders.items()),
+        key=lambda item: item[0],
+    )
     found: set[Hashable] = set()
     for i, (prefix, key) in enumerate(keyed):
         j = i + 1
