@@ -125,6 +125,7 @@ def test_a_derived_folder_replaced_by_a_link_is_refused_at_scan_time(drop_root, 
 def test_a_tenant_folder_replaced_by_a_link_to_another_tenants_is_refused(
     drop_root, conn_a, conn_b, b_folder
 ):
+    store_path(conn_a, "acme/tcn")  # explicit, as valid as the derived one when stored
     (drop_root / "acme").rmdir()
     os.symlink(drop_root / "bolt", drop_root / "acme")
     scan_connection(conn_a, now=NOW)

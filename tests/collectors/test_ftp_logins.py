@@ -36,12 +36,13 @@ def tcn_with_ftp(tenant, name: str, password: str, **history: str) -> VendorConn
 
 @pytest.fixture
 def conn_a(drop_root, tenant_a):
-    return tcn_with_ftp(tenant_a, "tcn", PASSWORD_A)
+    # An explicit path equal to the derived one: a session reaches the same folder either way.
+    return tcn_with_ftp(tenant_a, "tcn", PASSWORD_A, drop_folder="acme/tcn")
 
 
 @pytest.fixture
 def conn_b(drop_root, tenant_b):
-    conn = tcn_with_ftp(tenant_b, "tcn", PASSWORD_B)
+    conn = tcn_with_ftp(tenant_b, "tcn", PASSWORD_B, drop_folder="bolt/tcn")
     folder = drop_root / "bolt" / "tcn"
     (folder / "processed" / "2025-01-15").mkdir(parents=True)
     (folder / "b-waiting.csv").write_bytes(calls("1,Sales,2025/01/15 09:02,120,ANSWERED"))
@@ -132,8 +133,8 @@ def test_a_login_lists_its_own_top_level_but_not_its_processed_names(drop_root, 
     ftp.quit()
 
 
-def test_logins_are_case_insensitive_and_reach_the_one_connection(conn_a, receiver):
+def test_logins_are_case_insensitive_and_reach_the_one_connection(drop_root, conn_a, receiver):
     ftp = login(receiver, user="ACME.TCN", password=PASSWORD_A)
     ftp.storbinary("STOR up.csv", io.BytesIO(b"x"))
     ftp.quit()
-    assert (conn_a.drop_folder() / "up.csv").exists()
+    assert (drop_root / "acme" / "tcn" / "up.csv").exists()
