@@ -87,10 +87,6 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
                 raise ValidationError(problems)
             return super().delete()
 
-    def removal_problems(self) -> list[str]:
-        """Why deleting these memberships is refused (empty when it is allowed)."""
-        return orphan_problems(removed=set(self.values_list("pk", flat=True)), lock=False)
-
 
 def orphan_problems(
     removed: set[int] = frozenset(),  # type: ignore[assignment]
@@ -210,32 +206,34 @@ class ConnectionQuerySet(models.QuerySet["VendorConnection"]):
         except self.model.DoesNotExist:
             raise self.model.DoesNotExist(f"no connection {key!r}") from None
 
-    def drop_folders(self) -> dict[int, Path | drop_folders.DropFolderError]:
-        """The checked folder of every file-drop connection (of all tenants, enabled or not),
-        or the rule it breaks. One query; what a scan or an FTP login goes by.
-
-        A folder that breaks its own rules is never used, so it does not count against the
-        others; folders that overlap are all refused, whichever was saved first.
+    def located_drop_folders(self) -> dict[int, Path | drop_folders.DropFolderError]:
+        """Every file-drop connection's folder (of all tenants, enabled or not) checked
+        against its own rules, or the rule it breaks; overlap is not judged yet. One query.
         """
         rows = VendorConnection.objects.filter(vendor__in=file_drop_vendors()).values_list(
             "pk", "tenant__slug", "name", "history_values"
         )
         root = drop_folders.drop_root()
         result: dict[int, Path | drop_folders.DropFolderError] = {}
-        located: dict[int, Path] = {}
         for pk, slug, name, values in rows:
             try:
-                located[pk] = drop_folders.locate(slug, name, (values or {}).get("drop_folder", ""), root)
+                result[pk] = drop_folders.locate(slug, name, (values or {}).get("drop_folder", ""), root)
             except drop_folders.DropFolderError as exc:
                 result[pk] = exc
-        clashes = drop_folders.overlapping(located)
-        for pk, path in located.items():
-            result[pk] = (
-                drop_folders.DropFolderError(
-                    drop_folders.OVERLAP.format(folder=drop_folders.relative(path, root))
-                )
-                if pk in clashes
-                else path
+        return result
+
+    def drop_folders(self) -> dict[int, Path | drop_folders.DropFolderError]:
+        """The checked folder of every file-drop connection, or the rule it breaks: what a
+        scan or an FTP login goes by.
+
+        A folder that breaks its own rules is never used, so it does not count against the
+        others; folders that overlap are all refused, whichever was saved first.
+        """
+        result = self.located_drop_folders()
+        located = {pk: path for pk, path in result.items() if isinstance(path, Path)}
+        for pk in drop_folders.overlapping(located):
+            result[pk] = drop_folders.DropFolderError(
+                drop_folders.OVERLAP.format(folder=drop_folders.relative(located[pk]))
             )
         return result
 
@@ -547,9 +545,10 @@ class VendorConnection(models.Model):
         except drop_folders.DropFolderError as exc:
             errors.setdefault(where, str(exc))
             return
+        # Every other folder that could be used, also those that overlap each other already.
         others = {
             pk: found
-            for pk, found in type(self).objects.drop_folders().items()
+            for pk, found in type(self).objects.located_drop_folders().items()
             if pk != self.pk and isinstance(found, Path)
         }
         if None in drop_folders.overlapping({**others, None: path}):
