@@ -349,9 +349,13 @@ class VendorConnection(models.Model):
     def drop_folder_label(self) -> str:
         """The folder as shown to people: relative to DROP_ROOT, never the server's path."""
         explicit = self.explicit_drop_folder
-        if explicit:
-            return f"{explicit} (set by an account manager)"
-        return f"DROP_ROOT/{drop_folders.derived(self.tenant.slug, self.name)}/"
+        if not explicit:
+            return f"DROP_ROOT/{drop_folders.derived(self.tenant.slug, self.name)}/"
+        try:
+            path = drop_folders.locate(self.tenant.slug, self.name, explicit)
+        except drop_folders.DropFolderError:
+            return "a path set by an account manager that breaks the drop folder rules (scans refuse it)"
+        return f"{drop_folders.relative(path)} (set by an account manager)"
 
     def drop_folder(self) -> Path:
         """The checked drop folder, on the filesystem as it is now (DropFolderError if not)."""

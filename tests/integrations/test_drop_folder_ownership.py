@@ -215,3 +215,15 @@ tenants:
         import_text(text)
     assert any("tenants[0].connections[0].history.drop_folder" in p for p in info.value.problems)
     assert not VendorConnection.objects.filter(tenant=tenant_a).exists()
+
+
+def test_the_tenant_managers_page_shows_an_explicit_folder_without_the_servers_path(
+    client, manager_a, root, conn_a
+):
+    (root / "acme" / "inbox").mkdir()
+    conn_a.set_values("history", {"drop_folder": str(root / "acme" / "inbox")})
+    conn_a.save()
+    client.force_login(manager_a)
+    html = client.get(change_url(conn_a)).content.decode()
+    assert "DROP_ROOT/acme/inbox/" in html
+    assert str(root) not in html
