@@ -549,6 +549,12 @@ class VendorConnection(models.Model):
         except drop_folders.DropFolderError as exc:
             errors.setdefault(where, str(exc))
             return
+        if self.tenant_id and transaction.get_connection().in_atomic_block:
+            # Folders that pass `locate` lie inside their own tenant's folder, so only saves
+            # in the same tenant can collide: holding its row until the save commits (the
+            # admin and the connections file validate and save in one transaction) means two
+            # cannot both pass. The scan-time check stands behind it either way.
+            list(Tenant.objects.select_for_update().filter(pk=self.tenant_id).values_list("pk", flat=True))
         # Every other folder that could be used, also those that overlap each other already.
         others = {
             pk: found
