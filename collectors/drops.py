@@ -42,9 +42,10 @@ from django.utils import timezone
 from collectors.models import CollectionRun, CollectionSchedule, DropCall, DropFile, DropPending
 from collectors.runs import record_outcome, storable
 from collectors.writers import NAMED_STAGE_SQL, NAMED_TABLE, Merged, merge_named_stage, upsert_intervals
+from integrations.drop_folders import DropFolderError
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
-from integrations.vendors.base import HISTORY, STREAM_FILE_DROP
+from integrations.vendors.base import STREAM_FILE_DROP
 from integrations.vendors.errors import DataError
 from integrations.vendors.records import IntervalRecord
 from integrations.vendors.tcn.files import (
@@ -56,7 +57,6 @@ from integrations.vendors.tcn.files import (
     read_call_rows,
     read_summary,
 )
-from integrations.vendors.tcn.vendor import resolve_drop_folder
 
 log = logging.getLogger(__name__)
 
@@ -112,14 +112,21 @@ class DropConfigError(Exception):
 # --- folders -----------------------------------------------------------------------------
 
 
-def drop_folder(connection: VendorConnection) -> Path:
-    folder = connection.values_of(HISTORY).get("drop_folder", "")
-    if not folder:
-        raise DropConfigError(f"{connection.key}: no drop folder (Path to files) is set")
-    try:
-        return resolve_drop_folder(folder)
-    except ValueError as exc:
-        raise DropConfigError(f"{connection.key}: {exc}") from None
+def drop_folder(
+    connection: VendorConnection, folders: dict[int, Path | DropFolderError] | None = None
+) -> Path:
+    """The connection's own folder, checked on the filesystem as it is now.
+
+    `folders` is `VendorConnection.objects.drop_folders()`, computed once per scan of all
+    connections. A folder that became a link, lies outside its tenant's folder or overlaps
+    another connection's is a configuration error: nothing in it is read.
+    """
+    found = (VendorConnection.objects.drop_folders() if folders is None else folders).get(connection.pk)
+    if found is None:
+        raise DropConfigError(f"{connection.key}: not a file-drop connection")
+    if isinstance(found, DropFolderError):
+        raise DropConfigError(f"{connection.key}: {found}")
+    return found
 
 
 def is_temporary(name: str) -> bool:
@@ -586,11 +593,18 @@ def mark_complete(connection: VendorConnection, path: Path) -> None:
     )
 
 
-def scan_connection(connection: VendorConnection, now: datetime | None = None) -> list[IngestResult]:
+def scan_connection(
+    connection: VendorConnection,
+    now: datetime | None = None,
+    folders: dict[int, Path | DropFolderError] | None = None,
+) -> list[IngestResult]:
     """One scan of one connection's drop folder: ingest every complete file."""
     try:
-        folder = drop_folder(connection)
+        folder = drop_folder(connection, folders)
         folder.mkdir(parents=True, exist_ok=True)
+        # mkdir follows a link planted since the check; look again before reading anything.
+        if folder.resolve() != folder:
+            raise DropConfigError(f"{connection.key}: the drop folder became a symbolic link; refused")
         FileLayout.from_options(connection.connection_settings().options)
     except (DropConfigError, LayoutError, OSError) as exc:
         _config_failure(connection, str(exc), now or timezone.now())
@@ -634,9 +648,10 @@ def scan_all(now: datetime | None = None) -> list[IngestResult]:
     """The beat tick: every enabled TCN connection's drop folder."""
     results: list[IngestResult] = []
     connections = VendorConnection.objects.filter(vendor="tcn", enabled=True, tenant__active=True)
+    folders = VendorConnection.objects.drop_folders()
     for connection in connections.select_related("tenant"):
         try:
-            results.extend(scan_connection(connection, now))
+            results.extend(scan_connection(connection, now, folders))
         except Exception:
             # One connection's failure (its folder unreadable, its database rows locked) never
             # keeps the other tenants' folders from being scanned.
