@@ -47,6 +47,10 @@ from tokens.models import BannerShown, TokenAlert, TokenDigest
 
 log = logging.getLogger(__name__)
 
+# Runs kept as long as failures: the failed ones and those a lost worker left (closed by
+# the health pass as abandoned). A run still `running` is never pruned.
+PRUNED_AS_FAILED = (*FAILED_RUN, CollectionRun.ABANDONED)
+
 
 @dataclass(frozen=True)
 class Target:
@@ -165,7 +169,7 @@ def run_targets(now: datetime) -> list[Target]:
         else:
             rule, cutoff = "ok", ok_cutoff
         ok = runs.filter(status=CollectionRun.OK, started_at__lt=cutoff)
-        failed = runs.filter(status__in=FAILED_RUN, started_at__lt=failed_cutoff)
+        failed = runs.filter(status__in=PRUNED_AS_FAILED, started_at__lt=failed_cutoff)
         out.append(Target(rule, ok, cutoff, keep=keep, column="started_at"))
         out.append(Target("failed", failed, failed_cutoff, keep=keep, column="started_at"))
     return out

@@ -71,10 +71,12 @@ def test_failed_runs_stay_ninety_days(conn_a):
     failed_old = make_run(conn_a, "volume", CollectionRun.FAILED, NOW - td(days=100))
     failed_kept = make_run(conn_a, "volume", CollectionRun.AUTH_FAILED, NOW - td(days=80))
     retried_old = make_run(conn_a, "volume", CollectionRun.RETRYING, NOW - td(days=95))
+    abandoned_old = make_run(conn_a, "volume", CollectionRun.ABANDONED, NOW - td(days=91))
+    abandoned_kept = make_run(conn_a, "volume", CollectionRun.ABANDONED, NOW - td(days=89))
     prune(NOW)
     remaining = ids(CollectionRun)
-    assert failed_kept.pk in remaining
-    assert failed_old.pk not in remaining and retried_old.pk not in remaining
+    assert {failed_kept.pk, abandoned_kept.pk} <= remaining
+    assert not {failed_old.pk, retried_old.pk, abandoned_old.pk} & remaining
 
 
 def test_what_the_health_monitor_reads_is_the_same_after_pruning(conn_a):

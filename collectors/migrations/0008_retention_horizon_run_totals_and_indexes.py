@@ -40,8 +40,8 @@ def backfill_run_totals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("collectors", "0005_dropcall_without_fk_constraints"),
-        ("integrations", "0002_tenant_data_retention_days"),
+        ("collectors", "0007_confighold"),
+        ("integrations", "0003_tenant_data_retention_days"),
     ]
 
     operations = [
