@@ -550,6 +550,7 @@ def main(argv: list[str] | None = None) -> int:
         results.append(result)
     store = storage(args.sizes)
     command = "python -m bench.retention" + (f" --sizes {args.sizes}" if args.sizes != "default" else "")
+    command += f" --reps {args.reps}" if args.reps != 3 else ""
     section = report(results, store, command=command, reps=args.reps, started=started)
     (args.out.parent / "RETENTION.md").write_text(section + "\n")
     splice(args.out, section)
