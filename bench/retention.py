@@ -169,14 +169,14 @@ def grow(current: int, target: int, now: datetime) -> None:
         """
         INSERT INTO collectors_collectionrun (connection_id, stream, window_start, window_end, started_at,
           finished_at, status, rows_created, rows_updated, rows_deactivated, error_class, error_message,
-          payload_sample, notes, task_id, source)
+          payload_sample, notes, task_id, source, lease_id)
         SELECT c.ids[1 + g %% array_length(c.ids, 1)],
           CASE WHEN g %% 1000 < 975 THEN 'agent_states' WHEN g %% 1000 < 986 THEN 'volume'
                WHEN g %% 1000 < 989 THEN 'config' ELSE 'file_drop' END,
           NULL, NULL, %(now)s - g * interval '100 ms', %(now)s - g * interval '100 ms' + interval '300 ms',
           CASE WHEN g %% 50 = 0 THEN 'failed' ELSE 'ok' END, g %% 7, 0, 0,
           CASE WHEN g %% 50 = 0 THEN 'TransientError' ELSE '' END,
-          CASE WHEN g %% 50 = 0 THEN 'vendor answered 503' ELSE '' END, '', '', 'collect:' || g, ''
+          CASE WHEN g %% 50 = 0 THEN 'vendor answered 503' ELSE '' END, '', '', 'collect:' || g, '', ''
         FROM generate_series(%(lo)s, %(hi)s) g,
           (SELECT array_agg(id ORDER BY id) AS ids FROM integrations_vendorconnection) c
         """,
@@ -300,12 +300,12 @@ def storage(key: str) -> dict[str, Any]:
         """
         INSERT INTO collectors_collectionrun (connection_id, stream, window_start, window_end, started_at,
           finished_at, status, rows_created, rows_updated, rows_deactivated, error_class, error_message,
-          payload_sample, notes, task_id, source)
+          payload_sample, notes, task_id, source, lease_id)
         SELECT c, s.stream, NULL, NULL, %(now)s - g * s.every, %(now)s - g * s.every + interval '300 ms',
           CASE WHEN g %% 50 = 0 THEN 'failed' ELSE 'ok' END, g %% 7, 0, 0,
           CASE WHEN g %% 50 = 0 THEN 'TransientError' ELSE '' END,
           CASE WHEN g %% 50 = 0 THEN 'vendor answered 503' ELSE '' END, '', '',
-          'collect:' || c || ':' || g, ''
+          'collect:' || c || ':' || g, '', ''
         FROM unnest(%(conns)s::int[]) c,
           (VALUES ('agent_states', interval '10 s', %(polls)s), ('volume', interval '15 min', %(hist)s),
                   ('config', interval '1 hour', %(conf)s)) s(stream, every, n),
