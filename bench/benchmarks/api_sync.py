@@ -142,7 +142,7 @@ class _ApiBenchmark(Benchmark):
 class ApiSyncJson(_ApiBenchmark):
     name = "api_sync_json"
     title = "Read API: full sync of the intervals, JSON pages of 5,000"
-    switchboard_label = "GET /api/v1/intervals/?limit=5000&after=… until has_more is false"
+    switchboard_label = "GET /api/v1/intervals/?connection=…&limit=5000&after=… until has_more is false"
     target = "within 4× the export command (ratio ≤ 4)"
     max_ratio = 4.0
 
@@ -152,7 +152,11 @@ class ApiSyncJson(_ApiBenchmark):
         client, auth = state["client"], state["auth"]
         rows, pages, cursor = 0, 0, None
         while True:
-            params = {"limit": JSON_PAGE, **({"after": cursor} if cursor else {})}
+            params = {
+                "connection": state["connection"].pk,
+                "limit": JSON_PAGE,
+                **({"after": cursor} if cursor else {}),
+            }
             body = client.get("/api/v1/intervals/", params, **auth).json()
             rows += len(body["results"])
             pages += 1
@@ -171,7 +175,8 @@ class ApiSyncCsv(_ApiBenchmark):
     def run(self, side: str, size: int, state: Any) -> dict[str, Any]:
         if side != SWITCHBOARD:
             return {"rows": export(state["connection"], state["workdir"])}
-        response = state["client"].get("/api/v1/intervals/", {"format": "csv"}, **state["auth"])
+        params = {"connection": state["connection"].pk, "format": "csv"}
+        response = state["client"].get("/api/v1/intervals/", params, **state["auth"])
         lines = sum(chunk.count(b"\n") for chunk in response.streaming_content)
         return {"rows": lines - 1, "cursor": bool(response.get("X-Next-Cursor"))}
 
