@@ -43,14 +43,22 @@ class _Line:
         return value
 
 
-def cell(value: Any) -> Any:
+def json_cell(value: Any) -> Any:
+    """As DRF writes a value: a time in UTC ISO 8601 with a `Z`."""
     if isinstance(value, datetime):
         return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
-    return "" if value is None else value
+    return value
+
+
+def cell(value: Any) -> Any:
+    return "" if value is None else json_cell(value)
 
 
 def rows(
-    qs: QuerySet[Any], key_fields: Sequence[str], columns: Sequence[str], end: tuple[int, ...] | None
+    qs: QuerySet[Any],
+    key_fields: Sequence[str],
+    columns: Sequence[tuple[str, str]],
+    end: tuple[int, ...] | None,
 ) -> Iterator[str]:
     """The header, then every row of `qs` up to position `end`, CHUNK rows per query.
 
@@ -58,7 +66,8 @@ def rows(
     no transaction open (which on PostgreSQL would hold back every consumer's horizon).
     """
     writer = csv.writer(_Line())
-    yield writer.writerow(columns)
+    yield writer.writerow([name for name, _lookup in columns])
+    lookups = [lookup for _name, lookup in columns]
     if end is None:
         return
     width = len(key_fields)
@@ -66,7 +75,7 @@ def rows(
     position: tuple[int, ...] | None = None
     while True:
         page = bounded if position is None else changes.after(bounded, key_fields, position)
-        batch = list(page.order_by(*key_fields).values_list(*key_fields, *columns)[:CHUNK])
+        batch = list(page.order_by(*key_fields).values_list(*key_fields, *lookups)[:CHUNK])
         if not batch:
             return
         yield "".join(writer.writerow([cell(v) for v in row[width:]]) for row in batch)

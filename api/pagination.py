@@ -69,6 +69,19 @@ class KeysetPagination(BasePagination):
         self.next = changes.Cursor(position, self.now).encode() if position is not None else None
         return rows
 
+    def paginate_values(self, queryset: Any, request: Any, view: Any, lookups: list[str]) -> list[tuple]:
+        """`paginate_queryset` over plain values (no model instances): the bulk resources' path."""
+        limit = page_limit(request)
+        queryset, position = self.start(queryset, request, view)
+        width = len(self.fields)
+        rows = list(queryset.values_list(*self.fields, *lookups)[: limit + 1])
+        self.has_more = len(rows) > limit
+        rows = rows[:limit]
+        if rows:
+            position = tuple(rows[-1][:width])
+        self.next = changes.Cursor(position, self.now).encode() if position is not None else None
+        return [row[width:] for row in rows]
+
     def get_paginated_response(self, data: Any) -> Response:
         return Response(OrderedDict([("next", self.next), ("has_more", self.has_more), ("results", data)]))
 

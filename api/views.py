@@ -76,8 +76,10 @@ class ApiViewSet(ReadOnlyModelViewSet):
     # The time a `start`/`end` filter applies to, where one does.
     time_field: str | None = None
     change_ordered = False
-    # CSV columns, for the bulk resources.
-    csv_columns: tuple[str, ...] = ()
+    # The bulk resources' columns: (name in the output, lookup). Their lists, JSON and CSV,
+    # are built from these values directly, without a model instance and a serializer per
+    # row (which cost most of a full sync's time); test_bulk_rows holds the two outputs equal.
+    bulk_columns: tuple[tuple[str, str], ...] = ()
 
     def get_queryset(self) -> QuerySet[Any]:
         qs = super().get_queryset()
@@ -105,9 +107,20 @@ class ApiViewSet(ReadOnlyModelViewSet):
         return qs
 
     def list(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        if self.csv_columns and request.accepted_renderer.format == "csv":
+        if not self.bulk_columns:
+            return super().list(request, *args, **kwargs)
+        if request.accepted_renderer.format == "csv":
             return self.stream_csv()
-        return super().list(request, *args, **kwargs)
+        names = [name for name, _lookup in self.bulk_columns]
+        rows = self.paginator.paginate_values(
+            self.filter_queryset(self.get_queryset()),
+            request,
+            self,
+            [lookup for _name, lookup in self.bulk_columns],
+        )
+        return self.get_paginated_response(
+            [dict(zip(names, map(csv_out.json_cell, row), strict=True)) for row in rows]
+        )
 
     def stream_csv(self) -> StreamingHttpResponse:
         """Everything after the request's cursor (all of it without one), with the next cursor.
@@ -121,7 +134,7 @@ class ApiViewSet(ReadOnlyModelViewSet):
         last = qs.order_by(*(f"-{f}" for f in fields)).values_list(*fields).first()
         end = tuple(last) if last else position
         response = StreamingHttpResponse(
-            csv_out.rows(qs, fields, self.csv_columns, tuple(last) if last else None),
+            csv_out.rows(qs, fields, self.bulk_columns, tuple(last) if last else None),
             content_type="text/csv; charset=utf-8",
         )
         if end is not None:
@@ -181,16 +194,16 @@ class IntervalViewSet(ApiViewSet):
     change_ordered = True
     time_field = "interval_start"
     renderer_classes = BULK_RENDERERS
-    csv_columns = (
-        "id",
-        "connection_id",
-        "queue_id",
-        "queue__vendor_id",
-        "interval_start",
-        "entered",
-        "abandoned",
-        "handle_seconds",
-        "collected_at",
+    bulk_columns = (
+        ("id", "id"),
+        ("connection", "connection_id"),
+        ("queue", "queue_id"),
+        ("queue_vendor_id", "queue__vendor_id"),
+        ("interval_start", "interval_start"),
+        ("entered", "entered"),
+        ("abandoned", "abandoned"),
+        ("handle_seconds", "handle_seconds"),
+        ("collected_at", "collected_at"),
     )
 
 
@@ -203,17 +216,17 @@ class StateEventViewSet(ApiViewSet):
     change_ordered = True
     time_field = "start"
     renderer_classes = BULK_RENDERERS
-    csv_columns = (
-        "id",
-        "connection_id",
-        "agent_id",
-        "agent__vendor_id",
-        "state",
-        "raw_code",
-        "raw_label",
-        "reason_code",
-        "start",
-        "end",
+    bulk_columns = (
+        ("id", "id"),
+        ("connection", "connection_id"),
+        ("agent", "agent_id"),
+        ("agent_vendor_id", "agent__vendor_id"),
+        ("state", "state"),
+        ("raw_code", "raw_code"),
+        ("raw_label", "raw_label"),
+        ("reason_code", "reason_code"),
+        ("start", "start"),
+        ("end", "end"),
     )
 
 

@@ -112,7 +112,7 @@ def test_a_csv_export_shows_only_the_keys_tenant(client, world, endpoint, user):
         lines = b"".join(response.streaming_content).decode().splitlines()
         header, rows = lines[0].split(","), [line.split(",") for line in lines[1:]]
         assert rows
-        column = header.index("connection_id")
+        column = header.index("connection")
         assert {int(r[column]) for r in rows} == {own[user].pk}
     hostile = client.get(
         endpoint.list_path, {"format": "csv", "connection": other[user].pk}, **bearer(keys[user])
