@@ -56,11 +56,12 @@ def cell(value: Any) -> Any:
 
 def rows(
     qs: QuerySet[Any],
-    key_fields: Sequence[str],
+    connection_ids: Sequence[int],
     columns: Sequence[tuple[str, str]],
-    end: tuple[int, ...] | None,
+    position: changes.Position | None,
+    end: changes.Position | None,
 ) -> Iterator[str]:
-    """The header, then every row of `qs` up to position `end`, CHUNK rows per query.
+    """The header, then every row of `qs` after `position` up to `end`, CHUNK rows per step.
 
     Keyset steps, not one server-side cursor: each query is short, so a slow reader holds
     no transaction open (which on PostgreSQL would hold back every consumer's horizon).
@@ -70,15 +71,9 @@ def rows(
     lookups = [lookup for _name, lookup in columns]
     if end is None:
         return
-    width = len(key_fields)
-    bounded = changes.up_to(qs, key_fields, end)
-    position: tuple[int, ...] | None = None
     while True:
-        page = bounded if position is None else changes.after(bounded, key_fields, position)
-        batch = list(page.order_by(*key_fields).values_list(*key_fields, *lookups)[:CHUNK])
-        if not batch:
-            return
-        yield "".join(writer.writerow([cell(v) for v in row[width:]]) for row in batch)
-        position = tuple(batch[-1][:width])
-        if len(batch) < CHUNK:
+        batch, position, more = changes.page(qs, connection_ids, lookups, CHUNK, position, end)
+        if batch:
+            yield "".join(writer.writerow([cell(v) for v in row]) for row in batch)
+        if not more:
             return

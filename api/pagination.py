@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from api import changes
 from api.conf import app_settings
 
-CHANGE_FIELDS = ("change_txid", "change_seq")
+CHANGE_FIELDS = changes.CHANGE_FIELDS
 ID_FIELDS = ("pk",)
 
 
@@ -40,7 +40,8 @@ class KeysetPagination(BasePagination):
         return CHANGE_FIELDS if getattr(view, "change_ordered", False) else ID_FIELDS
 
     def start(self, queryset: Any, request: Any, view: Any) -> tuple[Any, tuple[int, ...] | None]:
-        """The queryset after the request's cursor, in key order, and the cursor's position."""
+        """The cursor's position, and the queryset: in key order after it (by id), or visible
+        rows (by change, which `changes.page` reads from the position on)."""
         fields = self.fields_of(view)
         self.fields = fields
         self.now = timezone.now()
@@ -53,12 +54,15 @@ class KeysetPagination(BasePagination):
             ):
                 raise changes.CursorGone()
             position = cursor.position
-            queryset = changes.after(queryset, fields, position)
         if fields == CHANGE_FIELDS:
-            queryset = changes.visible(queryset, None)
+            return changes.visible(queryset, None), position
+        if position is not None:
+            queryset = changes.after(queryset, fields, position)
         return queryset.order_by(*fields), position
 
     def paginate_queryset(self, queryset: Any, request: Any, view: Any = None) -> list[Any]:
+        """A page of model instances, by id (change-ordered resources use `paginate_values`)."""
+        assert self.fields_of(view) == ID_FIELDS, "a change-ordered resource pages by values"
         limit = page_limit(request)
         queryset, position = self.start(queryset, request, view)
         rows = list(queryset[: limit + 1])
@@ -70,9 +74,15 @@ class KeysetPagination(BasePagination):
         return rows
 
     def paginate_values(self, queryset: Any, request: Any, view: Any, lookups: list[str]) -> list[tuple]:
-        """`paginate_queryset` over plain values (no model instances): the bulk resources' path."""
+        """A page of plain values (no model instances): the change-ordered resources' path."""
         limit = page_limit(request)
         queryset, position = self.start(queryset, request, view)
+        if self.fields == CHANGE_FIELDS:
+            rows, position, self.has_more = changes.page(
+                queryset, view.connection_ids, lookups, limit, position
+            )
+            self.next = changes.Cursor(position, self.now).encode() if position is not None else None
+            return rows
         width = len(self.fields)
         rows = list(queryset.values_list(*self.fields, *lookups)[: limit + 1])
         self.has_more = len(rows) > limit

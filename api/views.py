@@ -19,6 +19,7 @@ from rest_framework.exceptions import ValidationError
 from rest_framework.renderers import JSONRenderer
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
+from api import changes
 from api import csv as csv_out
 from api import serializers as s
 from api.auth import ApiKeyAuthentication, ApiKeyThrottle, HasScope
@@ -76,9 +77,10 @@ class ApiViewSet(ReadOnlyModelViewSet):
     # The time a `start`/`end` filter applies to, where one does.
     time_field: str | None = None
     change_ordered = False
-    # The bulk resources' columns: (name in the output, lookup). Their lists, JSON and CSV,
-    # are built from these values directly, without a model instance and a serializer per
-    # row (which cost most of a full sync's time); test_bulk_rows holds the two outputs equal.
+    # The change-ordered resources' columns: (name in the output, lookup). Their lists, JSON
+    # and CSV, are built from these values directly, without a model instance and a
+    # serializer per row (which cost most of a full sync's time); test_bulk_rows holds the
+    # two outputs equal.
     bulk_columns: tuple[tuple[str, str], ...] = ()
 
     def get_queryset(self) -> QuerySet[Any]:
@@ -93,10 +95,16 @@ class ApiViewSet(ReadOnlyModelViewSet):
     def filter_list(self, qs: QuerySet[Any]) -> QuerySet[Any]:
         params = self.request.query_params
         raw = params.get("connection")
+        # The connections listed (change-ordered pages are read one connection at a time).
+        self.connection_ids = list(
+            VendorConnection.objects.filter(tenant=self.request.auth.tenant)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
         if raw not in (None, ""):
-            tenant = self.request.auth.tenant
-            if not raw.isdigit() or not VendorConnection.objects.filter(tenant=tenant, pk=int(raw)).exists():
+            if not raw.isdigit() or int(raw) not in self.connection_ids:
                 raise ValidationError({"connection": f"{raw!r} is not a connection of this key's tenant"})
+            self.connection_ids = [int(raw)]
             qs = qs.filter(**{self.connection_path: int(raw)})
         if self.time_field is not None:
             start, end = params.get("start"), params.get("end")
@@ -130,11 +138,12 @@ class ApiViewSet(ReadOnlyModelViewSet):
         """
         pager = KeysetPagination()
         qs, position = pager.start(self.filter_queryset(self.get_queryset()), self.request, self)
-        fields = pager.fields
-        last = qs.order_by(*(f"-{f}" for f in fields)).values_list(*fields).first()
-        end = tuple(last) if last else position
+        if position is not None:
+            qs = changes.after(qs, changes.CHANGE_FIELDS, position)
+        last = changes.last_position(qs, self.connection_ids)
+        end = last or position
         response = StreamingHttpResponse(
-            csv_out.rows(qs, fields, self.bulk_columns, tuple(last) if last else None),
+            csv_out.rows(qs, self.connection_ids, self.bulk_columns, position, last),
             content_type="text/csv; charset=utf-8",
         )
         if end is not None:
@@ -161,6 +170,14 @@ class QueueViewSet(ApiViewSet):
     queryset = Queue.objects.all()
     serializer_class = s.QueueSerializer
     change_ordered = True
+    bulk_columns = (
+        ("id", "id"),
+        ("connection", "connection_id"),
+        ("vendor_id", "vendor_id"),
+        ("name", "name"),
+        ("active", "active"),
+        ("first_seen", "first_seen"),
+    )
 
 
 @extend_schema_view(list=extend_schema(parameters=[CONNECTION_PARAM]))
@@ -170,6 +187,15 @@ class AgentViewSet(ApiViewSet):
     queryset = Agent.objects.all()
     serializer_class = s.AgentSerializer
     change_ordered = True
+    bulk_columns = (
+        ("id", "id"),
+        ("connection", "connection_id"),
+        ("vendor_id", "vendor_id"),
+        ("name", "name"),
+        ("group", "group"),
+        ("active", "active"),
+        ("first_seen", "first_seen"),
+    )
 
 
 @extend_schema_view(list=extend_schema(parameters=[CONNECTION_PARAM]))

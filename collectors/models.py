@@ -37,6 +37,10 @@ HEALTH_STATUSES = (
 STATE_CHOICES = tuple((s, s.replace("_", " ")) for s in NEUTRAL_STATES)
 
 
+# The read API reads each connection's rows in change order, one connection at a time.
+CHANGE_INDEX = ("connection", "change_txid", "change_seq")
+
+
 class ChangePosition(models.Model):
     """Where a row last changed, in commit order: the read API's incremental sync follows it.
 
@@ -79,7 +83,7 @@ class Queue(ChangePosition):
         constraints = [
             models.UniqueConstraint(fields=("connection", "vendor_id"), name="queue_natural_key"),
         ]
-        indexes = [models.Index(fields=("change_txid", "change_seq"), name="queue_change_position")]
+        indexes = [models.Index(fields=CHANGE_INDEX, name="queue_change_position")]
 
     def __str__(self) -> str:
         return self.name or self.vendor_id
@@ -100,7 +104,7 @@ class Agent(ChangePosition):
         constraints = [
             models.UniqueConstraint(fields=("connection", "vendor_id"), name="agent_natural_key"),
         ]
-        indexes = [models.Index(fields=("change_txid", "change_seq"), name="agent_change_position")]
+        indexes = [models.Index(fields=CHANGE_INDEX, name="agent_change_position")]
 
     def __str__(self) -> str:
         return self.name or self.vendor_id
@@ -145,7 +149,7 @@ class IntervalVolume(ChangePosition):
             # Exports and gap counting read one connection's intervals by time.
             models.Index(fields=("connection", "interval_start"), name="interval_conn_start"),
             # The read API's incremental sync: a range scan after a cursor, flat as the table grows.
-            models.Index(fields=("change_txid", "change_seq"), name="interval_change_position"),
+            models.Index(fields=CHANGE_INDEX, name="interval_change_position"),
         ]
 
 
@@ -171,7 +175,9 @@ class AgentStateEvent(ChangePosition):
         ]
         indexes = [
             models.Index(fields=("connection", "start"), name="state_event_conn_start"),
-            models.Index(fields=("change_txid", "change_seq"), name="state_event_change_position"),
+            models.Index(
+                fields=("connection", "change_txid", "change_seq"), name="state_event_change_position"
+            ),
         ]
 
 

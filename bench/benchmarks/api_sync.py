@@ -289,6 +289,7 @@ def positions(enabled: bool) -> None:
         for trigger in TRIGGERS:
             cur.execute(f"ALTER TABLE {TABLE} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}")
         if enabled:
-            cur.execute(f"CREATE INDEX IF NOT EXISTS {POSITION_INDEX} ON {TABLE} (change_txid, change_seq)")
+            columns = "connection_id, change_txid, change_seq"
+            cur.execute(f"CREATE INDEX IF NOT EXISTS {POSITION_INDEX} ON {TABLE} ({columns})")
         else:
             cur.execute(f"DROP INDEX IF EXISTS {POSITION_INDEX}")

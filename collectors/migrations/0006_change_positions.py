@@ -177,19 +177,19 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='agent',
-            index=models.Index(fields=['change_txid', 'change_seq'], name='agent_change_position'),
+            index=models.Index(fields=['connection', 'change_txid', 'change_seq'], name='agent_change_position'),
         ),
         migrations.AddIndex(
             model_name='agentstateevent',
-            index=models.Index(fields=['change_txid', 'change_seq'], name='state_event_change_position'),
+            index=models.Index(fields=['connection', 'change_txid', 'change_seq'], name='state_event_change_position'),
         ),
         migrations.AddIndex(
             model_name='intervalvolume',
-            index=models.Index(fields=['change_txid', 'change_seq'], name='interval_change_position'),
+            index=models.Index(fields=['connection', 'change_txid', 'change_seq'], name='interval_change_position'),
         ),
         migrations.AddIndex(
             model_name='queue',
-            index=models.Index(fields=['change_txid', 'change_seq'], name='queue_change_position'),
+            index=models.Index(fields=['connection', 'change_txid', 'change_seq'], name='queue_change_position'),
         ),
         migrations.RunPython(_run(True), _run(False), elidable=False),
     ]

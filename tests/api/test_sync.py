@@ -3,6 +3,7 @@ once, revisions included, and its copy ends equal to the database."""
 
 from __future__ import annotations
 
+import heapq
 from datetime import timedelta as td
 
 import pytest
@@ -21,6 +22,7 @@ from integrations.vendors.records import (
 )
 from tests.api.conftest import T0, bearer
 from tests.api.synckit import sync, sync_csv
+from tests.conftest import make_connection
 
 pytestmark = pytest.mark.django_db
 
@@ -217,3 +219,58 @@ def test_id_ordered_lists_page_without_repeats_or_gaps(client, seeded, keys):
     copy: dict[int, dict] = {}
     _cursor, received = sync(client, keys["manager_a"], "runs", None, copy, limit=1)
     assert received == len(copy) == 2
+
+
+def test_a_tenant_wide_sync_merges_its_connections_in_change_order(client, seeded, keys, tenant_a):
+    conn_a, _ = seeded
+    second = make_connection(tenant_a, "8x8", "second")
+    for n in range(3):  # the two connections' rows interleave in change order
+        for conn in (conn_a, second):
+            upsert_intervals(conn, [IntervalRecord(f"q{n}", T0 + td(minutes=15 * n), n, 0, 0)], T0)
+    copy: dict[int, dict] = {}
+    seen: list[int] = []
+    cursor = None
+    while True:
+        response = client.get(
+            "/api/v1/intervals/",
+            {"limit": 2, **({"after": cursor} if cursor else {})},
+            **bearer(keys["manager_a"]),
+        ).json()
+        seen += [r["id"] for r in response["results"]]
+        copy.update({r["id"]: r for r in response["results"]})
+        cursor = response["next"]
+        if not response["has_more"]:
+            break
+    in_order = IntervalVolume.objects.filter(connection__tenant=tenant_a).order_by(
+        "change_txid", "change_seq"
+    )
+    assert seen == list(in_order.values_list("id", flat=True))
+    assert {r["connection"] for r in copy.values()} == {conn_a.pk, second.pk}
+
+
+def test_a_row_that_moves_while_a_page_is_read_comes_once_at_its_new_place(client, seeded, keys, monkeypatch):
+    conn_a, _ = seeded
+    key = keys["manager_a"]
+    copy: dict[int, dict] = {}
+    cursor, _ = sync(client, key, "intervals", None, copy)
+    collect(conn_a, T0 + td(minutes=20), {}, new=2)
+    merge = heapq.merge
+    moved = []
+
+    def merge_then_revise(*heads):
+        # Between reading a page's positions and its values, a collection revises the first row.
+        merged = list(merge(*heads))
+        if not moved:
+            moved.append(merged[0][2])
+            IntervalVolume.objects.filter(pk=moved[0]).update(entered=77)
+        return iter(merged)
+
+    monkeypatch.setattr("api.changes.heapq.merge", merge_then_revise)
+    response = client.get("/api/v1/intervals/", {"after": cursor}, **bearer(key)).json()
+    new = set(
+        IntervalVolume.objects.filter(connection=conn_a, interval_start__gt=T0).values_list("id", flat=True)
+    )
+    assert [r["id"] for r in response["results"]] == sorted(new - {moved[0]})
+    cursor, received = sync(client, key, "intervals", response["next"], copy)
+    assert received == 1
+    assert copy[moved[0]]["entered"] == 77

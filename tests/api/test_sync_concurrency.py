@@ -145,3 +145,34 @@ def test_a_page_never_lists_a_row_of_a_transaction_still_open_behind_an_older_on
         cursor, _ = sync(client, plain, "intervals", cursor, copy)
     assert {r["queue_vendor_id"] for r in copy.values()} == {"q1", "q2"}
     assert copy_view(copy) == table(conn_a)
+
+
+def test_a_transaction_open_in_another_database_does_not_hold_rows_back(client, conn_a, manager_a):
+    import psycopg
+
+    _key, plain = ApiKey.create(conn_a.tenant, "wfm", ["data:read"], manager_a)
+    params = db.get_connection_params()
+    other = psycopg.connect(**{**params, "dbname": "postgres"}, autocommit=False)
+    try:
+        with other.cursor() as cur:
+            cur.execute("SELECT pg_current_xact_id()")  # holds an id, as a long write would
+        upsert_intervals(conn_a, [IntervalRecord("q0", T0, 1, 0, 0)], T0)
+        _cursor, received = sync(client, plain, "intervals", None, {})
+        assert received == 1
+    finally:
+        other.rollback()
+        other.close()
+
+
+@pytest.mark.parametrize(
+    ("xid", "xmax", "full"),
+    [
+        (100, 200, 100),
+        (100, (3 << 32) | 200, (3 << 32) | 100),
+        (2**32 - 5, (3 << 32) | 10, (2 << 32) | (2**32 - 5)),
+    ],
+)
+def test_a_32_bit_transaction_id_is_widened_in_the_right_epoch(xid, xmax, full):
+    from api.changes import _widen
+
+    assert _widen(xid, xmax) == full
