@@ -71,15 +71,16 @@ def settle() -> None:
     """Wait until no transaction older than the loaded rows is open (else the API holds them back)."""
     from django.db import connection as db
 
+    from api.changes import horizon
+
     with db.cursor() as cur:
         cur.execute("SELECT coalesce(max(change_txid), 0) FROM collectors_intervalvolume")
         newest = cur.fetchone()[0]
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            cur.execute("SELECT pg_snapshot_xmin(pg_current_snapshot())::text::bigint")
-            if cur.fetchone()[0] > newest:
-                return
-            time.sleep(0.05)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        if horizon() > newest:
+            return
+        time.sleep(0.05)
     raise RuntimeError("a transaction on the server stayed open for 2 minutes: the API would hold rows back")
 
 
