@@ -9,12 +9,14 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from typing import Any
 
 from integrations.scrub import scrub
 from integrations.vendors.base import Adapter, ConnectionSettings
 from integrations.vendors.errors import DataError
+from integrations.vendors.http import excerpt
 from integrations.vendors.records import (
     AgentRecord,
     AgentStateRecord,
@@ -38,6 +40,8 @@ SKILLS_KEYS = ("skills", "agentskills", "skill")
 LABEL_KEYS = ("statusdesc", "status", "pausecodename", "pausecode", "reason")
 REASON_KEYS = ("pausecode", "pausecodename", "reasoncode", "reason")
 SKILLS_PREFIX = "agent skills:"
+# A column name of the agent list: printable words, nothing a stray byte would bring.
+HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z0-9 _.#()/-]*")
 NO_SKILLS = "there are no agent skills."
 
 
@@ -84,35 +88,63 @@ class TCNAdapter(Adapter):
     # --- configuration ----------------------------------------------------------------
     def fetch_skills(self) -> list[str]:
         """Section 44: `Agent Skills: a, b, c` or `There are no agent skills.`"""
-        text = self.client.post(self._path("agent_skills_path")).text.strip()
+        response = self.client.post(self._path("agent_skills_path"))
+        text = response.text.strip()
         if text.casefold() == NO_SKILLS:
             return []
         if not text.casefold().startswith(SKILLS_PREFIX):
             raise DataError(
                 f"{self._path('agent_skills_path')}: expected 'Agent Skills: …' or "
-                f"'There are no agent skills.', got {scrub(text[:80])!r}",
-                sample=scrub(text[:500]),
+                f"'There are no agent skills.', got {excerpt(response).strip()[:80]!r}",
+                sample=excerpt(response),
             )
         names = [s.strip() for s in text[len(SKILLS_PREFIX) :].split(",")]
         return list(dict.fromkeys(n for n in names if n))
 
     def fetch_agent_rows(self) -> list[dict[str, str]]:
-        """Section 43: a CSV of agents (its columns are not in the guide; see ID_KEYS)."""
+        """Section 43: a CSV of agents (its columns are not in the guide; see ID_KEYS).
+
+        Read strictly, because a misread list empties or re-keys the roster: an empty body,
+        a header with stray bytes before it, a quote never closed or a row of another width
+        than the header (a truncated answer) is a DataError naming what was wrong.
+        """
         path = self._path("agent_list_path")
-        text = self.client.post(path).text.lstrip("\ufeff")
+        response = self.client.post(path)
+        text = response.text.lstrip("\ufeff")
         if not text.strip():
-            return []
-        reader = csv.reader(io.StringIO(text, newline=""))
+            raise DataError(f"{path}: empty answer where the agent list (a CSV with its header) was expected")
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         try:
-            header = [_norm(h) for h in next(reader)]
-            rows = [dict(zip(header, (c.strip() for c in row), strict=False)) for row in reader if any(row)]
+            raw_header = next(reader)
+            for number, cell in enumerate(raw_header, 1):
+                if not HEADER_CELL.fullmatch(cell.strip()):
+                    raise DataError(
+                        f"{path}: header cell {number} is {scrub(cell[:80])!r}, not a column name "
+                        "(stray bytes before the header?)",
+                        sample=excerpt(response),
+                    )
+            header = [_norm(h) for h in raw_header]
+            rows = []
+            for row in reader:
+                if not any(row):
+                    continue
+                if len(row) != len(header):
+                    raise DataError(
+                        f"{path}: line {reader.line_num} has {len(row)} cells but the header has "
+                        f"{len(header)} (a truncated or malformed list)",
+                        sample=excerpt(response, tail=True),
+                    )
+                rows.append(dict(zip(header, (c.strip() for c in row), strict=True)))
         except csv.Error as exc:
-            raise DataError(f"{path}: malformed CSV ({exc})", sample=scrub(text[:500])) from None
+            raise DataError(
+                f"{path}: malformed CSV at line {reader.line_num} ({exc}; a truncated answer?)",
+                sample=excerpt(response, tail=True),
+            ) from None
         if not any(k in header for k in ID_KEYS):
             raise DataError(
                 f"{path}: no agent id column (looked for agentSid, agentId, sid, id, userId, webLogin); "
-                f"header is {', '.join(header)}",
-                sample=scrub(text[:500]),
+                f"header is {', '.join(header)[:200]}",
+                sample=excerpt(response),
             )
         return rows
 
@@ -167,7 +199,7 @@ class TCNAdapter(Adapter):
         if not isinstance(detail, dict) or not any(k in detail for k in (*GROUPS, TOTAL_KEY)):
             raise DataError(
                 f"{path}: no resultDetail with agent groups ({', '.join(GROUPS)})",
-                sample=scrub(response.text[:500]),
+                sample=excerpt(response),
             )
         snapshot = StateSnapshot(observed_at=now)
         seen: dict[str, str] = {}
@@ -187,7 +219,7 @@ class TCNAdapter(Adapter):
             if not isinstance(members, list):
                 raise DataError(
                     f"{path}: resultDetail.{group} is {type(members).__name__}, expected a list of agents",
-                    sample=scrub(response.text[:500]),
+                    sample=excerpt(response),
                 )
             for item in members:
                 record = self._agent_state(group, label, item, path)

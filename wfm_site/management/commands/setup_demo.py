@@ -9,10 +9,11 @@ from datetime import timedelta as td
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.egress import EgressError, check_url
 from integrations.models import Membership, Tenant, VendorConnection
 from tokens.models import AccessToken, EmailAddress
 from tokens.outbox import send_pending_alerts
@@ -38,10 +39,6 @@ USERS = (
 TOKEN_DAYS_LEFT = 12
 
 
-def demo_drop_folder() -> str:
-    return str(settings.VAR_DIR / "drops" / "demo" / "tcn-demo")
-
-
 class Command(BaseCommand):
     help = "Create (or bring back) the demo tenant, its users and one sandbox connection per vendor."
 
@@ -55,6 +52,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        base = SANDBOX.format(port=options["sandbox_port"])
+        try:
+            check_url(base)
+        except EgressError as exc:
+            raise CommandError(
+                f"cannot aim the demo at the sandbox ({base}): {exc} "
+                "(or run with DEBUG=true, as `make run` does)"
+            ) from None
         result = self._setup(options)
         result["reminders"] = self._remind(result["tenant_today"])
         result["tenant_today"] = result["tenant_today"].isoformat()
@@ -103,7 +108,9 @@ class Command(BaseCommand):
             conn.apply_vendor_defaults()
             conn.set_values("realtime", secrets)
             if vendor == "tcn":
-                conn.set_values("history", {"drop_folder": demo_drop_folder()})
+                # No path: the folder is derived, DROP_ROOT/demo/tcn-demo/, where the sandbox
+                # writes (an explicit path left by an older demo is cleared).
+                conn.set_values("history", {})
                 # The sandbox serves a day of traffic in a few minutes: poll TCN every minute.
                 conn.interval_seconds = 60
             conn.full_clean()

@@ -130,7 +130,7 @@ def _run(forward):
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('collectors', '0005_dropcall_without_fk_constraints'),
+        ('collectors', '0007_confighold'),
         ('integrations', '0001_initial'),
     ]
 
