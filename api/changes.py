@@ -141,9 +141,9 @@ def after(qs: QuerySet[Any], fields: tuple[str, ...], position: tuple[int, ...])
     return qs.extra(where=[f"({columns}) > ({marks})"], params=list(position))  # noqa: S610
 
 
-def visible(qs: QuerySet[Any], limit: int | None) -> QuerySet[Any]:
+def visible(qs: QuerySet[Any]) -> QuerySet[Any]:
     """Restrict a change-ordered queryset to rows no late commit can precede."""
-    bound = limit if limit is not None else horizon()
+    bound = horizon()
     return qs if bound is None else qs.filter(change_txid__lt=bound)
 
 

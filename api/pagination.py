@@ -55,7 +55,7 @@ class KeysetPagination(BasePagination):
                 raise changes.CursorGone()
             position = cursor.position
         if fields == CHANGE_FIELDS:
-            return changes.visible(queryset, None), position
+            return changes.visible(queryset), position
         if position is not None:
             queryset = changes.after(queryset, fields, position)
         return queryset.order_by(*fields), position
