@@ -49,6 +49,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "integrations",
+    # Events out (webhooks, Slack, Teams); collectors and tokens publish into it.
+    "notifications",
     "tokens",
     "collectors",
     # Commands that span the apps (connections import/export, setup_demo).
