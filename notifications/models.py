@@ -18,7 +18,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from integrations import validators
-from integrations.crypto import EncryptedJSONField
+from integrations.crypto import EncryptedJSONField, SecretDict
 from integrations.models import Tenant
 
 # Events an endpoint may subscribe to; `test` is sent on request to any endpoint.
@@ -102,12 +102,13 @@ class Endpoint(models.Model):
         return self.secrets.get("secret", "")
 
     def set_url(self, url: str) -> None:
-        self.secrets = {**self.secrets, "url": url}
+        # A SecretDict: a traceback or a shell never prints the values.
+        self.secrets = SecretDict({**self.secrets, "url": url})
         parts = urlsplit(url)
         self.url_hint = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/…"
 
     def set_secret(self, secret: str) -> None:
-        self.secrets = {**self.secrets, "secret": secret}
+        self.secrets = SecretDict({**self.secrets, "secret": secret})
 
     def secret_values(self) -> list[str]:
         """Every secret string of this endpoint, for scrubbing answers and errors."""
