@@ -12,7 +12,7 @@ from collectors import health
 from notifications.models import STREAM_DOWN, STREAM_RECOVERED, TOKEN_EXPIRED, TOKEN_REMINDER, Delivery
 from tests.collectors.healthkit import T0, make_schedule
 from tests.notifications.conftest import make_endpoint
-from tokens.models import AccessToken
+from tokens.models import AccessToken, TokenAlert
 from tokens.reminders import run_pass
 
 
@@ -88,3 +88,17 @@ def test_the_expired_stage_is_a_token_expired_event(endpoints, conn_a):
     run_pass(today=date(2026, 11, 30))
     (delivery,) = Delivery.objects.all()
     assert delivery.kind == "token.expired" and delivery.payload["data"]["days_left"] == -29
+
+
+def test_fanning_out_costs_the_pass_the_same_queries_for_5_and_50_tokens(endpoints, tenant_a, tenant_b):
+    from tests.tokens.test_pass_query_count import add_tokens, queries_of_a_pass
+
+    add_tokens(tenant_a, 5, 0)
+    few = queries_of_a_pass(date(2026, 5, 20))
+    add_tokens(tenant_b, 45, 5)
+    many = queries_of_a_pass(date(2026, 5, 21))
+    assert Delivery.objects.filter(endpoint=endpoints["b"]).count() == 45
+    # One delivery per reminder stage written, in either tenant.
+    alerts_a = TokenAlert.objects.filter(token__connection__tenant=tenant_a).count()
+    assert Delivery.objects.filter(endpoint=endpoints["tokens"]).count() == alerts_a >= 5
+    assert many == few
