@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 
 from integrations import validators
+from integrations.egress import EgressError, UnresolvedHost, check_url
 from notifications.models import EVENT_KEYS, EVENTS, Endpoint
 
 MIN_SECRET = 24
@@ -59,6 +60,12 @@ class EndpointForm(forms.ModelForm):
                 raise forms.ValidationError("Enter the endpoint's URL.")
             return ""
         validators.http_url(url)
+        try:
+            check_url(url)
+        except UnresolvedHost:
+            pass  # set up before its DNS exists: every request checks it again
+        except EgressError as exc:
+            raise forms.ValidationError(str(exc)) from None
         return url
 
     def clean(self) -> dict[str, Any]:

@@ -12,7 +12,9 @@ SECRET = "whsec-test-0123456789abcdefghijklmnop"
 
 
 @pytest.fixture
-def hooks() -> Iterator[HookServer]:
+def hooks(settings) -> Iterator[HookServer]:
+    """The receiver on 127.0.0.1, allow-listed: the egress policy refuses loopback otherwise."""
+    settings.VENDOR_EGRESS_ALLOW = ["127.0.0.1/32"]
     with HookServer() as server:
         yield server
 

@@ -86,7 +86,8 @@ def closed_port_url() -> str:
     return f"http://127.0.0.1:{port}/hook"
 
 
-def test_a_refused_connection_is_retried_then_given_up_after_the_limit(tenant_a, conn_a, clock):
+def test_a_refused_connection_is_retried_then_given_up_after_the_limit(tenant_a, conn_a, clock, settings):
+    settings.VENDOR_EGRESS_ALLOW = ["127.0.0.1/32"]
     make_endpoint(tenant_a, closed_port_url())
     publish(tenant_a, conn_a)
     for _ in range(2):
