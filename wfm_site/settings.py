@@ -50,6 +50,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "integrations",
+    # Events out (webhooks, Slack, Teams); collectors and tokens publish into it.
+    "notifications",
     "tokens",
     "collectors",
     "rest_framework",
