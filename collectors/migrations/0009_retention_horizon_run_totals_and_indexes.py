@@ -40,7 +40,7 @@ def backfill_run_totals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("collectors", "0007_confighold"),
+        ("collectors", "0008_change_positions"),
         ("integrations", "0003_tenant_data_retention_days"),
     ]
 
