@@ -43,6 +43,7 @@ from collectors.models import (
 from collectors.retention_conf import app_settings
 from integrations.models import Tenant, VendorConnection
 from integrations.vendors.base import STREAM_AGENT_STATES
+from notifications.models import Delivery
 from tokens.models import BannerShown, TokenAlert, TokenDigest
 
 log = logging.getLogger(__name__)
@@ -269,6 +270,12 @@ def token_digest_targets(now: datetime) -> list[Target]:
     return [Target("history", TokenDigest.objects.filter(created__lt=cutoff, sent_at__isnull=False), cutoff)]
 
 
+def delivery_targets(now: datetime) -> list[Target]:
+    cutoff = now - app_settings.HISTORY
+    # An unfinished delivery is still in the outbox.
+    return [Target("history", Delivery.objects.filter(created__lt=cutoff, sent_at__isnull=False), cutoff)]
+
+
 def banner_targets(now: datetime) -> list[Target]:
     cutoff = now - app_settings.BANNERS
     return [Target("old_days", BannerShown.objects.filter(day__lt=cutoff.date()), cutoff)]
@@ -313,6 +320,7 @@ POLICIES: tuple[Policy, ...] = (
     ),
     Policy("token_digests", TokenDigest, "sent digests RETENTION_HISTORY_DAYS", token_digest_targets),
     Policy("banners", BannerShown, "RETENTION_BANNER_DAYS", banner_targets),
+    Policy("webhook_deliveries", Delivery, "finished deliveries RETENTION_HISTORY_DAYS", delivery_targets),
 )
 POLICY_NAMES = tuple(p.name for p in POLICIES)
 TENANT_TABLES = (AgentStateEvent, IntervalVolume)

@@ -485,3 +485,30 @@ def test_manage_py_check_names_a_bad_retention_setting(settings):
         call_command("check")
     settings.RETENTION_AGENT_STATE_RUNS_OK_HOURS = 48
     call_command("check")
+
+
+def test_finished_webhook_deliveries_stay_a_year_and_unfinished_ones_stay(tenant_a):
+    from notifications.models import Delivery
+    from tests.notifications.conftest import make_endpoint
+
+    endpoint = make_endpoint(tenant_a, "https://hooks.example.com/x")
+
+    def delivery(key: str, age: int, sent: bool) -> Delivery:
+        created = NOW - td(days=age)
+        return Delivery.objects.create(
+            endpoint=endpoint,
+            key=key,
+            kind="stream_down",
+            payload={},
+            created=created,
+            sent_at=created if sent else None,
+        )
+
+    gone, kept, pending = (
+        delivery("flip:1", 400, True),
+        delivery("flip:2", 300, True),
+        delivery("flip:3", 400, False),
+    )
+    prune(NOW, only=["webhook_deliveries"])
+    assert set(Delivery.objects.values_list("pk", flat=True)) == {kept.pk, pending.pk}
+    assert gone.pk
