@@ -213,12 +213,16 @@ class CollectionRun(models.Model):
     FAILED = "failed"
     AUTH_FAILED = "auth_failed"
     RETRYING = "retrying"
+    # Stopped at its time limit: by its soft limit, or killed at the hard one (then recorded
+    # by the worker's parent process, collectors.tasks.CollectTask.on_failure).
+    TIMED_OUT = "timed_out"
     STATUSES = (
         (RUNNING, "running"),
         (OK, "ok"),
         (FAILED, "failed"),
         (AUTH_FAILED, "auth failed"),
         (RETRYING, "failed, will retry"),
+        (TIMED_OUT, "timed out"),
     )
 
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="runs")
