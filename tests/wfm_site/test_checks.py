@@ -122,7 +122,10 @@ def test_deploy_passes_a_production_configuration(settings):
 @pytest.mark.parametrize(
     ("overrides", "start"),
     [
-        ({"CELERY_BROKER_URL": "filesystem://"}, "CELERY_BROKER_URL = 'filesystem://' is the filesystem broker"),
+        (
+            {"CELERY_BROKER_URL": "filesystem://"},
+            "CELERY_BROKER_URL = 'filesystem://' is the filesystem broker",
+        ),
         (
             {
                 "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
