@@ -180,10 +180,10 @@ elif CELERY_BROKER_URL.startswith("redis"):
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env("CELERY_BROKER_KEY_PREFIX")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Task events (started, succeeded, failed) for Flower and `celery events`; workers still
-# need `-E` (the production Procfile passes it).
+# Workers send task events (received, started, succeeded, failed) for Flower and `celery
+# events`. Not the "task-sent" event: one more publish per dispatched run, and it defeats the
+# dispatcher's one-pipeline batches.
 CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_TASK_EVENTS", default=True)
-CELERY_TASK_SEND_SENT_EVENT = CELERY_WORKER_SEND_TASK_EVENTS
 
 # --- Logging and errors ---------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line (for a log shipper); `plain` by default.

@@ -93,6 +93,17 @@ def prefork_worker(app: str, queue: str, log: Path):
     finally:
         worker.terminate()
         worker.wait(timeout=30)
+        forget_queue(queue)
+
+
+def forget_queue(queue: str) -> None:
+    """Delete the test queue's keys (its messages, kombu's bindings, the worker's mailbox)."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ["CELERY_BROKER_URL"])
+    own = list(client.scan_iter(match=f"*{queue}*"))
+    if own:
+        client.delete(*own)
 
 
 def hanging_connection(tenant, port: int) -> CollectionSchedule:
