@@ -1,9 +1,10 @@
 """Optional error reporting to Sentry, with every secret scrubbed before an event leaves.
 
-Nothing is sent unless SENTRY_DSN is set. Events carry no personal data (send_default_pii
-off) and pass through `scrub_event`, which masks the installation's own secrets (the
-settings below) and anything that looks like a credential (integrations.scrub), wherever
-in the event it appears: messages, exception values, local variables, breadcrumbs.
+Nothing is sent unless SENTRY_DSN is set. Events carry no personal data (the SDK's
+`data_collection`, successor of send_default_pii, off) and no local variables, and pass
+through `scrub_event`, which masks the installation's own secrets (the settings below) and
+anything that looks like a credential (integrations.scrub), wherever in the event it
+appears: messages, exception values, breadcrumbs.
 """
 
 from __future__ import annotations
@@ -72,7 +73,10 @@ def init_sentry() -> bool:
             dsn=dsn,
             environment=settings.SENTRY_ENVIRONMENT,
             integrations=[DjangoIntegration(), CeleryIntegration()],
-            send_default_pii=False,
+            # No personal data (what send_default_pii=False meant before sentry-sdk deprecated it)
+            # and no local variables: a frame may hold a connection's decrypted credentials
+            # under a name no scrubber knows.
+            data_collection={"user_info": False, "http_bodies": [], "stack_frame_variables": False},
             traces_sample_rate=min(max(rate, 0.0), 1.0),
             before_send=scrub_event,
             before_breadcrumb=scrub_event,
