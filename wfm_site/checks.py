@@ -144,6 +144,17 @@ BOOLEAN_SETTINGS = (
 # Read from the environment only (Django settings of these names hold the parsed value).
 ENV_ONLY = {*BOOLEAN_SETTINGS, "DB_CONN_MAX_AGE", "SECURE_HSTS_SECONDS"}
 LOG_FORMATS = ("plain", "json")
+EMAIL_SCHEMES = (
+    "smtp",
+    "smtps",
+    "smtp+tls",
+    "smtp+ssl",
+    "consolemail",
+    "filemail",
+    "memorymail",
+    "dummymail",
+)
+BROKER_SCHEMES = ("redis", "rediss", "filesystem", "amqp", "amqps", "memory")
 KNOWN_STREAMS = ("volume", "agent_states", "config", "file_drop")
 # Longer than the longest hard time limit, or Redis redelivers a run still in progress
 # (wfm_site/settings.py sets it for the Redis broker).
@@ -332,6 +343,21 @@ def check_addresses(app_configs=None, **kwargs) -> list[CheckMessage]:
     parts = urlsplit(site)
     if parts.scheme not in ("http", "https") or not parts.hostname or parts.path not in ("", "/"):
         found.append(error("SITE_URL", site, "is not an absolute http(s) address with no path"))
+    email_url = str(getattr(settings, "EMAIL_URL", ""))
+    scheme = email_url.partition("://")[0]
+    if scheme not in EMAIL_SCHEMES:
+        shown = urlsplit(email_url)._replace(netloc=urlsplit(email_url).hostname or "").geturl()
+        found.append(error("EMAIL_URL", shown, f"has no known scheme ({', '.join(EMAIL_SCHEMES)})"))
+    broker = str(getattr(settings, "CELERY_BROKER_URL", ""))
+    if broker.partition("://")[0] not in BROKER_SCHEMES:
+        shown = urlsplit(broker)._replace(netloc=urlsplit(broker).hostname or "").geturl()
+        found.append(error("CELERY_BROKER_URL", shown, f"has no known scheme ({', '.join(BROKER_SCHEMES)})"))
+    masquerade = raw("FTP_MASQUERADE_ADDRESS")
+    if masquerade is not MISSING and masquerade != "":
+        try:
+            ipaddress.ip_address(str(masquerade))
+        except ValueError:
+            found.append(error("FTP_MASQUERADE_ADDRESS", masquerade, "is not an IP address"))
     sender = str(getattr(settings, "DEFAULT_FROM_EMAIL", ""))
     if "@" not in parseaddr(sender)[1]:
         found.append(error("DEFAULT_FROM_EMAIL", sender, "is not an email address"))

@@ -139,7 +139,12 @@ STORAGES = {
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_URL = env("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
-vars().update(env.email_url_config(EMAIL_URL))
+try:
+    vars().update(env.email_url_config(EMAIL_URL))
+except ImproperlyConfigured:
+    # An unknown scheme: the system checks refuse it by name (wfm_site/checks.py) before any
+    # process starts, instead of a traceback here.
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 if EMAIL_URL.startswith("filemail://"):
     # django-environ drops the leading "/" of an absolute path; take the path as written.
     EMAIL_FILE_PATH = EMAIL_URL.removeprefix("filemail://")

@@ -58,12 +58,26 @@ def test_it_refuses_a_chunk_size_that_is_not_a_number(monkeypatch):
         ("FTP_PASSIVE_PORTS", "60100-60000", "is not a port range"),
         ("SANDBOX_ZONE", "Mars/Olympus", "is not a known time zone"),
         ("FTP_TLS_CERTFILE", "/nonexistent/cert.pem", "is not a readable file"),
+        ("FTP_MASQUERADE_ADDRESS", "ftp.example.com", "is not an IP address"),
     ],
 )
 def test_each_wrong_value_is_named_with_what_it_must_be(monkeypatch, name, value, problem):
     monkeypatch.setenv(name, value)
     [message] = switchboard_errors()
     assert message.startswith(f"{name} = {value!r} {problem}")
+
+
+def test_an_unknown_email_or_broker_scheme_is_refused_without_its_password(settings):
+    settings.EMAIL_URL = "smtp+starttls://alerts:mail-pass-0123@mail.example.com:587"
+    settings.CELERY_BROKER_URL = "redis:/cache.internal"
+    messages = switchboard_errors()
+    assert messages == [
+        "EMAIL_URL = 'smtp+starttls://mail.example.com' has no known scheme "
+        "(smtp, smtps, smtp+tls, smtp+ssl, consolemail, filemail, memorymail, dummymail)",
+        "CELERY_BROKER_URL = 'redis:/cache.internal' has no known scheme "
+        "(redis, rediss, filesystem, amqp, amqps, memory)",
+    ]
+    assert "mail-pass-0123" not in " ".join(messages)
 
 
 def test_a_soft_time_limit_not_below_the_hard_one_is_refused(settings):
@@ -165,12 +179,24 @@ def test_a_process_starts_when_every_setting_is_right():
     refuse_to_start_on_errors("the worker")  # no SystemExit
 
 
-def test_manage_py_check_fails_naming_both_settings_of_the_issue():
-    env = {**os.environ, "DEBUG": "true", "TOKENS_SEND_HOUR": "25", "COLLECT_CHUNK_INTERVALS": "abc"}
+def test_manage_py_check_fails_naming_each_wrong_setting_without_a_traceback():
+    wrong = {
+        "TOKENS_SEND_HOUR": "25",
+        "COLLECT_CHUNK_INTERVALS": "abc",
+        # Read while the settings load: a traceback there would hide the others.
+        "SECURE_HSTS_SECONDS": "a year",
+        "DB_CONN_MAX_AGE": "forever",
+        "EMAIL_URL": "bogus://mail.example.com",
+        "LOG_LEVEL": "LOUD",
+    }
+    env = {**os.environ, "DEBUG": "true", **wrong}
     env.pop("DATABASE_URL", None)
     done = subprocess.run(
         [sys.executable, "manage.py", "check"], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
     )
     assert done.returncode != 0
+    assert "Traceback" not in done.stderr
     assert "TOKENS_SEND_HOUR = '25' is above 23" in done.stderr
     assert "COLLECT_CHUNK_INTERVALS = 'abc' is not a whole number" in done.stderr
+    for name in wrong:
+        assert f"{name} = " in done.stderr
