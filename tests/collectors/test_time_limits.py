@@ -149,26 +149,34 @@ def wait_for(condition, seconds: float, what: str, log: Path):
     pytest.fail(f"{what} within {seconds:.0f} s; worker log:\n{log.read_text()[-4000:]}")
 
 
+def overrun(tenant, settings, tmp_path: Path, app: str, soft: int, hard: int):
+    """Dispatch a poll of a hanging vendor to a prefork worker of `app` under these limits;
+    return its schedule, the run once recorded timed out, and the worker's log."""
+    settings.COLLECT_AGENT_STATES_SOFT_TIME_LIMIT = soft
+    settings.COLLECT_AGENT_STATES_TIME_LIMIT = hard
+    queue, log = f"test-time-limit-{uuid.uuid4().hex[:12]}", tmp_path / "worker.log"
+    with SilentServer() as vendor:
+        states = hanging_connection(tenant, vendor.port)
+        with prefork_worker(app, queue, log):
+            assert dispatch_to(queue)
+            run = wait_for(timed_out(states), 90, "no run recorded as timed out", log)
+    states.refresh_from_db()
+    return states, run, log.read_text()
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_run_that_ignores_its_soft_limit_is_killed_recorded_as_timed_out_and_its_stream_released(
     tenant_a, settings, tmp_path
 ):
-    settings.COLLECT_AGENT_STATES_SOFT_TIME_LIMIT = 1
-    settings.COLLECT_AGENT_STATES_TIME_LIMIT = 2
-    queue, log = f"test-hard-limit-{uuid.uuid4().hex[:12]}", tmp_path / "worker.log"
-    with SilentServer() as vendor:
-        states = hanging_connection(tenant_a, vendor.port)
-        with prefork_worker("tests.collectors.stubborn_worker", queue, log):
-            assert dispatch_to(queue)
-            run = wait_for(timed_out(states), 90, "no run recorded as timed out", log)
-
-    assert "Hard time limit (2s) exceeded" in log.read_text()
+    states, run, log = overrun(
+        tenant_a, settings, tmp_path, "tests.collectors.stubborn_worker", soft=1, hard=2
+    )
+    assert "Hard time limit (2s) exceeded" in log
     assert run.stream == "agent_states" and run.error_class == "TimeLimitExceeded"
     assert "hard time limit (2 s)" in run.error_message
     assert run.finished_at is not None and run.task_id.startswith(f"collect:{states.pk}:")
     # One run only: the child's row was updated, not doubled by the parent.
     assert CollectionRun.objects.filter(connection_id=states.connection_id).count() == 1
-    states.refresh_from_db()
     assert (states.lease_id, states.lease_until) == ("", None)
     assert states.consecutive_failures == 1
     assert states.last_error.startswith("TimeLimitExceeded")
@@ -178,17 +186,8 @@ def test_a_run_that_ignores_its_soft_limit_is_killed_recorded_as_timed_out_and_i
 
 @pytest.mark.django_db(transaction=True)
 def test_a_run_past_its_soft_limit_stops_and_records_itself_timed_out(tenant_a, settings, tmp_path):
-    settings.COLLECT_AGENT_STATES_SOFT_TIME_LIMIT = 1
-    settings.COLLECT_AGENT_STATES_TIME_LIMIT = 20
-    queue, log = f"test-soft-limit-{uuid.uuid4().hex[:12]}", tmp_path / "worker.log"
-    with SilentServer() as vendor:
-        states = hanging_connection(tenant_a, vendor.port)
-        with prefork_worker("wfm_site", queue, log):
-            assert dispatch_to(queue)
-            run = wait_for(timed_out(states), 60, "no run recorded as timed out", log)
-
-    assert "Hard time limit" not in log.read_text()
+    states, run, log = overrun(tenant_a, settings, tmp_path, "wfm_site", soft=1, hard=20)
+    assert "Hard time limit" not in log
     assert run.error_class == "TimeoutError" and "soft time limit" in run.error_message
-    states.refresh_from_db()
     assert (states.lease_id, states.lease_until) == ("", None)
     assert states.consecutive_failures == 1
