@@ -200,3 +200,32 @@ def test_manage_py_check_fails_naming_each_wrong_setting_without_a_traceback():
     assert "COLLECT_CHUNK_INTERVALS = 'abc' is not a whole number" in done.stderr
     for name in wrong:
         assert f"{name} = " in done.stderr
+
+
+@pytest.mark.parametrize(
+    ("process", "command", "says"),
+    [
+        (
+            "gunicorn",
+            ["-m", "gunicorn", "wfm_site.wsgi", "--preload", "--bind", "127.0.0.1:0"],
+            "the web process",
+        ),
+        ("worker", ["-m", "celery", "-A", "wfm_site", "worker", "--pool=solo", "-Q", "none"], "the worker"),
+        ("beat", ["-m", "celery", "-A", "wfm_site", "beat"], "beat"),
+    ],
+)
+def test_every_production_process_refuses_to_start_with_a_wrong_setting(tmp_path, process, command, says):
+    env = {
+        **os.environ,
+        "DEBUG": "true",
+        "TOKENS_SEND_HOUR": "25",
+        "VAR_DIR": str(tmp_path),
+        "CELERY_BROKER_URL": "filesystem://",
+    }
+    env.pop("DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, *command], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode != 0
+    assert f"{says} refuses to start: 1 setting(s) wrong" in done.stderr
+    assert "TOKENS_SEND_HOUR = '25' is above 23" in done.stderr
