@@ -26,14 +26,16 @@ class CollectTask(Task):
             return
         from datetime import datetime
 
-        from django.db import close_old_connections
+        from django.db import close_old_connections, connection
 
         from collectors.runs import record_timeout
 
         schedule_id, window_start, window_end = [*args, None, None, None][:3]
         if schedule_id is None:
             return
-        close_old_connections()
+        if not connection.in_atomic_block:
+            # The parent may have idled past CONN_MAX_AGE, or the database restarted meanwhile.
+            close_old_connections()
         record_timeout(
             int(schedule_id),
             task_id=task_id or "",
