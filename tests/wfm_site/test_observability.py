@@ -35,12 +35,17 @@ class FakeSentry(ThreadingHTTPServer):
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Sentry's ingest speaks: the SDK may reuse its connection.
+            protocol_version = "HTTP/1.1"
+
             def do_POST(self) -> None:
                 try:
                     self._keep()
                 except Exception as exc:  # say why in the test's failure, not as a reset connection
                     server.errors.append(repr(exc))
                 self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", "2")
                 self.end_headers()
                 self.wfile.write(b"{}")
 
