@@ -150,6 +150,25 @@ def forget_redis_keys(broker_url: str, prefix: str) -> int:
     return len(keys)
 
 
+def unreachable(database_url: str, broker_url: str) -> str | None:
+    """One line naming a server that does not answer, or None."""
+    import psycopg
+    import redis
+
+    parts = urlsplit(database_url)
+    admin = urlunsplit(("postgresql", parts.netloc, "/postgres", parts.query, ""))
+    try:
+        psycopg.connect(admin, connect_timeout=5).close()
+    except psycopg.Error as exc:
+        first = str(exc).strip().splitlines()[0]
+        return f"PostgreSQL does not answer at {parts.hostname}:{parts.port or 5432}: {first}"
+    try:
+        redis.Redis.from_url(broker_url, socket_connect_timeout=5).ping()
+    except redis.RedisError as exc:
+        return f"Redis does not answer at {urlsplit(broker_url).netloc.rpartition('@')[2]}: {exc}"
+    return None
+
+
 def environment(database_url: str, broker_url: str, prefix: str, work: Path, web_port: int) -> dict[str, str]:
     from cryptography.fernet import Fernet
 
@@ -319,6 +338,10 @@ def main() -> int:
     name = f"{parts.path.lstrip('/') or 'switchboard'}_prodcheck"
     database_url = urlunsplit((parts.scheme, parts.netloc, f"/{name}", parts.query, ""))
     prefix = f"{name}:"
+    problem = unreachable(database_base, broker_url)
+    if problem:
+        print(f"prod-check: {problem}")
+        return 2
     work = Path(tempfile.mkdtemp(prefix="switchboard-prodcheck-"))
     logs = work / "logs"
     logs.mkdir()
@@ -376,8 +399,11 @@ def main() -> int:
             connections.close_all()
         except Exception:  # Django was never set up
             pass
-        recreate_database(database_url, drop_only=True)
-        forget_redis_keys(broker_url, prefix)
+        try:
+            recreate_database(database_url, drop_only=True)
+            forget_redis_keys(broker_url, prefix)
+        except Exception as exc:  # say what is left behind, keep the first error visible
+            print(f"prod-check: could not remove database {name} or keys {prefix}*: {exc}", flush=True)
         if passed:
             shutil.rmtree(work, ignore_errors=True)
         else:
