@@ -9,8 +9,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils import timezone
 
 from collectors.models import (
     Agent,
@@ -19,13 +21,16 @@ from collectors.models import (
     AgentStateEvent,
     CollectionRun,
     CollectionSchedule,
+    ConfigHold,
     Cursor,
     DropFile,
     HealthFlip,
     IntervalVolume,
     Queue,
 )
-from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin
+from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin, can_manage
+from integrations.models import Tenant
+from integrations.vendors.base import STREAM_CONFIG
 
 CONNECTION_FILTERS = (
     ("connection__tenant", ScopedRelatedFilter),
@@ -151,6 +156,37 @@ class CollectionScheduleAdmin(ReadOnlyAdmin):
     search_fields = ("connection__name", "connection__tenant__name", "status_reason")
     list_select_related = ("connection__tenant",)
     date_hierarchy = "next_run_at"
+    actions = ("confirm_config_hold",)
+
+    def has_confirm_permission(self, request: HttpRequest) -> bool:
+        return can_manage(request)
+
+    @admin.action(
+        description="Confirm the held configuration answer (apply it at the next run)",
+        permissions=["confirm"],
+    )
+    def confirm_config_hold(self, request: HttpRequest, queryset: QuerySet[CollectionSchedule]) -> None:
+        # Managed tenants only: the changelist also lists tenants the user only partners in.
+        holds = ConfigHold.objects.filter(
+            connection__in=queryset.filter(
+                stream=STREAM_CONFIG, connection__tenant__in=Tenant.objects.managed_by(request.user)
+            ).values("connection")
+        ).select_related("connection__tenant")
+        now = timezone.now()
+        confirmed = []
+        for hold in holds:
+            hold.confirm(request.user, now)
+            confirmed.append(f"{hold.connection.key} ({len(hold.agents)} agents, {len(hold.queues)} queues)")
+        if confirmed:
+            self.message_user(
+                request,
+                f"Confirmed; applied at the next run: {', '.join(confirmed)}.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request, "No held configuration answer among the selected streams.", messages.WARNING
+            )
 
 
 @admin.register(Cursor)
@@ -217,3 +253,22 @@ class HealthFlipAdmin(ReadOnlyAdmin):
     search_fields = ("connection__name", "connection__tenant__name", "reason")
     list_select_related = ("connection__tenant",)
     date_hierarchy = "created"
+
+
+@admin.register(ConfigHold)
+class ConfigHoldAdmin(ReadOnlyAdmin):
+    """Configuration answers held as suspicious: what each would deactivate (confirm one
+    from the collection schedules' action)."""
+
+    list_display = (
+        "connection",
+        "tenant",
+        "held_at",
+        "active_agents",
+        "active_queues",
+        "confirmed_by",
+        "confirmed_at",
+    )
+    list_filter = CONNECTION_FILTERS
+    list_select_related = ("connection__tenant", "confirmed_by")
+    readonly_fields = ("agents", "queues")

@@ -89,8 +89,23 @@ class CollectSettings:
 
     @property
     def QUEUE_GRACE_SECONDS(self) -> int:
-        """How long an enqueued history/config run may wait for a worker before its lease lapses."""
-        return _int("COLLECT_QUEUE_GRACE_SECONDS", 900)
+        """How long an enqueued history/config run may wait for a worker: its task expires
+        then, and its claim lapses just after, so a message lost with the broker frees its
+        stream within minutes."""
+        return max(10, _int("COLLECT_QUEUE_GRACE_SECONDS", 180))
+
+    @property
+    def AGENT_STATES_GRACE_SECONDS(self) -> int:
+        """What a started agent-state poll may take beyond its interval. Its lease runs one
+        interval plus this from its start, and its time limits are cut to fit inside, so a
+        killed worker's stream is polled again within one interval plus this grace."""
+        return max(2, _int("COLLECT_AGENT_STATES_GRACE_SECONDS", 10))
+
+    @property
+    def CONFIG_DEACTIVATE_SHARE(self) -> float:
+        """A configuration answer that would deactivate more than this share of a connection's
+        active agents, or of its active queues, is held as suspicious (collectors.config_import)."""
+        return min(1.0, max(0.0, _float("COLLECT_CONFIG_DEACTIVATE_SHARE", 0.5)))
 
     @property
     def MAX_RETRIES(self) -> int:

@@ -3,6 +3,18 @@
 A snapshot is the full list, not a delta: whatever is not in it any more is marked
 inactive (never deleted, so its history stays). The counts of added, changed and
 deactivated rows go on the run.
+
+A broken answer (an empty 200, a truncated list, a header the parser misread) looks like
+a roster that lost most of its people. So an answer that would deactivate more than
+COLLECT_CONFIG_DEACTIVATE_SHARE (default 50%) of the active agents, or of the active
+queues, is held: the run fails with the counts, nothing changes, and a `ConfigHold` keeps
+what it would have deactivated. The next run applies its answer when
+
+* it deactivates at least every agent and queue the held answer did (the same loss, or a
+  larger one, seen twice in a row: not a glitch), or
+* a manager confirmed the hold (admin) and it deactivates no more than the held answer did.
+
+Any other suspicious answer replaces the hold; an answer that is not suspicious clears it.
 """
 
 from __future__ import annotations
@@ -13,7 +25,8 @@ from datetime import datetime
 
 from django.db import models
 
-from collectors.models import Agent, AgentQueue, Queue
+from collectors.conf import app_settings
+from collectors.models import Agent, AgentQueue, ConfigHold, Queue
 from integrations.models import VendorConnection
 from integrations.vendors.errors import DataError
 from integrations.vendors.records import ConfigSnapshot
@@ -71,6 +84,92 @@ def _sync(
     return len(new), len(changed), len(gone) if deactivate else 0
 
 
+@dataclass(frozen=True)
+class Deactivation:
+    """What an answer would deactivate, against what is active now."""
+
+    agents: frozenset[str]
+    queues: frozenset[str]
+    active_agents: int
+    active_queues: int
+
+    def suspicious(self, share: float) -> bool:
+        return len(self.agents) > share * self.active_agents or len(self.queues) > share * self.active_queues
+
+    def covers(self, hold: ConfigHold) -> bool:
+        """At least as drastic as the held answer: everything it dropped is still missing."""
+        return self.agents >= set(hold.agents) and self.queues >= set(hold.queues)
+
+    def within(self, hold: ConfigHold) -> bool:
+        """No more than the held answer dropped."""
+        return self.agents <= set(hold.agents) and self.queues <= set(hold.queues)
+
+    def describe(self) -> str:
+        return (
+            f"{len(self.agents)} of {self.active_agents} active agents and "
+            f"{len(self.queues)} of {self.active_queues} active queues"
+        )
+
+
+class SuspiciousConfig(DataError):
+    """The answer would deactivate too much of the roster; it is held, nothing changed."""
+
+    def __init__(self, message: str, deactivation: Deactivation) -> None:
+        super().__init__(message)
+        self.deactivation = deactivation
+
+    def hold(self, connection: VendorConnection, now: datetime) -> ConfigHold:
+        """Store the hold (after the import's transaction rolled back); a new answer resets
+        any confirmation, which was given for another one."""
+        d = self.deactivation
+        hold, _ = ConfigHold.objects.update_or_create(
+            connection=connection,
+            defaults={
+                "held_at": now,
+                "agents": sorted(d.agents),
+                "queues": sorted(d.queues),
+                "active_agents": d.active_agents,
+                "active_queues": d.active_queues,
+                "confirmed_by": None,
+                "confirmed_at": None,
+            },
+        )
+        return hold
+
+
+def judge(connection: VendorConnection, deactivation: Deactivation, counts: ImportCounts) -> None:
+    """Let the import go ahead, or raise SuspiciousConfig. Call inside the import's transaction."""
+    hold = ConfigHold.objects.filter(connection=connection).select_related("confirmed_by").first()
+    share = app_settings.CONFIG_DEACTIVATE_SHARE
+    if not deactivation.suspicious(share):
+        if hold is not None:
+            hold.delete()
+            counts.notes.append("an earlier suspicious answer is no longer held: this one is not suspicious")
+        return
+    if hold is not None and hold.confirmed_at is not None and deactivation.within(hold):
+        who = hold.confirmed_by.get_username() if hold.confirmed_by else "a manager"
+        counts.notes.append(
+            f"applied a held answer confirmed by {who} at {hold.confirmed_at:%Y-%m-%dT%H:%M:%SZ}: "
+            f"deactivates {deactivation.describe()}"
+        )
+        hold.delete()
+        return
+    if hold is not None and deactivation.covers(hold):
+        counts.notes.append(
+            f"applied: the answer held at {hold.held_at:%Y-%m-%dT%H:%M:%SZ} repeated (deactivates "
+            f"{deactivation.describe()})"
+        )
+        hold.delete()
+        return
+    raise SuspiciousConfig(
+        f"held as suspicious: the answer would deactivate {deactivation.describe()} "
+        f"(more than {share:.0%} of either); nothing was changed. It is applied if the next run "
+        "deactivates at least the same agents and queues, or once a manager confirms it "
+        "(admin, collection schedules: 'Confirm the held configuration answer')",
+        deactivation,
+    )
+
+
 def import_config(connection: VendorConnection, snapshot: ConfigSnapshot, now: datetime) -> ImportCounts:
     """Upsert the snapshot; call inside a transaction."""
     counts = ImportCounts()
@@ -102,6 +201,22 @@ def import_config(connection: VendorConnection, snapshot: ConfigSnapshot, now: d
             "vendor_id", "id", "name", "active"
         )
     }
+    existing_a = {
+        vid: (pk, (name, group), active)
+        for vid, pk, name, group, active in Agent.objects.filter(connection=connection).values_list(
+            "vendor_id", "id", "name", "group", "active"
+        )
+    }
+    judge(
+        connection,
+        Deactivation(
+            agents=frozenset(v for v, (_pk, _n, active) in existing_a.items() if active and v not in agents),
+            queues=frozenset(v for v, (_pk, _n, active) in existing_q.items() if active and v not in queues),
+            active_agents=sum(active for _pk, _n, active in existing_a.values()),
+            active_queues=sum(active for _pk, _n, active in existing_q.values()),
+        ),
+        counts,
+    )
     counts.add(
         "queues",
         *_sync(
@@ -116,12 +231,6 @@ def import_config(connection: VendorConnection, snapshot: ConfigSnapshot, now: d
             deactivate=True,
         ),
     )
-    existing_a = {
-        vid: (pk, (name, group), active)
-        for vid, pk, name, group, active in Agent.objects.filter(connection=connection).values_list(
-            "vendor_id", "id", "name", "group", "active"
-        )
-    }
     counts.add(
         "agents",
         *_sync(

@@ -26,7 +26,7 @@ from django.utils import timezone
 
 from collectors.conf import app_settings
 from collectors.models import CollectionSchedule
-from collectors.runs import lease_seconds
+from collectors.runs import lease_seconds, poll_time_limits
 from collectors.schedules import DISPATCHED_STREAMS, next_run_after, phase
 from collectors.windows import floor_to
 from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME
@@ -60,19 +60,24 @@ class Claim:
         }[self.stream]
 
     def options(self) -> dict[str, object]:
-        """Celery publishing options: queue, id, limits, and expiry for real-time polls."""
+        """Celery publishing options: queue, id, limits, and an expiry that the claim's
+        lease outlasts by CLAIM_MARGIN_SECONDS (`lease_seconds`)."""
         if self.stream == STREAM_AGENT_STATES:
+            soft, hard = poll_time_limits(self.interval_seconds)
             return {
                 "queue": self.queue,
                 "task_id": self.task_id,
                 # A poll not started within its interval is worthless: the next one is due.
                 "expires": self.interval_seconds,
-                "soft_time_limit": app_settings.AGENT_STATES_SOFT_TIME_LIMIT,
-                "time_limit": app_settings.AGENT_STATES_TIME_LIMIT,
+                "soft_time_limit": soft,
+                "time_limit": hard,
             }
         return {
             "queue": self.queue,
             "task_id": self.task_id,
+            # A message lost with the broker (or stuck behind a backlog) gives its stream
+            # back soon after this, instead of after the whole time limit.
+            "expires": app_settings.QUEUE_GRACE_SECONDS,
             "soft_time_limit": app_settings.SOFT_TIME_LIMIT,
             "time_limit": app_settings.TIME_LIMIT,
         }

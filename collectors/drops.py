@@ -27,23 +27,25 @@ from __future__ import annotations
 import hashlib
 import logging
 import os
+import traceback
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import timedelta as td
 from pathlib import Path
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.db import connection as db
 from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
 from collectors.models import CollectionRun, CollectionSchedule, DropCall, DropFile, DropPending
-from collectors.runs import record_outcome
+from collectors.runs import record_outcome, storable
 from collectors.writers import NAMED_STAGE_SQL, NAMED_TABLE, Merged, merge_named_stage, upsert_intervals
+from integrations.drop_folders import DropFolderError
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
-from integrations.vendors.base import HISTORY, STREAM_FILE_DROP
+from integrations.vendors.base import STREAM_FILE_DROP
 from integrations.vendors.errors import DataError
 from integrations.vendors.records import IntervalRecord
 from integrations.vendors.tcn.files import (
@@ -55,9 +57,15 @@ from integrations.vendors.tcn.files import (
     read_call_rows,
     read_summary,
 )
-from integrations.vendors.tcn.vendor import resolve_drop_folder
 
 log = logging.getLogger(__name__)
+
+
+def _driver_errors() -> tuple[type[BaseException], ...]:
+    # Django wraps the driver's errors raised through its cursor; psycopg's COPY is used
+    # directly (drops.store_calls), so its errors arrive unwrapped.
+    return (DatabaseError, db.Database.Error)
+
 
 PROCESSED = "processed"
 QUARANTINE = "quarantine"
@@ -104,14 +112,21 @@ class DropConfigError(Exception):
 # --- folders -----------------------------------------------------------------------------
 
 
-def drop_folder(connection: VendorConnection) -> Path:
-    folder = connection.values_of(HISTORY).get("drop_folder", "")
-    if not folder:
-        raise DropConfigError(f"{connection.key}: no drop folder (Path to files) is set")
-    try:
-        return resolve_drop_folder(folder)
-    except ValueError as exc:
-        raise DropConfigError(f"{connection.key}: {exc}") from None
+def drop_folder(
+    connection: VendorConnection, folders: dict[int, Path | DropFolderError] | None = None
+) -> Path:
+    """The connection's own folder, checked on the filesystem as it is now.
+
+    `folders` is `VendorConnection.objects.drop_folders()`, computed once per scan of all
+    connections. A folder that became a link, lies outside its tenant's folder or overlaps
+    another connection's is a configuration error: nothing in it is read.
+    """
+    found = (VendorConnection.objects.drop_folders() if folders is None else folders).get(connection.pk)
+    if found is None:
+        raise DropConfigError(f"{connection.key}: not a file-drop connection")
+    if isinstance(found, DropFolderError):
+        raise DropConfigError(f"{connection.key}: {found}")
+    return found
 
 
 def is_temporary(name: str) -> bool:
@@ -202,15 +217,24 @@ def ingest_path(
             result.run_id = run.pk
             if schedule is not None:
                 record_outcome(schedule, run, now)
-    except IntegrityError:
-        # A concurrent scan ingested the same content first.
-        result.status = DUPLICATE
-        result.notes.append("ingested by a concurrent scan; nothing written")
-    if result.status == QUARANTINED:
-        log.warning("drop %s: %s quarantined: %s", connection.key, name, scrub(result.reason, secrets))
+    except Exception as exc:
+        if not isinstance(exc, _driver_errors()):
+            raise
+        # The whole transaction is rolled back: no call, interval, ledger or run row remains.
+        if (
+            isinstance(exc, IntegrityError)
+            and DropFile.objects.filter(connection=connection, sha256=sha, status=DropFile.INGESTED).exists()
+        ):
+            # A concurrent scan ingested the same content first.
+            result.status = DUPLICATE
+            result.notes = ["ingested by a concurrent scan; nothing written"]
+        else:
+            _database_failure(connection, schedule, name, sha, size, now, result, exc)
+    if result.status in (QUARANTINED, FAILED):
+        log.warning("drop %s: %s %s: %s", connection.key, name, result.status, scrub(result.reason, secrets))
     else:
         log.info("drop %s: %s %s (%s rows)", connection.key, name, result.status, result.rows)
-    if move:
+    if move and result.status != FAILED:
         file_away(path, path.parent, result, now)
     return result
 
@@ -265,7 +289,7 @@ def _ingest(
         # The savepoint is gone: no interval, call or ledger row of this file remains.
         result.status = QUARANTINED
         result.rows = result.created = result.updated = 0
-        result.reason = scrub(f"{name}: {exc}", connection.secret_values())
+        result.reason = storable(scrub(f"{name}: {exc}", connection.secret_values()))
         run = _run(
             connection,
             name,
@@ -280,6 +304,62 @@ def _ingest(
         ledger.status, ledger.rows, ledger.reason, ledger.run = DropFile.QUARANTINED, 0, result.reason, run
         ledger.save()
         return run
+
+
+def _database_failure(
+    connection: VendorConnection,
+    schedule: CollectionSchedule | None,
+    name: str,
+    sha: str,
+    size: int,
+    now: datetime,
+    result: IngestResult,
+    exc: BaseException,
+) -> None:
+    """Record a file the database refused, after its transaction was rolled back.
+
+    A refusal caused by the content (a value the column cannot hold, a constraint it
+    breaks) quarantines the file with the database's reason. A failure of the database
+    itself (connection lost, lock timeout, deadlock: OperationalError) is not the file's
+    fault: the file stays in the folder for the next scan, and the run says why.
+    """
+    operational = isinstance(exc, OperationalError | db.Database.OperationalError | InterfaceError)
+    kind = type(exc).__name__
+    detail = storable(" ".join(str(exc).split()))[:500] or kind
+    result.rows = result.created = result.updated = 0
+    result.notes = []
+    if operational:
+        result.status = FAILED
+        result.reason = scrub(
+            f"{name}: the database failed ({kind}: {detail}); the file stays for the next scan",
+            connection.secret_values(),
+        )
+    else:
+        result.status = QUARANTINED
+        result.reason = scrub(
+            f"{name}: the database refused the file ({kind}: {detail})", connection.secret_values()
+        )
+    with transaction.atomic():
+        run = _run(connection, name, now, CollectionRun.FAILED, error=result.reason)
+        run.error_class = kind[:100]
+        run.save(update_fields=["error_class"])
+        if not operational:
+            DropFile.objects.update_or_create(
+                connection=connection,
+                sha256=sha,
+                defaults={
+                    "name": name,
+                    "size": size,
+                    "received_at": now,
+                    "status": DropFile.QUARANTINED,
+                    "rows": 0,
+                    "reason": result.reason,
+                    "run": run,
+                },
+            )
+        if schedule is not None:
+            record_outcome(schedule, run, now)
+    result.run_id = run.pk
 
 
 def store_calls(
@@ -451,9 +531,9 @@ def _run(
         window_start=window[0],
         window_end=window[1],
         error_class="DataError" if error else "",
-        error_message=error[:2000],
-        payload_sample=scrub(sample, secrets)[:2000],
-        notes=scrub("\n".join(notes or []), secrets)[:5000],
+        error_message=storable(error)[:2000],
+        payload_sample=storable(scrub(sample, secrets))[:2000],
+        notes=storable(scrub("\n".join(notes or []), secrets))[:5000],
     )
 
 
@@ -513,11 +593,18 @@ def mark_complete(connection: VendorConnection, path: Path) -> None:
     )
 
 
-def scan_connection(connection: VendorConnection, now: datetime | None = None) -> list[IngestResult]:
+def scan_connection(
+    connection: VendorConnection,
+    now: datetime | None = None,
+    folders: dict[int, Path | DropFolderError] | None = None,
+) -> list[IngestResult]:
     """One scan of one connection's drop folder: ingest every complete file."""
     try:
-        folder = drop_folder(connection)
+        folder = drop_folder(connection, folders)
         folder.mkdir(parents=True, exist_ok=True)
+        # mkdir follows a link planted since the check; look again before reading anything.
+        if folder.resolve() != folder:
+            raise DropConfigError(f"{connection.key}: the drop folder became a symbolic link; refused")
         FileLayout.from_options(connection.connection_settings().options)
     except (DropConfigError, LayoutError, OSError) as exc:
         _config_failure(connection, str(exc), now or timezone.now())
@@ -531,6 +618,15 @@ def scan_connection(connection: VendorConnection, now: datetime | None = None) -
             break
         except OSError as exc:
             log.warning("drop %s: %s not ingested: %s", connection.key, path.name, exc)
+        except Exception:
+            # A bug, or a database that failed even to record the failure: the file stays for
+            # the next scan, and the files after it are still tried.
+            log.error(
+                "drop %s: %s not ingested:\n%s",
+                connection.key,
+                path.name,
+                scrub(traceback.format_exc(), connection.secret_values()),
+            )
     return results
 
 
@@ -552,6 +648,16 @@ def scan_all(now: datetime | None = None) -> list[IngestResult]:
     """The beat tick: every enabled TCN connection's drop folder."""
     results: list[IngestResult] = []
     connections = VendorConnection.objects.filter(vendor="tcn", enabled=True, tenant__active=True)
+    folders = VendorConnection.objects.drop_folders()
     for connection in connections.select_related("tenant"):
-        results.extend(scan_connection(connection, now))
+        try:
+            results.extend(scan_connection(connection, now, folders))
+        except Exception:
+            # One connection's failure (its folder unreadable, its database rows locked) never
+            # keeps the other tenants' folders from being scanned.
+            log.error(
+                "drop %s: scan failed:\n%s",
+                connection.key,
+                scrub(traceback.format_exc(), connection.secret_values()),
+            )
     return results

@@ -2,9 +2,11 @@
 
 One login per TCN connection that has an FTP password (history section, stored
 encrypted like every credential): the login is the connection's `ftp_username`, or
-`tenant-slug.connection-name`. A session is jailed to that connection's drop folder
-(pyftpdlib resolves every path, symlinks included, inside the home folder) and may only
-list, upload and rename files in its top level: no reads, deletes or subfolders. A
+`tenant-slug.connection-name`, unique across all connections (case-insensitively; the
+database holds it in a unique column). A session is jailed to that connection's own drop
+folder, checked at login as a scan checks it (pyftpdlib resolves every path, symlinks
+included, inside the home folder) and may only list, upload and rename files in its top
+level: no reads, deletes or subfolders. A
 finished upload is registered at once, so the next scan takes it without waiting for a
 second look; an interrupted one is deleted.
 
@@ -35,10 +37,10 @@ from pyftpdlib.authorizers import AuthenticationFailed
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
-from integrations.models import VendorConnection
+from integrations.drop_folders import DropFolderError
+from integrations.models import VendorConnection, normalise_login
 from integrations.vendors.base import HISTORY
 from integrations.vendors.tcn import conf
-from integrations.vendors.tcn.vendor import resolve_drop_folder
 
 log = logging.getLogger(__name__)
 
@@ -48,23 +50,33 @@ WRITE_PERMS = set("wf")
 
 
 def login_of(connection: VendorConnection) -> str:
-    return connection.values_of(HISTORY).get("ftp_username") or f"{connection.tenant.slug}.{connection.name}"
+    return connection.effective_ftp_login()
 
 
 def find_login(username: str) -> tuple[VendorConnection, str, Path] | None:
-    """The connection a login belongs to, its password and its drop folder (or None)."""
-    connections = VendorConnection.objects.filter(vendor="tcn", enabled=True, tenant__active=True)
-    for connection in connections.select_related("tenant"):
-        values = connection.values_of(HISTORY)
-        password = values.get("ftp_password", "")
-        if not password or login_of(connection) != username:
-            continue
-        try:
-            return connection, password, resolve_drop_folder(values.get("drop_folder", ""))
-        except ValueError:
-            log.warning("ftp: %s has a drop folder outside DROP_ROOT; login refused", connection.key)
-            return None
-    return None
+    """The connection a login belongs to, its password and its drop folder (or None).
+
+    Logins are unique across connections (a unique column holds them normalised), so a
+    login names one connection or none. Its folder is checked as a scan checks it: a folder
+    outside its tenant's, a link, or one that overlaps another connection's refuses the login.
+    """
+    connection = (
+        VendorConnection.objects.filter(
+            ftp_login=normalise_login(username), vendor="tcn", enabled=True, tenant__active=True
+        )
+        .select_related("tenant")
+        .first()
+    )
+    if connection is None:
+        return None
+    password = connection.values_of(HISTORY).get("ftp_password", "")
+    if not password:
+        return None
+    try:
+        return connection, password, connection.drop_folder()
+    except DropFolderError as exc:
+        log.warning("ftp: %s: login refused: %s", connection.key, exc)
+        return None
 
 
 class ConnectionAuthorizer:
@@ -105,7 +117,9 @@ class ConnectionAuthorizer:
         if perm in WRITE_PERMS:
             # Uploads land in the top level only (processed/ and quarantine/ stay ours).
             return target.parent == home and not target.is_dir()
-        return target == home or home in target.parents
+        # Listing and changing directory: the top level only, never into processed/ or
+        # quarantine/ (names of files already taken are not the uploader's business).
+        return target == home or (target.parent == home and not target.is_dir())
 
     def get_perms(self, username: str) -> str:
         return PERMS

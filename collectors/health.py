@@ -24,6 +24,7 @@ evaluators racing on the same schedule write one flip between them, on any datab
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -48,6 +49,8 @@ from integrations.vendors.base import (
     STREAM_FILE_DROP,
     STREAM_VOLUME,
 )
+
+log = logging.getLogger(__name__)
 
 NEW, OK, LATE, FAILING, AUTH_FAILED, PAUSED = "new", "ok", "late", "failing", "auth_failed", "paused"
 # Statuses that mean "someone should look": alerts, red cells, `health` exit status 1.
@@ -273,8 +276,15 @@ def apply(schedule: CollectionSchedule, verdict: Verdict, now: datetime) -> Heal
 
 
 def evaluate_all(now: datetime | None = None, queryset: QuerySet[CollectionSchedule] | None = None) -> int:
-    """Evaluate every schedule; write flips for transitions only. Returns flips written."""
+    """Evaluate every schedule; write flips for transitions only. Returns flips written.
+
+    The periodic pass (no queryset) first closes runs abandoned by a lost worker.
+    """
     now = now or timezone.now()
+    if queryset is None:
+        abandoned = CollectionRun.objects.abandon_expired(now)
+        if abandoned:
+            log.warning("health: %d run(s) abandoned by a lost worker closed", abandoned)
     schedules = list(annotated(queryset))
     tokens = token_expiries({s.connection_id for s in schedules})
     written = 0

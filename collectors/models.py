@@ -6,8 +6,11 @@ collecting a window twice changes nothing (DESIGN.md, "Mechanisms that must hold
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 
 from integrations.models import VendorConnection
 from integrations.vendors.base import (
@@ -207,12 +210,45 @@ class Cursor(models.Model):
         ]
 
 
+class CollectionRunQuerySet(models.QuerySet):
+    def abandon_expired(self, now: datetime) -> int:
+        """Close, in one UPDATE, the runs left `running` whose lease is no longer held.
+
+        A started run holds its stream's lease (`collectors.runs.running_lease`) until it
+        records its outcome; its time limits end it before the lease lapses. A run still
+        `running` once its lease expired, or once another claim took the stream, belongs to
+        a worker that was killed or lost: it is `abandoned`, with the reason. Runs made
+        without a lease (none in production) are left alone. Returns how many were closed.
+        """
+        held = CollectionSchedule.objects.filter(
+            connection=OuterRef("connection"),
+            stream=OuterRef("stream"),
+            lease_id=OuterRef("lease_id"),
+            lease_until__gt=now,
+        )
+        return (
+            self.filter(status=CollectionRun.RUNNING, started_at__lte=now)
+            .exclude(lease_id="")
+            .exclude(Exists(held))
+            .update(
+                status=CollectionRun.ABANDONED,
+                finished_at=now,
+                error_class="WorkerLost",
+                error_message=(
+                    "the worker running this collection stopped before it finished (killed, or lost "
+                    "with its broker message) and its lease expired; the stream runs again as scheduled"
+                ),
+            )
+        )
+
+
 class CollectionRun(models.Model):
     RUNNING = "running"
     OK = "ok"
     FAILED = "failed"
     AUTH_FAILED = "auth_failed"
     RETRYING = "retrying"
+    ABANDONED = "abandoned"
     # Stopped at its time limit: by its soft limit, or killed at the hard one (then recorded
     # by the worker's parent process, collectors.tasks.CollectTask.on_failure).
     TIMED_OUT = "timed_out"
@@ -222,6 +258,7 @@ class CollectionRun(models.Model):
         (FAILED, "failed"),
         (AUTH_FAILED, "auth failed"),
         (RETRYING, "failed, will retry"),
+        (ABANDONED, "abandoned (worker lost)"),
         (TIMED_OUT, "timed out"),
     )
 
@@ -241,12 +278,19 @@ class CollectionRun(models.Model):
     payload_sample = models.TextField(blank=True)
     notes = models.TextField(blank=True)
     task_id = models.CharField(max_length=200, blank=True)
+    # The claim the run went ahead under: a run still `running` when its schedule no longer
+    # holds this lease was abandoned by its worker.
+    lease_id = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=300, blank=True, help_text="A file name, for file ingestion.")
+
+    objects = CollectionRunQuerySet.as_manager()
 
     class Meta:
         ordering = ("-started_at",)
         indexes = [
             models.Index(fields=("connection", "stream", "-started_at"), name="run_conn_stream_started"),
+            # The health pass's search for abandoned runs: only the few running ones.
+            models.Index(fields=("started_at",), name="run_running", condition=Q(status="running")),
         ]
 
     def __str__(self) -> str:
@@ -385,3 +429,41 @@ class DropCall(models.Model):
                 fields=("connection", "queue_vendor_id", "interval_start"), name="drop_call_interval"
             ),
         ]
+
+
+class ConfigHold(models.Model):
+    """A configuration answer held as suspicious, and what it would have deactivated.
+
+    An answer that would deactivate more than COLLECT_CONFIG_DEACTIVATE_SHARE of the active
+    agents or queues changes nothing and leaves this row (collectors.config_import). The
+    next run applies its answer when it deactivates at least the same agents and queues (the
+    loss repeated), or, once a manager confirmed the hold, no more than these. Any answer
+    that is not suspicious clears the hold.
+    """
+
+    connection = models.OneToOneField(VendorConnection, models.CASCADE, related_name="config_hold")
+    held_at = models.DateTimeField()
+    # Vendor ids the held answer would have deactivated.
+    agents = models.JSONField(default=list, blank=True)
+    queues = models.JSONField(default=list, blank=True)
+    active_agents = models.PositiveIntegerField(default=0)
+    active_queues = models.PositiveIntegerField(default=0)
+    confirmed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+
+    def __str__(self) -> str:
+        return (
+            f"{self.connection}: would deactivate {len(self.agents)} of {self.active_agents} agents, "
+            f"{len(self.queues)} of {self.active_queues} queues"
+        )
+
+    def confirm(self, user: object, now: datetime) -> None:
+        """A manager says the loss is real: the next run applies an answer that deactivates
+        no more than this one would have, and it runs at the next dispatch."""
+        self.confirmed_by, self.confirmed_at = user, now
+        self.save(update_fields=["confirmed_by", "confirmed_at"])
+        CollectionSchedule.objects.filter(connection_id=self.connection_id, stream=STREAM_CONFIG).update(
+            next_run_at=now
+        )

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 import traceback
 import uuid
 from dataclasses import dataclass, field
@@ -45,6 +46,8 @@ class Result:
 
     run: CollectionRun | None
     retry_in: float | None = None
+    # The retry's own expiry (seconds from now); None keeps the first try's (agent states).
+    retry_expires: float | None = None
     # Why no run happened at all (another run holds the stream's lease).
     skipped: str = ""
 
@@ -64,33 +67,57 @@ class LeaseHeld(Exception):
 # --- leases --------------------------------------------------------------------------------
 
 
-# How long after its task's expiry an agent-state claim still holds the stream: room for a
-# task that started just before expiry to confirm its lease (and for clock skew).
+# How long after its task's expiry a claim still holds the stream: room for a task that
+# started just before expiry to confirm its lease (and for clock skew).
 CLAIM_MARGIN_SECONDS = 5
 
 
 def lease_seconds(stream: str, interval_seconds: int) -> int:
     """How long a claim holds a stream before a worker starts its run.
 
-    An agent-state poll's task expires one interval after it is sent, so its claim lapses
-    just after: a poll that never started must not keep its stream from the dispatcher for
-    the whole time limit (in bench/ that held hundreds of streams for two minutes after a
-    burst and lost a third of all polls). A run that starts renews the lease to
-    `running_lease`. A history or configuration run may wait QUEUE_GRACE_SECONDS behind
-    others on its queue, then runs up to its time limit.
+    Every collection task expires (an agent-state poll one interval after it is sent, a
+    history or configuration run after QUEUE_GRACE_SECONDS), and its claim lapses just
+    after: a task that never started (its message lost with the broker, or expired in a
+    queue) must not keep its stream from the dispatcher for the whole time limit (in bench/
+    that held hundreds of streams for two minutes after a burst and lost a third of all
+    polls). A run that starts renews the lease to `running_lease`.
     """
     if stream == STREAM_AGENT_STATES:
         return interval_seconds + CLAIM_MARGIN_SECONDS
-    return app_settings.QUEUE_GRACE_SECONDS + app_settings.TIME_LIMIT + 60
+    return app_settings.QUEUE_GRACE_SECONDS + CLAIM_MARGIN_SECONDS
 
 
-def running_lease(stream: str) -> td:
-    """The lease a started run holds: its hard time limit and a margin."""
-    limit = app_settings.AGENT_STATES_TIME_LIMIT if stream == STREAM_AGENT_STATES else app_settings.TIME_LIMIT
-    return td(seconds=limit + 60)
+def poll_time_limits(interval_seconds: int) -> tuple[int, int]:
+    """(soft, hard) time limits of an agent-state poll, inside its running lease.
+
+    The hard limit ends the poll a second before its lease lapses, so the next poll never
+    overlaps it; the soft limit leaves it a few seconds to record the failure.
+    """
+    grace = app_settings.AGENT_STATES_GRACE_SECONDS
+    hard = min(app_settings.AGENT_STATES_TIME_LIMIT, interval_seconds + grace - 1)
+    soft = min(app_settings.AGENT_STATES_SOFT_TIME_LIMIT, max(1, hard - max(1, grace // 2)))
+    return soft, hard
 
 
-def confirm_lease(schedule_id: int, lease_id: str, stream: str, now: datetime) -> bool:
+MANUAL = "manual:"  # prefix of the lease tokens of runs by hand (`take_lease`)
+
+
+def running_lease(stream: str, interval_seconds: int, *, manual: bool = False) -> td:
+    """The lease a started run holds.
+
+    An agent-state poll: one interval plus AGENT_STATES_GRACE_SECONDS (its time limits fit
+    inside), so a killed worker's stream is polled again that soon. A history or
+    configuration run: its hard time limit and a margin. A run by hand has no Celery time
+    limit to end it early, so it holds the stream for the configured limit and a margin.
+    """
+    if stream == STREAM_AGENT_STATES:
+        if manual:
+            return td(seconds=app_settings.AGENT_STATES_TIME_LIMIT + 60)
+        return td(seconds=interval_seconds + app_settings.AGENT_STATES_GRACE_SECONDS)
+    return td(seconds=app_settings.TIME_LIMIT + 60)
+
+
+def confirm_lease(schedule_id: int, lease_id: str, stream: str, now: datetime, interval_seconds: int) -> bool:
     """Compare-and-set: go ahead only while this claim still holds the lease, and renew it.
 
     A task whose lease lapsed (it waited too long, or its worker died and it was
@@ -99,17 +126,18 @@ def confirm_lease(schedule_id: int, lease_id: str, stream: str, now: datetime) -
     """
     return bool(
         CollectionSchedule.objects.filter(pk=schedule_id, lease_id=lease_id).update(
-            lease_until=now + running_lease(stream)
+            lease_until=now + running_lease(stream, interval_seconds, manual=lease_id.startswith(MANUAL))
         )
     )
 
 
 def take_lease(schedule: CollectionSchedule, now: datetime) -> str:
     """Claim a free stream for a run by hand (`manage.py collect`); raise LeaseHeld if busy."""
-    token = f"manual:{uuid.uuid4().hex}"
+    token = f"{MANUAL}{uuid.uuid4().hex}"
     free = Q(lease_until__isnull=True) | Q(lease_until__lte=now)
     taken = CollectionSchedule.objects.filter(free, pk=schedule.pk).update(
-        lease_id=token, lease_until=now + running_lease(schedule.stream)
+        lease_id=token,
+        lease_until=now + running_lease(schedule.stream, schedule.interval_seconds, manual=True),
     )
     if not taken:
         until = (
@@ -223,7 +251,7 @@ def run_collection(
     dispatcher (or `take_lease`) handed out; without it the lease is not checked.
     """
     now = now or timezone.now()
-    if lease_id and not confirm_lease(schedule.pk, lease_id, schedule.stream, now):
+    if lease_id and not confirm_lease(schedule.pk, lease_id, schedule.stream, now, schedule.interval_seconds):
         reason = f"{schedule}: lease {lease_id} no longer held, another run took the stream over"
         log.warning("collect skipped: %s", reason)
         return Result(run=None, skipped=reason)
@@ -237,10 +265,11 @@ def run_collection(
         stream=schedule.stream,
         started_at=now,
         task_id=task_id[:200],
+        lease_id=lease_id[:64],
         window_start=window_start,
         window_end=window_end,
     )
-    retry_in = None
+    retry_in = retry_expires = None
     hold_until = None
     try:
         written = collect_stream(connection, schedule, run, now, explicit=explicit)
@@ -257,8 +286,11 @@ def run_collection(
                 # the retry is due: an expired retry must not keep the stream from the next poll.
                 hold_until = now + td(seconds=retry_in + CLAIM_MARGIN_SECONDS)
             else:
-                # Measured from the run's start: the running lease outlasts the hard time limit.
-                hold_until = now + td(seconds=retry_in) + running_lease(schedule.stream)
+                # The retry waits in the queue like a first try: it expires QUEUE_GRACE_SECONDS
+                # after it is due, and the hold lapses just after that. If it starts, it
+                # renews the lease; if it is lost, the stream is free within minutes.
+                retry_expires = retry_in + app_settings.QUEUE_GRACE_SECONDS
+                hold_until = now + td(seconds=retry_expires + CLAIM_MARGIN_SECONDS)
     except DataError as exc:
         fail(run, CollectionRun.FAILED, exc, secrets, sample=exc.sample)
     except SoftTimeLimitExceeded:
@@ -282,7 +314,17 @@ def run_collection(
             written.deactivated,
         )
     record_outcome(schedule, run, run.finished_at or timezone.now(), lease_id=lease_id, hold_until=hold_until)
-    return Result(run=run, retry_in=retry_in)
+    return Result(run=run, retry_in=retry_in, retry_expires=retry_expires)
+
+
+# Control characters but tab, CR and LF: a vendor's bad answer quoted in a run record must not
+# make the record itself unstorable (PostgreSQL refuses a NUL in text).
+_CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def storable(text: str) -> str:
+    """`text` with control characters written as escapes (`\\x00`), fit for any database."""
+    return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
 
 
 def record_timeout(
@@ -339,8 +381,8 @@ def fail(run: CollectionRun, status: str, exc: BaseException, secrets: list[str]
     run.status = status
     run.finished_at = timezone.now()
     run.error_class = type(exc).__name__
-    run.error_message = scrub(str(exc) or type(exc).__name__, secrets)[:MAX_ERROR_LENGTH]
-    run.payload_sample = scrub(sample, secrets)[:2000]
+    run.error_message = storable(scrub(str(exc) or type(exc).__name__, secrets))[:MAX_ERROR_LENGTH]
+    run.payload_sample = storable(scrub(sample, secrets))[:2000]
     run.rows_created = run.rows_updated = run.rows_deactivated = 0
     run.save()
     log.warning(
@@ -391,10 +433,14 @@ def collect_stream(
         return written
     if schedule.stream == STREAM_CONFIG:
         snapshot = adapter.fetch_config()
-        with transaction.atomic():
-            counts = config_import.import_config(connection, snapshot, now)
-            written = Written(counts.added, counts.changed, counts.deactivated, counts.notes)
-            finish(run, written)
+        try:
+            with transaction.atomic():
+                counts = config_import.import_config(connection, snapshot, now)
+                written = Written(counts.added, counts.changed, counts.deactivated, counts.notes)
+                finish(run, written)
+        except config_import.SuspiciousConfig as exc:
+            exc.hold(connection, now)  # kept although the run fails: the next run judges by it
+            raise
         return written
     raise ValueError(f"stream {schedule.stream!r} is not collected by the engine")
 

@@ -50,7 +50,8 @@ class CollectTask(Task):
 # redelivered; the run checks its lease first, so a redelivered task whose stream was
 # meanwhile claimed again stops instead of running the stream twice at once. The
 # dispatcher sets per-stream time limits (COLLECT_* settings; the limits below are only the
-# fallback for a task sent without them) and an expiry for agent-state polls.
+# fallback for a task sent without them) and an expiry, which its claim's lease outlasts by
+# a few seconds (collectors.runs.lease_seconds).
 @shared_task(
     bind=True,
     base=CollectTask,
@@ -80,7 +81,10 @@ def collect(self, schedule_id: int, window_start: str, window_end: str, lease_id
         attempt=self.request.retries,
     )
     if result.retry_in is not None:
-        raise self.retry(countdown=result.retry_in)
+        # A retry of a history or configuration run gets an expiry of its own (the first
+        # try's would lapse before a long countdown); an agent-state retry keeps the poll's.
+        extra = {"expires": result.retry_expires} if result.retry_expires is not None else {}
+        raise self.retry(countdown=result.retry_in, **extra)
     return result.skipped or (result.run.status if result.run else "")
 
 

@@ -24,6 +24,7 @@ from collectors.models import Agent, IntervalVolume, Queue
 from collectors.windows import as_utc
 from integrations.models import VendorConnection
 from integrations.vendors.errors import DataError
+from integrations.vendors.grid import EARLIEST
 from integrations.vendors.records import IntervalRecord
 
 # Postgres allows 65535 parameters per statement; 7 columns per row stays well under it.
@@ -113,6 +114,12 @@ def _validate(record: IntervalRecord, latest: datetime) -> datetime:
     if start > latest:
         raise DataError(
             f"interval_start {start.isoformat()} of queue {vendor_id!r} is more than a day in the future",
+            sample=_sample(record),
+        )
+    if start < EARLIEST:
+        raise DataError(
+            f"interval_start {start.isoformat()} of queue {vendor_id!r} is before "
+            f"{EARLIEST:%Y-%m-%d}, the earliest date Switchboard accepts",
             sample=_sample(record),
         )
     entered, abandoned, handle = record.entered, record.abandoned, record.handle_seconds
@@ -265,6 +272,11 @@ NAMED_CHECKS = (
         "interval_start {start} of queue {vid!r} is more than a day in the future",
     ),
     (
+        "interval_start < %(earliest)s",
+        "interval_start {start} of queue {vid!r} is before "
+        f"{EARLIEST:%Y-%m-%d}, the earliest date Switchboard accepts",
+    ),
+    (
         f"entered > {MAX_INT} OR abandoned > {MAX_INT} OR handle_seconds > {MAX_BIGINT}",
         "the counts of queue {vid!r} at {start} are implausibly large",
     ),
@@ -287,7 +299,10 @@ def merge_named_stage(connection: VendorConnection, collected_at: datetime) -> M
     collected_at = as_utc(collected_at)
     with db.cursor() as cur:
         for condition, message in NAMED_CHECKS:
-            cur.execute(NAMED_CHECK_SQL.format(condition=condition), {"latest": collected_at + MAX_FUTURE})
+            cur.execute(
+                NAMED_CHECK_SQL.format(condition=condition),
+                {"latest": collected_at + MAX_FUTURE, "earliest": EARLIEST},
+            )
             bad = cur.fetchone()
             if bad is not None:
                 vid, start = bad[0], as_utc(bad[1]).isoformat()

@@ -14,7 +14,8 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.http import urlencode
 
-from integrations.admin_scope import TenantScopedAdmin, TenantScopedInline, can_manage
+from integrations.admin_deletes import GuardedDeleteMixin, MembershipInlineFormSet
+from integrations.admin_scope import TenantScopedAdmin, TenantScopedInline, can_manage, is_account_manager
 from integrations.connection_check import check_connection
 from integrations.forms import (
     SECTION_TITLES,
@@ -25,7 +26,7 @@ from integrations.forms import (
 )
 from integrations.models import Membership, Tenant, VendorConnection
 from integrations.vendors import VENDORS, get_vendor
-from integrations.vendors.base import HISTORY, REALTIME
+from integrations.vendors.base import HISTORY, REALTIME, STREAM_FILE_DROP
 
 
 def _scoped_users(request: HttpRequest) -> QuerySet[Any]:
@@ -38,6 +39,7 @@ def _scoped_users(request: HttpRequest) -> QuerySet[Any]:
 
 class MembershipInline(TenantScopedInline):
     model = Membership
+    formset = MembershipInlineFormSet
     fields = ("user", "role", "created")
     readonly_fields = ("created",)
     autocomplete_fields = ()
@@ -69,7 +71,7 @@ class MembershipInline(TenantScopedInline):
 
 
 @admin.register(Tenant)
-class TenantAdmin(TenantScopedAdmin):
+class TenantAdmin(GuardedDeleteMixin, TenantScopedAdmin):
     form = TenantForm
     tenant_path = "pk"
     list_display = ("name", "slug", "time_zone", "active", "connection_count", "member_count", "created")
@@ -119,7 +121,7 @@ class TenantAdmin(TenantScopedAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(TenantScopedAdmin):
+class MembershipAdmin(GuardedDeleteMixin, TenantScopedAdmin):
     list_display = ("user", "user_email", "tenant", "role", "created")
     list_filter = ("role", ("tenant", RelatedOnlyFieldListFilter))
     search_fields = ("user__username", "user__email", "user__first_name", "user__last_name", "tenant__name")
@@ -138,7 +140,7 @@ class MembershipAdmin(TenantScopedAdmin):
 
 
 @admin.register(VendorConnection)
-class VendorConnectionAdmin(TenantScopedAdmin):
+class VendorConnectionAdmin(GuardedDeleteMixin, TenantScopedAdmin):
     list_display = ("name", "tenant", "vendor", "enabled", "interval_seconds", "time_zone", "updated")
     list_filter = ("vendor", "enabled", ("tenant", RelatedOnlyFieldListFilter))
     search_fields = ("name", "tenant__name", "tenant__slug")
@@ -159,7 +161,10 @@ class VendorConnectionAdmin(TenantScopedAdmin):
     def get_fieldsets(self, request: HttpRequest, obj: VendorConnection | None = None) -> Any:
         vendor = self._vendor_of(request, obj)
         if vendor in VENDORS and self._editable(request, obj):
-            return section_fieldsets(vendor, connection_form(vendor))
+            fieldsets = section_fieldsets(vendor, self._form_class(request, vendor))
+            if STREAM_FILE_DROP in get_vendor(vendor).streams:
+                fieldsets[2][1]["fields"].insert(1, "drop_folder_shown")
+            return fieldsets
         # View only (partners): no credential field at all, not even masked.
         return [
             (None, {"fields": ["tenant", "name", "vendor", "enabled"]}),
@@ -169,17 +174,27 @@ class VendorConnectionAdmin(TenantScopedAdmin):
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: VendorConnection | None = None) -> Any:
+        shown = ("drop_folder_shown",)
         if obj is not None:
             # A connection's collected data belongs to its tenant: it never moves.
-            return ("tenant",)
-        return ()
+            return ("tenant", *shown)
+        return shown
+
+    @admin.display(description="Drop folder")
+    def drop_folder_shown(self, obj: VendorConnection | None) -> str:
+        if obj is None or obj.pk is None:
+            return "DROP_ROOT/<tenant-slug>/<connection-name>/ (from the tenant and the name)"
+        return obj.drop_folder_label()
+
+    def _form_class(self, request: HttpRequest, vendor: str) -> Any:
+        return connection_form(vendor, staff=is_account_manager(request.user))
 
     def get_form(
         self, request: HttpRequest, obj: VendorConnection | None = None, change: bool = False, **kwargs: Any
     ) -> Any:
         vendor = self._vendor_of(request, obj)
         if vendor in VENDORS and self._editable(request, obj):
-            kwargs["form"] = connection_form(vendor)
+            kwargs["form"] = self._form_class(request, vendor)
         else:
             # View only: a bare form; every field is shown read-only from the model.
             kwargs["form"] = forms.ModelForm

@@ -31,6 +31,15 @@ def _roles(request: HttpRequest) -> set[str]:
     return request._switchboard_roles
 
 
+def is_account_manager(user: Any) -> bool:
+    """Switchboard's own staff, who run integrations for many tenants: superusers.
+
+    Not `is_staff`: every tenant manager and partner has it too (it only opens the admin),
+    so it says nothing about who may set what a customer must not (a drop folder path).
+    """
+    return bool(user.is_authenticated and user.is_active and user.is_superuser)
+
+
 def can_manage(request: HttpRequest) -> bool:
     """May this user change connections and see tokens in at least one tenant?"""
     user = request.user

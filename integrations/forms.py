@@ -137,9 +137,12 @@ class VendorConnectionForm(forms.ModelForm):
         # Hand the credential values to the model before its clean() checks them.
         vendor = get_vendor(self.vendor_key)
         for section in SECTIONS:
+            stored = self.instance.realtime_values if section == REALTIME else self.instance.history_values
             values = {
-                field.name: data.get(form_field_name(section, field.name), "")
+                # A field this form does not offer (staff only) keeps its stored value.
+                field.name: data.get(name, "") if name in self.fields else (stored or {}).get(field.name, "")
                 for field in vendor.fields(section)
+                for name in (form_field_name(section, field.name),)
             }
             self.instance.vendor = self.vendor_key
             self.instance.set_values(section, values)
@@ -168,12 +171,19 @@ def _credential_field(section: str, field: Field) -> forms.Field:
 
 
 @cache
-def connection_form(vendor_key: str) -> type[VendorConnectionForm]:
-    """The connection form of one vendor (raises KeyError for an unknown vendor)."""
+def connection_form(vendor_key: str, staff: bool = False) -> type[VendorConnectionForm]:
+    """The connection form of one vendor (raises KeyError for an unknown vendor).
+
+    `staff`: the form of an account manager (superuser), with the staff-only fields (the
+    TCN drop folder path). A tenant manager's form has no such field at all, and saving it
+    keeps whatever an account manager stored.
+    """
     vendor = get_vendor(vendor_key)
     attrs: dict[str, Any] = {"vendor_key": vendor_key, "__module__": __name__}
     for section in SECTIONS:
         for field in vendor.fields(section):
+            if field.staff_only and not staff:
+                continue
             name = form_field_name(section, field.name)
             attrs[name] = _credential_field(section, field)
             if field.secret and not (section == REALTIME and field.required):
@@ -192,6 +202,8 @@ def section_fieldsets(vendor_key: str, form_class: type[forms.BaseForm]) -> list
         names = list(head)
         for field in vendor.fields(sec):
             name = form_field_name(sec, field.name)
+            if name not in declared:
+                continue
             names.append(name)
             if f"{name}__clear" in declared:
                 names.append(f"{name}__clear")

@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.db import models
+from django.db import models, transaction
 from django.db.models import Q
 
-from integrations import validators
+from integrations import drop_folders, validators
 from integrations.crypto import EncryptedJSONField, SecretDict
 from integrations.vendors import VENDORS, get_vendor, vendor_choices
-from integrations.vendors.base import HISTORY, REALTIME, ConnectionSettings, Section
+from integrations.vendors.base import HISTORY, REALTIME, STREAM_FILE_DROP, ConnectionSettings, Section
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
@@ -61,6 +62,71 @@ class Tenant(models.Model):
     def __str__(self) -> str:
         return self.name
 
+    def clean(self) -> None:
+        # The slug names the tenant's drop folders (DROP_ROOT/<slug>/…), its default FTP
+        # logins and its CONN keys. Renamed, its folders would be left to whichever tenant
+        # takes the old slug next, with every file an uploader still sends there.
+        if self.pk is None:
+            return
+        old = type(self).objects.filter(pk=self.pk).values_list("slug", flat=True).first()
+        if old is not None and old != self.slug and self.connections.exists():
+            raise ValidationError(
+                {
+                    "slug": f"This tenant has connections: its slug ({old}) names their drop folders, "
+                    "FTP logins and command-line keys, so it cannot change."
+                }
+            )
+
+
+class MembershipQuerySet(models.QuerySet["Membership"]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        """Delete, unless a tenant would lose its last owner or its last manager."""
+        with transaction.atomic():
+            problems = orphan_problems(removed=set(self.values_list("pk", flat=True)))
+            if problems:
+                raise ValidationError(problems)
+            return super().delete()
+
+
+def orphan_problems(
+    removed: set[int] = frozenset(),  # type: ignore[assignment]
+    changed: dict[int, tuple[int, str]] | None = None,
+    lock: bool = True,
+) -> list[str]:
+    """What a change of memberships would break: a tenant left without its last account
+    owner, or without anyone (owner or account manager) who can manage it.
+
+    `removed` are membership ids to delete, `changed` maps ids to their new (tenant id,
+    role). Tenants that had no owner (or no manager) before are not held to having one.
+    With `lock` the tenants' rows are locked first (call it inside a transaction), so two
+    managers demoting each other at once cannot both pass.
+    """
+    changed = changed or {}
+    ids = set(removed) | set(changed)
+    if not ids:
+        return []
+    tenant_ids = set(Membership.objects.filter(pk__in=ids).values_list("tenant_id", flat=True))
+    if lock:
+        list(Tenant.objects.select_for_update().filter(pk__in=tenant_ids).values_list("pk", flat=True))
+    rows = list(Membership.objects.filter(tenant_id__in=tenant_ids).values_list("pk", "tenant_id", "role"))
+    after = [(pk, *changed.get(pk, (tenant_id, role))) for pk, tenant_id, role in rows if pk not in removed]
+    names = dict(Tenant.objects.filter(pk__in=tenant_ids).values_list("pk", "name"))
+    problems = []
+    for tenant_id in sorted(tenant_ids):
+        before_roles = [role for _, t, role in rows if t == tenant_id]
+        after_roles = [role for _, t, role in after if t == tenant_id]
+        name = names.get(tenant_id, tenant_id)
+        if Membership.OWNER in before_roles and Membership.OWNER not in after_roles:
+            problems.append(f"{name} would have no account owner left: make another member the owner first.")
+        elif set(before_roles) & set(Membership.MANAGING_ROLES) and not set(after_roles) & set(
+            Membership.MANAGING_ROLES
+        ):
+            problems.append(
+                f"{name} would have no one left to manage it (an account owner or manager): "
+                "give another member that role first."
+            )
+    return problems
+
 
 class Membership(models.Model):
     OWNER = "owner"
@@ -80,6 +146,8 @@ class Membership(models.Model):
     role = models.CharField(max_length=16, choices=ROLES)
     created = models.DateTimeField(auto_now_add=True)
 
+    objects = MembershipQuerySet.as_manager()
+
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=("user", "tenant"), name="membership_user_tenant_unique"),
@@ -87,6 +155,34 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} · {self.tenant} ({self.get_role_display()})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        with transaction.atomic():
+            problems = self.change_problems(lock=True)
+            if problems:
+                raise ValidationError(problems)
+            super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        with transaction.atomic():
+            problems = orphan_problems(removed={self.pk}) if self.pk else []
+            if problems:
+                raise ValidationError(problems)
+            return super().delete(*args, **kwargs)
+
+    # Every way a membership leaves its tenant or loses its role goes through save(),
+    # delete() or the queryset's delete(): a tenant keeps its last owner and its last
+    # manager whoever asks (the admin, an inline, a bulk action, the connections file).
+    # Deleting the tenant or the user itself cascades past these, on purpose.
+    def change_problems(self, lock: bool = False) -> list[str]:
+        if self.pk is None:
+            return []
+        return orphan_problems(changed={self.pk: (self.tenant_id, self.role)}, lock=lock)
+
+    def clean(self) -> None:
+        problems = self.change_problems()
+        if problems:
+            raise ValidationError({"role": problems})
 
 
 class ConnectionQuerySet(models.QuerySet["VendorConnection"]):
@@ -109,6 +205,46 @@ class ConnectionQuerySet(models.QuerySet["VendorConnection"]):
             return self.select_related("tenant").get(tenant__slug=slug, name=name)
         except self.model.DoesNotExist:
             raise self.model.DoesNotExist(f"no connection {key!r}") from None
+
+    def located_drop_folders(self) -> dict[int, Path | drop_folders.DropFolderError]:
+        """Every file-drop connection's folder (of all tenants, enabled or not) checked
+        against its own rules, or the rule it breaks; overlap is not judged yet. One query.
+        """
+        rows = VendorConnection.objects.filter(vendor__in=file_drop_vendors()).values_list(
+            "pk", "tenant__slug", "name", "history_values"
+        )
+        root = drop_folders.drop_root()
+        result: dict[int, Path | drop_folders.DropFolderError] = {}
+        for pk, slug, name, values in rows:
+            try:
+                result[pk] = drop_folders.locate(slug, name, (values or {}).get("drop_folder", ""), root)
+            except drop_folders.DropFolderError as exc:
+                result[pk] = exc
+        return result
+
+    def drop_folders(self) -> dict[int, Path | drop_folders.DropFolderError]:
+        """The checked folder of every file-drop connection, or the rule it breaks: what a
+        scan or an FTP login goes by.
+
+        A folder that breaks its own rules is never used, so it does not count against the
+        others; folders that overlap are all refused, whichever was saved first.
+        """
+        result = self.located_drop_folders()
+        located = {pk: path for pk, path in result.items() if isinstance(path, Path)}
+        for pk in drop_folders.overlapping(located):
+            result[pk] = drop_folders.DropFolderError(
+                drop_folders.OVERLAP.format(folder=drop_folders.relative(located[pk]))
+            )
+        return result
+
+
+def file_drop_vendors() -> list[str]:
+    return [key for key in VENDORS if STREAM_FILE_DROP in get_vendor(key).streams]
+
+
+def normalise_login(login: str) -> str:
+    # Logins are compared case-insensitively, so "Bolt.tcn" cannot stand beside "bolt.tcn".
+    return login.strip().casefold()
 
 
 class VendorConnection(models.Model):
@@ -154,6 +290,12 @@ class VendorConnection(models.Model):
         blank=True,
         help_text='Custom vendor states to neutral states, e.g. {"Lunch": "break"}.',
     )
+    # The FTP login of a file-drop connection, normalised: its own `ftp_username` or the
+    # default `tenant-slug.connection-name`. Kept in a column of its own so that the
+    # database, not a check that two saves could pass at once, keeps logins unique.
+    ftp_login = models.CharField(
+        "FTP login (normalised)", max_length=130, null=True, blank=True, unique=True, editable=False
+    )
     created = models.DateTimeField(auto_now_add=True)
     updated = models.DateTimeField(auto_now=True)
 
@@ -177,6 +319,15 @@ class VendorConnection(models.Model):
     def __repr__(self) -> str:
         return f"<VendorConnection {self.pk}: {self.key} ({self.vendor})>"
 
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.has_drop:
+            self.ftp_login = normalise_login(self.effective_ftp_login())
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "ftp_login"}
+        else:
+            self.ftp_login = None
+        super().save(*args, **kwargs)
+
     @property
     def key(self) -> str:
         return f"{self.tenant.slug}/{self.name}"
@@ -184,6 +335,39 @@ class VendorConnection(models.Model):
     @property
     def vendor_class(self) -> type[Vendor]:
         return get_vendor(self.vendor)
+
+    # --- file drop: folder and FTP login -------------------------------------------------
+    @property
+    def has_drop(self) -> bool:
+        return self.vendor in VENDORS and STREAM_FILE_DROP in self.vendor_class.streams
+
+    @property
+    def explicit_drop_folder(self) -> str:
+        """A path an account manager set; blank for the derived DROP_ROOT/<tenant>/<name>/."""
+        return (self.history_values or {}).get("drop_folder", "")
+
+    def drop_folder_label(self) -> str:
+        """The folder as shown to people: relative to DROP_ROOT, never the server's path."""
+        explicit = self.explicit_drop_folder
+        if not explicit:
+            return f"DROP_ROOT/{drop_folders.derived(self.tenant.slug, self.name)}/"
+        try:
+            path = drop_folders.locate(self.tenant.slug, self.name, explicit)
+        except drop_folders.DropFolderError:
+            return "a path set by an account manager that breaks the drop folder rules (scans refuse it)"
+        return f"{drop_folders.relative(path)} (set by an account manager)"
+
+    def drop_folder(self) -> Path:
+        """The checked drop folder, on the filesystem as it is now (DropFolderError if not)."""
+        found = VendorConnection.objects.drop_folders().get(self.pk)
+        if found is None:
+            raise drop_folders.DropFolderError(f"{self.key} has no drop folder")
+        if isinstance(found, drop_folders.DropFolderError):
+            raise found
+        return found
+
+    def effective_ftp_login(self) -> str:
+        return (self.history_values or {}).get("ftp_username") or f"{self.tenant.slug}.{self.name}"
 
     def apply_vendor_defaults(self) -> None:
         """Fill interval, zone and base URL from the vendor's declaration where unset."""
@@ -236,12 +420,19 @@ class VendorConnection(models.Model):
             key=self.key,
             vendor=self.vendor,
             realtime=Section(self.realtime_base_url, self.values_of(REALTIME)),
-            history=Section(self.history_base_url or self.realtime_base_url, self.values_of(HISTORY)),
+            history=Section(self.history_base_url or self.realtime_base_url, self._history_values()),
             time_zone=self.time_zone or vendor.default_time_zone,
             interval_seconds=self.interval_seconds or vendor.default_interval_seconds,
             options={**vendor.default_options, **(self.options or {})},
             state_map=dict(self.state_map or {}),
         )
+
+    def _history_values(self) -> dict[str, str]:
+        values = self.values_of(HISTORY)
+        if self.has_drop and not values.get("drop_folder"):
+            # The adapter reports on the folder by this value; the derived one has none stored.
+            values["drop_folder"] = drop_folders.derived(self.tenant.slug, self.name)
+        return values
 
     def _check_secrets_follow_their_host(self, errors: dict[str, str]) -> None:
         """A stored secret is only sent to the host it was entered for.
@@ -304,6 +495,9 @@ class VendorConnection(models.Model):
             for name, message in vendor.validate_values(section, values).items():
                 errors[f"{section}_{name}"] = message
         self._check_secrets_follow_their_host(errors)
+        if self.has_drop:
+            self._check_drop_folder(errors)
+            self._check_ftp_login(errors)
         if isinstance(self.state_map, dict):
             from integrations.vendors.records import NEUTRAL_STATES
 
@@ -317,6 +511,71 @@ class VendorConnection(models.Model):
             errors["state_map"] = "must be an object mapping vendor states to neutral states"
         if errors:
             raise ValidationError(errors)
+
+    def _tenant_slug(self) -> str | None:
+        try:
+            return self.tenant.slug
+        except Tenant.DoesNotExist:  # the form reports the missing tenant
+            return None
+
+    def _check_drop_folder(self, errors: dict[str, str]) -> None:
+        """The folder this save gives the connection must be its own (see drop_folders).
+
+        Checked when it changes (a new connection, a new name, a new explicit path), so a
+        folder set before these rules does not block unrelated edits: the scan refuses it.
+        """
+        slug = self._tenant_slug()
+        if slug is None or not self.name:
+            return
+        explicit = self.explicit_drop_folder
+        # The error goes where the folder came from: the path typed, or the name it derives from.
+        where = "history_drop_folder" if explicit else "name"
+        if self.pk is not None:
+            old = (
+                type(self)
+                .objects.filter(pk=self.pk)
+                .values_list("tenant__slug", "name", "history_values")
+                .first()
+            )
+            if old is not None and (old[0], old[1], (old[2] or {}).get("drop_folder", "")) == (
+                slug,
+                self.name,
+                explicit,
+            ):
+                return
+        root = drop_folders.drop_root()
+        try:
+            path = drop_folders.locate(slug, self.name, explicit, root)
+        except drop_folders.DropFolderError as exc:
+            errors.setdefault(where, str(exc))
+            return
+        if self.tenant_id and transaction.get_connection().in_atomic_block:
+            # Folders that pass `locate` lie inside their own tenant's folder, so only saves
+            # in the same tenant can collide: holding its row until the save commits (the
+            # admin and the connections file validate and save in one transaction) means two
+            # cannot both pass. The scan-time check stands behind it either way.
+            list(Tenant.objects.select_for_update().filter(pk=self.tenant_id).values_list("pk", flat=True))
+        # Every other folder that could be used, also those that overlap each other already.
+        others = {
+            pk: found
+            for pk, found in type(self).objects.located_drop_folders().items()
+            if pk != self.pk and isinstance(found, Path)
+        }
+        if None in drop_folders.overlapping({**others, None: path}):
+            errors.setdefault(where, drop_folders.OVERLAP.format(folder=drop_folders.relative(path, root)))
+
+    def _check_ftp_login(self, errors: dict[str, str]) -> None:
+        if self._tenant_slug() is None or not self.name:
+            return
+        login = normalise_login(self.effective_ftp_login())
+        taken = type(self).objects.filter(ftp_login=login).exclude(pk=self.pk).exists()
+        if taken:
+            # Said without naming the other connection: it may be another tenant's.
+            errors.setdefault(
+                "history_ftp_username",
+                f"The FTP login {self.effective_ftp_login()!r} is already another connection's; "
+                "choose another.",
+            )
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:

@@ -103,7 +103,9 @@ NUMBERS: tuple[Number, ...] = (
     Number("COLLECT_TIME_LIMIT", "seconds", 1, 86400),
     Number("COLLECT_AGENT_STATES_SOFT_TIME_LIMIT", "seconds", 1, 3600),
     Number("COLLECT_AGENT_STATES_TIME_LIMIT", "seconds", 1, 3600),
-    Number("COLLECT_QUEUE_GRACE_SECONDS", "seconds", 0, 86400),
+    Number("COLLECT_QUEUE_GRACE_SECONDS", "seconds", 10, 86400),
+    Number("COLLECT_AGENT_STATES_GRACE_SECONDS", "seconds", 2, 3600),
+    Number("COLLECT_CONFIG_DEACTIVATE_SHARE", "(a share of active agents or queues)", 0, 1, decimal=True),
     Number("COLLECT_MAX_RETRIES", "retries", 0, 100),
     Number("COLLECT_RETRY_BASE_SECONDS", "seconds", 0.001, 86400, decimal=True),
     Number("COLLECT_RETRY_MAX_SECONDS", "seconds", 0.001, 86400, decimal=True),
@@ -144,6 +146,7 @@ BOOLEAN_SETTINGS = (
 # Read from the environment only (Django settings of these names hold the parsed value).
 ENV_ONLY = {*BOOLEAN_SETTINGS, "DB_CONN_MAX_AGE", "SECURE_HSTS_SECONDS"}
 LOG_FORMATS = ("plain", "json")
+MIN_TOKEN_LENGTH = 16
 EMAIL_SCHEMES = (
     "smtp",
     "smtps",
@@ -405,6 +408,16 @@ def check_secrets(app_configs=None, **kwargs) -> list[CheckMessage]:
                     secret=True,
                 )
             )
+    token = raw("METRICS_TOKEN")
+    if token is not MISSING and token != "" and len(str(token)) < MIN_TOKEN_LENGTH:
+        found.append(
+            error(
+                "METRICS_TOKEN",
+                None,
+                f"is shorter than {MIN_TOKEN_LENGTH} characters: anyone could guess it",
+                secret=True,
+            )
+        )
     dsn = getattr(settings, "SENTRY_DSN", "")
     if dsn:
         from sentry_sdk.utils import BadDsn, Dsn

@@ -294,7 +294,12 @@ class _Importer:
             self.summary.add("members", "created")
         elif membership.role != role:
             membership.role = role
-            membership.save(update_fields=["role"])
+            try:
+                membership.save(update_fields=["role"])
+            except ValidationError as exc:  # the tenant's last owner or manager
+                for message in exc.messages:
+                    self.problem(f"{path}.role", message)
+                return email.lower()
             self.summary.add("members", "updated")
         else:
             self.summary.add("members", "unchanged")

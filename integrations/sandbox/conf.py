@@ -6,7 +6,7 @@
 | `SANDBOX_PORT`           | `8765`                               |
 | `SANDBOX_SEED`           | `switchboard`                        |
 | `SANDBOX_ZONE`           | `America/Chicago` (the tenant's zone)|
-| `SANDBOX_DROP_FOLDERS`   | `$VAR_DIR/drops/demo/tcn-demo` (comma-separated) |
+| `SANDBOX_DROP_FOLDERS`   | `$DROP_ROOT/demo/tcn-demo` (comma-separated; the demo connection's folder) |
 | `SANDBOX_BACKFILL_HOURS` | `24`                                 |
 | `SANDBOX_TOKEN_LIFETIME` | `3600` (Nextiva/Thrio token seconds) |
 | `SANDBOX_8X8_TENANT` / `SANDBOX_8X8_TOKEN` | `demo` / `sandbox-8x8-token` |
@@ -82,7 +82,11 @@ class SandboxSettings:
     def DROP_FOLDERS(self) -> list[Path]:
         value = getattr(settings, "SANDBOX_DROP_FOLDERS", None)
         if value is None:
-            default = str(Path(settings.VAR_DIR) / "drops" / "demo" / "tcn-demo")
+            # The demo TCN connection's derived folder, DROP_ROOT/<tenant-slug>/<connection-name>;
+            # DROP_ROOT read here as TCN's conf reads it (the sandbox imports no vendor package).
+            root = getattr(settings, "DROP_ROOT", None) or _env.str("DROP_ROOT", default="")
+            root = root or str(Path(settings.VAR_DIR) / "drops")
+            default = str(Path(root).expanduser() / "demo" / "tcn-demo")
             value = _env.list("SANDBOX_DROP_FOLDERS", default=[default])
         if isinstance(value, str):
             value = [v for v in value.split(",") if v.strip()]

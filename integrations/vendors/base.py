@@ -38,6 +38,9 @@ class Field:
     required: bool = True
     help_text: str = ""
     default: str = ""
+    # Only account managers (superusers) see and set it; for everyone else a form leaves
+    # the stored value alone (the TCN drop folder path).
+    staff_only: bool = False
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,10 @@ from datetime import timedelta as td
 INTERVAL = td(minutes=15)
 INTERVAL_SECONDS = 900
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+# The earliest interval or call Switchboard accepts. Contact-center platforms of today keep a
+# few years of history at most; a date before this is a corrupt cell (a 1900 default, a
+# zero epoch), refused like a date in the future rather than stored where no one looks.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def as_utc(dt: datetime) -> datetime:

@@ -87,6 +87,21 @@ def test_a_failed_collection_exits_1_with_the_reason_and_no_secret(eight, fake):
     assert schedule_of(eight, "config").status == "auth_failed"
 
 
+def test_an_agent_state_poll_by_hand_holds_its_stream_for_its_time_limit_not_one_interval(eight, fake):
+    # No Celery time limit ends a run by hand: the short lease of a dispatched poll (one
+    # interval plus the grace) could lapse under it and let a second poll start.
+    held = []
+    fetch = fake.fetch_agent_states
+
+    def fetch_and_look(now):
+        held.append(schedule_of(eight, "agent_states").lease_until)
+        return fetch(now)
+
+    fake.fetch_agent_states = fetch_and_look
+    collect("acme/eight", "agent-states")
+    assert held == [NOW + td(seconds=90 + 60)]
+
+
 def test_a_stream_already_running_is_not_run_again(eight):
     CollectionSchedule.objects.filter(connection=eight, stream="config").update(
         lease_until=NOW + td(minutes=5), lease_id="someone"

@@ -53,7 +53,17 @@ def test_a_transient_error_retries_with_the_computed_countdown(eight, fake):
     with mock.patch.object(tasks.collect, "retry", side_effect=Retry) as retry, pytest.raises(Retry):
         call(c)
     assert retry.call_args.kwargs["countdown"] == 120
+    # Its own expiry: the first try's (QUEUE_GRACE_SECONDS after sending) would lapse before it.
+    assert retry.call_args.kwargs["expires"] == 120 + 180
     assert CollectionRun.objects.get().status == CollectionRun.RETRYING
+
+
+def test_an_agent_state_retry_keeps_the_polls_expiry(eight, fake):
+    fake.error = TransientError("503 Service Unavailable", retry_after=5)
+    c = claim("agent_states")
+    with mock.patch.object(tasks.collect, "retry", side_effect=Retry) as retry, pytest.raises(Retry):
+        call(c)
+    assert "expires" not in retry.call_args.kwargs
 
 
 def test_an_auth_error_is_not_retried(eight, fake):

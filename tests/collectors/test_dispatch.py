@@ -58,7 +58,8 @@ def test_it_enqueues_each_due_stream_with_a_deterministic_id_on_its_queue(eight)
         T0 - td(minutes=15),
     )
     assert claims["config"].queue == "config"
-    assert "expires" not in claims["config"].options()
+    # A configuration run waits in its queue at most QUEUE_GRACE_SECONDS (then its claim lapses).
+    assert claims["config"].options()["expires"] == 180
     assert claims["config"].options()["time_limit"] > claims["config"].options()["soft_time_limit"]
 
 
@@ -82,10 +83,13 @@ def test_a_stream_whose_run_is_going_is_not_started_again(eight):
     claims = collect()
     assert len(claims) == 3
     for claim in claims:  # a worker started each run
-        assert confirm_lease(claim.schedule_id, claim.lease_id, claim.stream, NOW + td(seconds=1))
-    # A later tick, with every stream due again by the clock but its run still leased.
+        assert confirm_lease(
+            claim.schedule_id, claim.lease_id, claim.stream, NOW + td(seconds=1), claim.interval_seconds
+        )
+    # A later tick, with every stream due again by the clock but its run still leased (an
+    # agent-state poll of 30 s holds its stream 40 s from its start).
     CollectionSchedule.objects.update(next_run_at=NOW)
-    later = NOW + td(seconds=100)
+    later = NOW + td(seconds=20)
     assert collect(later) == []
 
 

@@ -75,4 +75,4 @@ def test_a_drop_folder_outside_the_root_fails_the_scan_without_touching_it(drop_
     assert not (tmp_path / "elsewhere").exists()
     run = drop_conn.runs.get()
     assert run.error_class == "DropConfigError"
-    assert "must lie inside DROP_ROOT" in run.error_message
+    assert "must lie inside this tenant's folder DROP_ROOT/acme/" in run.error_message

@@ -9,6 +9,7 @@ import threading
 from datetime import UTC, datetime
 
 import pytest
+from django.db import connections
 
 from collectors.drops import scan_connection
 from collectors.ftp import build_server
@@ -36,8 +37,13 @@ def receiver():
     stop = threading.Event()
 
     def serve() -> None:
-        while not stop.is_set():
-            server.serve_forever(timeout=0.05, blocking=False)
+        try:
+            while not stop.is_set():
+                server.serve_forever(timeout=0.05, blocking=False)
+        finally:
+            # The logins queried the database from this thread: close its connection, or
+            # PostgreSQL cannot drop the test database at the end of the run.
+            connections.close_all()
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()

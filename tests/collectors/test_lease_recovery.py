@@ -57,6 +57,7 @@ def test_a_redelivered_task_whose_stream_was_claimed_again_does_nothing(eight, f
     CollectionSchedule.objects.update(next_run_at=NOW)
     stale = claims_at(NOW)["volume"]
     after = schedule_of(eight, "volume").lease_until + td(seconds=1)
+    CollectionSchedule.objects.update(next_run_at=after)  # the lease now lapses before the next slot
     fresh = claims_at(after)["volume"]
     assert fresh.lease_id != stale.lease_id
     result = execute(stale, after)  # the broker redelivers the dead worker's message (acks_late)

@@ -56,6 +56,7 @@ def test_it_merges_staged_totals_counting_created_and_updated_rows(conn_a):
     [
         (("Sales", datetime(2025, 1, 15, 17, 5, tzinfo=UTC), 1, 0, 10), "is not on the 15-minute UTC grid"),
         (("Sales", datetime(2025, 1, 17, 0, 0, tzinfo=UTC), 1, 0, 10), "is more than a day in the future"),
+        (("Sales", datetime(1900, 1, 1, 9, 0, tzinfo=UTC), 1, 0, 10), "is before 2000-01-01"),
         (("Sales", datetime(2025, 1, 15, 17, 0, tzinfo=UTC), 1, 0, MAX_BIGINT + 1), "implausibly large"),
         ((" ", datetime(2025, 1, 15, 17, 0, tzinfo=UTC), 1, 0, 10), "queue_vendor_id is empty"),
     ],

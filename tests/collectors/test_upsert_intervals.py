@@ -90,6 +90,7 @@ def test_an_aware_start_in_another_zone_is_stored_in_utc(conn_a):
         (rec(handle=2**63), "is implausibly large"),
         (rec(queue="  "), "queue_vendor_id is empty"),
         (rec(start=NOW + td(days=1, minutes=8)), "more than a day in the future"),
+        (rec(start=datetime(1900, 1, 1, 9, 0, tzinfo=UTC)), "before 2000-01-01, the earliest date"),
         (rec(start=datetime(2026, 3, 2, 11, 0)), "is not a timezone-aware datetime"),
         (rec(queue=""), "queue_vendor_id is empty"),
     ],

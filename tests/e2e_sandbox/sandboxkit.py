@@ -78,7 +78,7 @@ def drop_and_scan(traffic: Traffic, start: datetime, end: datetime) -> list:
     The first scan only notes the new files (a file is complete when it is unchanged at the
     next scan); the second ingests them.
     """
-    folder = Path(connection("tcn").values_of("history")["drop_folder"])
+    folder = connection("tcn").drop_folder()
     drop.backfill([folder], traffic, start, end)
     assert scan_all() == []
     return scan_all()

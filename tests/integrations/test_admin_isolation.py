@@ -92,7 +92,13 @@ def test_bulk_delete_action_ignores_ids_of_other_tenants(client, manager_a, conn
     url = reverse("admin:integrations_vendorconnection_changelist")
     client.post(
         url,
-        {"action": "delete_selected", "_selected_action": [conn_a.pk, conn_b.pk], "post": "yes"},
+        {
+            "action": "delete_selected",
+            "_selected_action": [conn_a.pk, conn_b.pk],
+            "post": "yes",
+            # The count of rows in the user's scope: conn_b's id is not among them.
+            "confirm_count": "1",
+        },
     )
     assert not VendorConnection.objects.filter(pk=conn_a.pk).exists()
     assert VendorConnection.objects.filter(pk=conn_b.pk).exists()

@@ -34,7 +34,7 @@ tenants:
           base_url: "https://api.tcn3.com/backoffice/"
           access_token: "${TCN_TOKEN}"
           client_sid: "4412"
-        history: {drop_folder: acme}
+        history: {drop_folder: acme/inbox}
         options: {}
         state_map: {Lunch: break}
         tokens:
@@ -87,7 +87,7 @@ def test_it_creates_tenants_members_connections_and_tokens(tmp_path):
         "access_token": "tcn-token-from-env-0123456789",
         "client_sid": "4412",
     }
-    assert tcn.values_of("history")["drop_folder"] == "acme"
+    assert tcn.values_of("history")["drop_folder"] == "acme/inbox"
     assert tcn.state_map == {"Lunch": "break"}
     assert VendorConnection.objects.get_by_key("acme/eight").interval_seconds == 10  # vendor default
     ann = get_user_model().objects.get(email="ann@acme.example")

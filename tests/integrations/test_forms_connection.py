@@ -23,7 +23,7 @@ def tcn_data(tenant, **over):
         "realtime_access_token": "tcn-token-abcdefghijkl-0001",
         "realtime_client_sid": "4412",
         "history_base_url": "",
-        "history_drop_folder": "acme",
+        "history_drop_folder": "acme/inbox",
         "options": "{}",
         "state_map": "{}",
     }
@@ -31,16 +31,20 @@ def tcn_data(tenant, **over):
     return data
 
 
+@pytest.mark.parametrize("staff", [True, False])
 @pytest.mark.parametrize("vendor", ["tcn", "8x8", "nextiva", "thrio"])
-def test_each_vendor_form_has_exactly_that_vendors_fields(vendor):
+def test_each_vendor_form_has_exactly_that_vendors_fields(vendor, staff):
     declared = get_vendor(vendor)
     expected = {"realtime_base_url", "history_base_url"}
     for section in ("realtime", "history"):
         for field in declared.fields(section):
+            if field.staff_only and not staff:
+                continue
             expected.add(f"{section}_{field.name}")
             if field.secret and not (section == "realtime" and field.required):
                 expected.add(f"{section}_{field.name}__clear")
-    fields = {n for n in connection_form(vendor).base_fields if n.startswith(("realtime_", "history_"))}
+    form = connection_form(vendor, staff=staff)
+    fields = {n for n in form.base_fields if n.startswith(("realtime_", "history_"))}
     assert fields == expected
 
 
@@ -58,7 +62,7 @@ def test_unknown_vendor_has_no_form():
 
 
 def test_a_valid_form_saves_values_and_encrypted_secrets(tenant_a):
-    form = connection_form("tcn")(data=tcn_data(tenant_a))
+    form = connection_form("tcn", staff=True)(data=tcn_data(tenant_a))
     assert form.is_valid(), form.errors
     conn = form.save()
     conn = VendorConnection.objects.get(pk=conn.pk)
@@ -67,7 +71,7 @@ def test_a_valid_form_saves_values_and_encrypted_secrets(tenant_a):
         "access_token": "tcn-token-abcdefghijkl-0001",
         "client_sid": "4412",
     }
-    assert conn.values_of("history")["drop_folder"] == "acme"
+    assert conn.values_of("history")["drop_folder"] == "acme/inbox"
 
 
 def test_the_secret_input_never_renders_the_stored_value(tenant_a):
@@ -88,7 +92,7 @@ def test_a_blank_secret_keeps_the_stored_value(tenant_a):
 
 def test_clear_removes_an_optional_stored_secret(tenant_a):
     conn = make_connection(tenant_a, "tcn", "tcn-main")
-    conn.set_values("history", {"drop_folder": "acme", "access_token": "history-token-0000-wxyz"})
+    conn.set_values("history", {"drop_folder": "acme/inbox", "access_token": "history-token-0000-wxyz"})
     conn.save()
     form = connection_form("tcn")(
         data=tcn_data(tenant_a, realtime_access_token="", history_access_token__clear="on"), instance=conn

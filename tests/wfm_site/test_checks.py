@@ -47,6 +47,8 @@ def test_it_refuses_a_chunk_size_that_is_not_a_number(monkeypatch):
         ("COLLECT_CHUNK_INTERVALS", "0", "is below 1"),
         ("COLLECT_INITIAL_HISTORY_HOURS", "soon", "is not a number"),
         ("COLLECT_QUEUE_GRACE_SECONDS", "1.5", "is not a whole number"),
+        ("COLLECT_CONFIG_DEACTIVATE_SHARE", "1.5", "is above 1"),
+        ("COLLECT_AGENT_STATES_GRACE_SECONDS", "1", "is below 2"),
         ("HEALTH_FAILING_AFTER", "-1", "is below 1"),
         ("TOKENS_SEND_HOUR", "-1", "is below 0"),
         ("FTP_RECEIVER_PORT", "70000", "is above 65535"),
@@ -109,6 +111,13 @@ def test_a_bad_encryption_key_is_named_but_never_shown(settings):
     [message] = switchboard_errors()
     assert message.startswith("FIELD_ENCRYPTION_KEYS (value hidden) key 2 is not a Fernet key")
     assert "not-a-key-but-secret-0123" not in message
+
+
+def test_a_guessable_metrics_token_is_refused_without_showing_it(monkeypatch):
+    monkeypatch.setenv("METRICS_TOKEN", "letmein")
+    [message] = switchboard_errors()
+    assert message.startswith("METRICS_TOKEN (value hidden) is shorter than 16 characters")
+    assert "letmein" not in message
 
 
 def test_a_bad_sentry_dsn_is_refused_without_showing_it(settings):

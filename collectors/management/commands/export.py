@@ -2,7 +2,8 @@
 
 Streams the neutral data to stdout row by row (a server-side cursor on PostgreSQL, never
 the whole table in memory). Timestamps are UTC ISO 8601 with a `Z`. JSON is one array,
-written as it goes.
+written as it goes. CSV cells a spreadsheet would run as formulas are neutralised
+(`spreadsheet_safe`); JSON carries the values exactly as stored.
 """
 
 from __future__ import annotations
@@ -48,6 +49,27 @@ COLUMNS = {
     "agents": (*COMMON, "agent_id", "name", "group", "active", "queues", "first_seen", "last_seen"),
     "queues": (*COMMON, "queue_id", "name", "active", "first_seen", "last_seen"),
 }
+
+
+# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
+# Injection"): a queue or agent name typed in the vendor's console must not become
+# `=HYPERLINK(...)` on the WFM analyst's machine.
+FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def spreadsheet_safe(value: object) -> object:
+    """A CSV cell that a spreadsheet shows as text: a text value starting with a formula
+    trigger gets a leading single quote (the csv writer quotes and escapes the rest).
+
+    Only text is touched. Counts are integers written as numbers and are never negative
+    here, so a leading `-` only ever starts text (a name, an id, a state label), which is
+    neutralised like `=`: `-2+3` in a name stays the text `'-2+3`. Empty cells stay empty.
+    """
+    if value is None:
+        return ""
+    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
+        return "'" + value
+    return value
 
 
 def iso(dt: datetime | None) -> str | None:
@@ -96,10 +118,12 @@ class Command(BaseCommand):
 
     # --- output --------------------------------------------------------------------------
     def write_csv(self, columns: tuple[str, ...], rows: Iterator[tuple]) -> None:
-        writer = csv.writer(self.stdout, lineterminator="\n")
-        writer.writerow(columns)
+        # Every text cell quoted (OWASP's advice too): a CR inside a name would otherwise be
+        # written bare, since only the line terminator's characters trigger minimal quoting.
+        csv.writer(self.stdout, lineterminator="\n").writerow(columns)
+        writer = csv.writer(self.stdout, lineterminator="\n", quoting=csv.QUOTE_NONNUMERIC)
         for row in rows:
-            writer.writerow(["" if v is None else v for v in row])
+            writer.writerow([spreadsheet_safe(v) for v in row])
 
     def write_json(self, columns: tuple[str, ...], rows: Iterator[tuple]) -> None:
         self.stdout.write("[", ending="")

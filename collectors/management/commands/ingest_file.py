@@ -4,7 +4,8 @@ The same path as a drop-folder scan (collectors.drops): the ledger makes a file 
 ingested a no-op, and a bad file fails its run with the line, column and value. A file in
 the connection's drop folder is then filed away (processed/ or quarantine/) as a scan
 would; a file elsewhere is left where it is.
-Exit status: 0 ingested (or already ingested), 1 the file was refused, 2 bad arguments.
+Exit status: 0 ingested (or already ingested), 1 the file was refused (or the database failed
+while storing it), 2 bad arguments.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from collectors.drops import QUARANTINED, DropConfigError, drop_folder, ingest_path
+from collectors.drops import FAILED, QUARANTINED, DropConfigError, drop_folder, ingest_path
 from integrations.models import VendorConnection
 
 
@@ -48,12 +49,13 @@ class Command(BaseCommand):
             self.stdout.write(json.dumps({"connection": connection.key, **result.as_dict()}, indent=2))
         else:
             line = f"{connection.key}: {result.name} {result.status}"
-            if result.status != QUARANTINED:
+            if result.status not in (QUARANTINED, FAILED):
                 line += f": {result.rows} rows, {result.created} intervals created, {result.updated} updated"
             self.stdout.write(line)
             for note in result.notes:
                 self.stdout.write(f"  {note}")
             if result.moved_to:
                 self.stdout.write(f"  moved to {result.moved_to}")
-        if result.status == QUARANTINED:
+        if result.status in (QUARANTINED, FAILED):
+            # FAILED: the database failed, not the file; it was left where it is.
             raise CommandError(result.reason, returncode=1)

@@ -119,7 +119,16 @@ class NCCAdapter(base.Adapter):
                 new += 1
                 yield f"{where} objects[{i}]", item
             start += len(objects)
-            if len(objects) < ROWS or (total is not None and start >= total):
+            if total is not None and start >= total:
+                return
+            if len(objects) < ROWS:
+                if total is not None:
+                    # A short page before the announced total: the answer was cut off, and
+                    # importing it would deactivate whoever was on the missing pages.
+                    raise DataError(
+                        f"{where}: the list ended after {start} of the {total} objects it announced "
+                        "(a truncated answer)"
+                    )
                 return
             if not new:
                 raise DataError(f"{where}: a full page of objects already read; the list never ends")
@@ -191,7 +200,7 @@ class NCCAdapter(base.Adapter):
                 interval_start=at,
                 entered=_count(item, "enteredCount", where, self.label),
                 abandoned=_count(item, "abandonedCount", where, self.label),
-                handle_seconds=_count(item, "sumHandleTime", where, self.label),
+                handle_seconds=_count(item, "sumHandleTime", where, self.label, duration=True),
                 queue_name=_name(item, "queueName", where, self.label),
             )
             if (queue, at) in out:
@@ -256,7 +265,9 @@ def _name(item: dict[str, Any], key: str, where: str, label: str = "") -> str:
     return value.strip()
 
 
-def _count(item: dict[str, Any], key: str, where: str, label: str) -> int:
+def _count(item: dict[str, Any], key: str, where: str, label: str, *, duration: bool = False) -> int:
+    """A whole, non-negative count. A fractional count is refused, never rounded: 2.5 calls
+    is a broken answer. A duration (seconds) may carry a fraction, rounded to the second."""
     if key not in item:
         raise DataError(f"{label} {where}: missing '{key}'")
     value = item[key]
@@ -264,6 +275,8 @@ def _count(item: dict[str, Any], key: str, where: str, label: str) -> int:
         raise DataError(f"{label} {where}: '{key}' is {_show(value)}, expected a number")
     if value < 0:
         raise DataError(f"{label} {where}: '{key}' is {value}, a negative count")
+    if not duration and not float(value).is_integer():
+        raise DataError(f"{label} {where}: '{key}' is {value}, a fractional count (counts are whole numbers)")
     return round(value)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from typing import Any
 
@@ -38,6 +39,8 @@ SKILLS_KEYS = ("skills", "agentskills", "skill")
 LABEL_KEYS = ("statusdesc", "status", "pausecodename", "pausecode", "reason")
 REASON_KEYS = ("pausecode", "pausecodename", "reasoncode", "reason")
 SKILLS_PREFIX = "agent skills:"
+# A column name of the agent list: printable words, nothing a stray byte would bring.
+HEADER_CELL = re.compile(r"[A-Za-z][A-Za-z0-9 _.#()/-]*")
 NO_SKILLS = "there are no agent skills."
 
 
@@ -97,17 +100,43 @@ class TCNAdapter(Adapter):
         return list(dict.fromkeys(n for n in names if n))
 
     def fetch_agent_rows(self) -> list[dict[str, str]]:
-        """Section 43: a CSV of agents (its columns are not in the guide; see ID_KEYS)."""
+        """Section 43: a CSV of agents (its columns are not in the guide; see ID_KEYS).
+
+        Read strictly, because a misread list empties or re-keys the roster: an empty body,
+        a header with stray bytes before it, a quote never closed or a row of another width
+        than the header (a truncated answer) is a DataError naming what was wrong.
+        """
         path = self._path("agent_list_path")
         text = self.client.post(path).text.lstrip("\ufeff")
         if not text.strip():
-            return []
-        reader = csv.reader(io.StringIO(text, newline=""))
+            raise DataError(f"{path}: empty answer where the agent list (a CSV with its header) was expected")
+        reader = csv.reader(io.StringIO(text, newline=""), strict=True)
         try:
-            header = [_norm(h) for h in next(reader)]
-            rows = [dict(zip(header, (c.strip() for c in row), strict=False)) for row in reader if any(row)]
+            raw_header = next(reader)
+            for number, cell in enumerate(raw_header, 1):
+                if not HEADER_CELL.fullmatch(cell.strip()):
+                    raise DataError(
+                        f"{path}: header cell {number} is {scrub(cell[:80])!r}, not a column name "
+                        "(stray bytes before the header?)",
+                        sample=scrub(text[:500]),
+                    )
+            header = [_norm(h) for h in raw_header]
+            rows = []
+            for row in reader:
+                if not any(row):
+                    continue
+                if len(row) != len(header):
+                    raise DataError(
+                        f"{path}: line {reader.line_num} has {len(row)} cells but the header has "
+                        f"{len(header)} (a truncated or malformed list)",
+                        sample=scrub(text[-500:]),
+                    )
+                rows.append(dict(zip(header, (c.strip() for c in row), strict=True)))
         except csv.Error as exc:
-            raise DataError(f"{path}: malformed CSV ({exc})", sample=scrub(text[:500])) from None
+            raise DataError(
+                f"{path}: malformed CSV at line {reader.line_num} ({exc}; a truncated answer?)",
+                sample=scrub(text[-500:]),
+            ) from None
         if not any(k in header for k in ID_KEYS):
             raise DataError(
                 f"{path}: no agent id column (looked for agentSid, agentId, sid, id, userId, webLogin); "

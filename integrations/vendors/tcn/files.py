@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -33,6 +34,7 @@ from typing import IO
 from zoneinfo import ZoneInfo
 
 from integrations.vendors.errors import DataError
+from integrations.vendors.grid import EARLIEST
 from integrations.vendors.records import IntervalRecord
 
 SUMMARY = "interval_summary"
@@ -67,6 +69,10 @@ FALSE_FLAGS = frozenset({"", "0", "false", "no", "n", "f"})
 DEFAULT_TOTAL_LABELS = ("total", "totals", "grand total", "sum", "summary")
 
 GRID = timedelta(minutes=15)
+# Control characters (Unicode category Cc) other than tab, CR and LF: a NUL or an escape in a
+# cell is corrupt input, on every database (SQLite would store a NUL, PostgreSQL cannot).
+CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+CONTROL_NAMES = {"\x00": "NUL", "\x1a": "SUB", "\x1b": "ESC", "\x7f": "DEL"}
 TIME_HINT = "expected yyyy/MM/dd HH:mm (connection's zone) or ISO 8601"
 
 
@@ -190,6 +196,8 @@ class LocalTimes:
             if when.tzinfo is not None:
                 utc = when.astimezone(UTC)
                 start = utc.replace(minute=utc.minute - utc.minute % 15, second=0, microsecond=0)
+                if start < EARLIEST:
+                    raise ValueError(f"before {EARLIEST:%Y-%m-%d}, the earliest date Switchboard accepts")
                 return start, start == utc, False
             naive = when
         local = naive.replace(minute=naive.minute - naive.minute % 15, second=0, microsecond=0)
@@ -198,6 +206,8 @@ class LocalTimes:
         hit = self._cache.get(key)
         if hit is None:
             hit = self._cache[key] = self._convert(local, fold)
+        if hit[0] < EARLIEST:
+            raise ValueError(f"before {EARLIEST:%Y-%m-%d}, the earliest date Switchboard accepts")
         return hit[0], exact, hit[1]
 
     def _convert(self, local: datetime, fold: int) -> tuple[datetime, bool]:
@@ -234,23 +244,45 @@ def _parse_naive(text: str) -> datetime | None:
         raise ValueError(f"not a valid date/time ({TIME_HINT})") from None
 
 
+# Digits, optionally grouped in thousands by commas ("1,234"); "1,5" is not a thousand-grouped
+# number (it is a decimal comma), so it is refused rather than read as 15.
+NUMBER = re.compile(r"\d{1,3}(?:,\d{3})+|\d+")
+FRACTION = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d*)[.,]\d+")
+
+
+def _digits(text: str) -> str | None:
+    """The digits of a whole number written plainly or with thousands commas, else None."""
+    return text.replace(",", "") if NUMBER.fullmatch(text) else None
+
+
 def parse_count(text: str) -> int:
-    """A non-negative whole number; blank is zero (dashboards print zero as blank)."""
-    text = text.strip().replace(",", "")
+    """A non-negative whole number; blank is zero (dashboards print zero as blank).
+
+    A fractional count ("2.5", "2,5") is refused, never rounded.
+    """
+    text = text.strip()
     if not text:
         return 0
-    if not text.isdigit():
+    digits = _digits(text)
+    if digits is None:
+        if FRACTION.fullmatch(text):
+            raise ValueError("a fractional count: counts are whole numbers and are not rounded")
         raise ValueError("not a non-negative whole number")
-    return int(text)
+    return int(digits)
 
 
 def parse_seconds(text: str) -> int:
     """Seconds as a number (decimals rounded) or as [H:]MM:SS; blank is zero."""
     if text.isdigit():  # the common case, first
         return int(text)
-    text = text.strip().replace(",", "")
+    text = text.strip()
     if not text:
         return 0
+    if "," in text:
+        # Thousands commas only: a decimal comma ("1,5") would otherwise read as 15.
+        if not NUMBER.fullmatch(text):
+            raise ValueError("not a duration in seconds or [H:]MM:SS (a comma only groups thousands)")
+        text = text.replace(",", "")
     try:
         if ":" in text:
             parts = [float(p) for p in text.split(":")]
@@ -268,6 +300,31 @@ def parse_seconds(text: str) -> int:
     return round(seconds)
 
 
+class _Lines:
+    """The decoded text as lines, read in large chunks, each searched once for a control
+    character: a search at C speed per 64 KiB instead of one per row. Rows are checked one
+    by one (to name the line and column) only after a chunk with one was read.
+
+    Each chunk is extended to the end of its last line, so the lines (and csv's line
+    numbers) are those the text stream itself would give.
+    """
+
+    def __init__(self, text: io.TextIOWrapper) -> None:
+        self.text = text
+        self.dirty = False
+
+    def __iter__(self) -> Iterator[str]:
+        read, readline = self.text.read, self.text.readline
+        while chunk := read(1 << 16):
+            if chunk[-1] == "\r":
+                chunk += read(1)  # a CR LF split between two chunks stays one line end
+            if chunk[-1] not in "\r\n":
+                chunk += readline()
+            if not self.dirty and CONTROL.search(chunk):
+                self.dirty = True
+            yield from io.StringIO(chunk, newline="")
+
+
 class _Rows:
     """csv rows with the header resolved to column indexes and footer rows set aside."""
 
@@ -275,9 +332,12 @@ class _Rows:
         self.layout = layout
         self.stats = stats
         # utf-8-sig drops a BOM; newline="" lets csv handle CRLF and newlines inside quotes.
-        text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-        self.reader = csv.reader(text, delimiter=layout.delimiter)
+        self.text = _Lines(io.TextIOWrapper(stream, encoding="utf-8-sig", newline=""))
+        # strict: a quote opened and never closed is an error at the end of the file, not one
+        # cell swallowing every line after it (which read as "no data rows" and lost the calls).
+        self.reader = csv.reader(self.text, delimiter=layout.delimiter, strict=True)
         self.index: dict[str, int] = {}
+        self.names: list[str] = []
 
     @property
     def line(self) -> int:
@@ -286,6 +346,7 @@ class _Rows:
     def header(self) -> bool:
         """Read the header; False for an empty file."""
         for row in self._raw():
+            self.names = [c.strip() for c in row]
             names = [c.strip().casefold() for c in row]
             missing = []
             for key, header in self.layout.columns.items():
@@ -302,14 +363,44 @@ class _Rows:
         return False
 
     def _raw(self) -> Iterator[list[str]]:
+        first = 1  # the line the next row starts on
+        search = CONTROL.search
+        text = self.text
         try:
             for row in self.reader:
+                if text.dirty and search("".join(row)):
+                    raise self.control_character(row, first)
+                first = self.reader.line_num + 1
                 if any(row) and (len(row) > 1 or row[0].strip()):
                     yield row
         except UnicodeDecodeError as exc:
             raise DataError(f"after line {self.line}: the file is not UTF-8 ({exc.reason})") from None
         except csv.Error as exc:
+            if "unexpected end of data" in str(exc):
+                raise DataError(
+                    f"line {first}: malformed CSV, a quoted field opened on this line is never closed "
+                    f"(the file ends at line {self.line} inside it)"
+                ) from None
             raise DataError(f"line {self.line}: malformed CSV ({exc})") from None
+
+    def control_character(self, row: list[str], first: int) -> DataError:
+        """Name the line, column and character of the first control character in `row`."""
+        for number, cell in enumerate(row, 1):
+            found = CONTROL.search(cell)
+            if found is None:
+                continue
+            char = found.group()
+            # The physical line: a quoted cell may span lines before the character.
+            line = first + sum(c.count("\n") for c in row[: number - 1]) + cell[: found.start()].count("\n")
+            name = CONTROL_NAMES.get(char, "a control character")
+            header = self.names[number - 1] if number <= len(self.names) else ""
+            where = f"column {number}" + (f" ({header!r})" if header else "")
+            return DataError(
+                f"line {line}, {where}: U+{ord(char):04X} ({name}) at character {found.start() + 1} of "
+                "the cell; control characters other than tab, CR and LF are corrupt input",
+                sample=repr(cell[:200]),
+            )
+        raise AssertionError("no control character in the row")  # pragma: no cover
 
     def rows(self, time_key: str) -> Iterator[dict[str, str]]:
         in_footer = False
@@ -387,6 +478,8 @@ def read_summary(
             raise rows.fail("abandoned", cells["abandoned"], f"more than the {values[0]} calls offered")
         if not queue:
             raise rows.fail("queue", queue, "empty")
+        if len(queue) > MAX_ID_LENGTH:
+            raise rows.fail("queue", queue[:40] + "…", f"longer than {MAX_ID_LENGTH} characters")
         stats.rows += 1
         distinct_local.add(start)
         slot = totals.setdefault((queue, start), [0, 0, 0])
@@ -427,6 +520,10 @@ def _refuse_coarse_grid(starts: set[datetime], zone: ZoneInfo) -> None:
             "Switchboard stores 15-minute intervals and will not guess how to split longer ones"
         )
 
+
+# Queue labels and call ids are stored in 200-character columns; a longer one is refused
+# here so that every database judges the file alike (SQLite would store it whole).
+MAX_ID_LENGTH = 200
 
 # One call's handle time above this is a corrupt cell, not a call (and would overflow the
 # ledger's 64-bit column long before any real total could).
@@ -477,6 +574,8 @@ def read_call_rows(
             text = row[i_start].strip()
             footer = footers.get(queue)
             if footer is None:
+                if len(queue) > MAX_ID_LENGTH:
+                    raise rows.fail("queue", queue[:40] + "…", f"longer than {MAX_ID_LENGTH} characters")
                 footer = footers[queue] = rows.is_total_label(queue)
             if footer or not text:
                 rows.note_footer(footer, "start")
@@ -519,6 +618,8 @@ def read_call_rows(
             call_id = row[i_id].strip()
             if not call_id:
                 raise rows.fail("call_id", "", "empty")
+            if len(call_id) > MAX_ID_LENGTH:
+                raise rows.fail("call_id", call_id[:40] + "…", f"longer than {MAX_ID_LENGTH} characters")
             if not queue:
                 raise rows.fail("queue", "", "empty")
             count += 1

@@ -41,14 +41,19 @@ class TCN(Vendor):
         Field(
             "drop_folder",
             "Path to files",
-            help_text="Folder TCN's 15-minute call-volume file is sent to by FTP "
-            "(under DROP_ROOT; a relative path is taken from there).",
+            required=False,
+            staff_only=True,
+            help_text="Leave blank for the connection's own folder "
+            "DROP_ROOT/<tenant-slug>/<connection-name>/. An explicit path must be a real folder "
+            "inside DROP_ROOT/<tenant-slug>/ that no other "
+            "connection's folder is, contains or lies in (relative paths are taken from DROP_ROOT).",
         ),
         Field(
             "ftp_username",
             "FTP login",
             required=False,
-            help_text="Login for the embedded FTP receiver (default: tenant-slug.connection-name).",
+            help_text="Login for the embedded FTP receiver (default: tenant-slug.connection-name); "
+            "unique across all connections.",
         ),
         Field(
             "ftp_password",
@@ -76,15 +81,10 @@ class TCN(Vendor):
 
     @classmethod
     def validate_values(cls, section: str, values: dict[str, str]) -> dict[str, str]:
+        # The drop folder's rules need the other connections: VendorConnection checks them.
         errors: dict[str, str] = {}
         if section != HISTORY:
             return errors
-        folder = values.get("drop_folder", "")
-        if folder:
-            try:
-                resolve_drop_folder(folder)
-            except ValueError as exc:
-                errors["drop_folder"] = str(exc)
         login = values.get("ftp_username", "")
         if login and not _LOGIN.match(login):
             errors["ftp_username"] = "Use letters, digits, dots, hyphens and underscores (no spaces)."

@@ -191,6 +191,27 @@ CASES = [
         "Thrio skill list (start=0) objects[0]: missing '_id'",
     ),
     Case(
+        "fractional-entered-count",
+        "volume",
+        answer(VOLUME, json=interval(enteredCount=2.5)),
+        DataError,
+        "'enteredCount' is 2.5, a fractional count (counts are whole numbers)",
+    ),
+    Case(
+        "fractional-abandoned-count",
+        "volume",
+        answer(VOLUME, json=interval(abandonedCount=0.4)),
+        DataError,
+        "'abandonedCount' is 0.4, a fractional count",
+    ),
+    Case(
+        "list-cut-short-of-its-total",
+        "config",
+        config(json={"total": 10, "objects": [{"_id": f"s{i}", "name": "x"} for i in range(3)]}),
+        DataError,
+        "Thrio skill list (start=0): the list ended after 3 of the 10 objects it announced",
+    ),
+    Case(
         "page-that-never-ends",
         "config",
         config(json={"objects": [{"_id": f"s{i}", "name": "x"} for i in range(100)]}),
@@ -263,6 +284,14 @@ def test_bad_input_gives_the_right_error_and_a_clear_message(case: Case):
     for secret in (TOKEN, PASSWORD):
         assert secret not in str(info.value)
         assert secret not in getattr(info.value, "sample", "")
+
+
+@time_machine.travel(NOW, tick=False)
+@responses.activate
+def test_a_whole_count_sent_as_a_float_and_a_fractional_handle_time_are_accepted():
+    answer(VOLUME, json=interval(enteredCount=3.0, sumHandleTime=100.4))()
+    [record] = run("volume")
+    assert (record.entered, record.handle_seconds) == (3, 100)
 
 
 @time_machine.travel(NOW, tick=False)

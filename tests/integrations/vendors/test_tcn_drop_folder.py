@@ -21,11 +21,13 @@ def tcn(tenant, folder: str) -> VendorConnection:
     return conn
 
 
-@pytest.mark.parametrize("folder", ["/etc", "../outside", "acme/../../outside", "."])
-def test_a_drop_folder_outside_drop_root_is_refused_at_save_time(tenant_a, root, folder):
+@pytest.mark.parametrize("folder", ["/etc", "../outside", "acme/../../outside", ".", "acme"])
+def test_a_drop_folder_outside_the_tenants_folder_is_refused_at_save_time(tenant_a, root, folder):
     with pytest.raises(ValidationError) as info:
         tcn(tenant_a, folder).full_clean()
-    assert "must lie inside DROP_ROOT" in str(info.value.message_dict["history_drop_folder"])
+    assert "must lie inside this tenant's folder DROP_ROOT/acme/" in str(
+        info.value.message_dict["history_drop_folder"]
+    )
 
 
 def test_a_symlink_out_of_the_root_is_refused(tenant_a, root, tmp_path):

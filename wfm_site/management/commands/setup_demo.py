@@ -38,10 +38,6 @@ USERS = (
 TOKEN_DAYS_LEFT = 12
 
 
-def demo_drop_folder() -> str:
-    return str(settings.VAR_DIR / "drops" / "demo" / "tcn-demo")
-
-
 class Command(BaseCommand):
     help = "Create (or bring back) the demo tenant, its users and one sandbox connection per vendor."
 
@@ -103,7 +99,9 @@ class Command(BaseCommand):
             conn.apply_vendor_defaults()
             conn.set_values("realtime", secrets)
             if vendor == "tcn":
-                conn.set_values("history", {"drop_folder": demo_drop_folder()})
+                # No path: the folder is derived, DROP_ROOT/demo/tcn-demo/, where the sandbox
+                # writes (an explicit path left by an older demo is cleared).
+                conn.set_values("history", {})
                 # The sandbox serves a day of traffic in a few minutes: poll TCN every minute.
                 conn.interval_seconds = 60
             conn.full_clean()
