@@ -368,6 +368,7 @@ def record_timeout(
             stream=schedule.stream,
             started_at=now,
             task_id=task_id,
+            lease_id=lease_id[:64],
             window_start=window_start,
             window_end=window_end,
             **fields,

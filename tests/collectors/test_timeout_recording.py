@@ -74,6 +74,7 @@ def test_a_run_killed_before_it_wrote_its_row_is_recorded_all_the_same(states):
         "agent_states",
     )
     assert run.window_start is not None and run.window_end - run.window_start == td(seconds=30)
+    assert run.lease_id == lease
     states.refresh_from_db()
     assert states.lease_id == ""
 
