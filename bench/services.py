@@ -29,6 +29,9 @@ def bench_environment(database_url: str | None = None, redis_url: str | None = N
     env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
     env.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktYmU=")
     env["DEBUG"] = "false"
+    # The end-to-end run's workers poll the sandbox on loopback, which the egress policy refuses
+    # unless allowed (docs/security.md).
+    env["VENDOR_EGRESS_ALLOW"] = "127.0.0.1/32"
     env["PYTHONPATH"] = str(ROOT) + os.pathsep + env.get("PYTHONPATH", "")
     return env
 

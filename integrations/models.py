@@ -13,6 +13,7 @@ from django.db.models import Q
 
 from integrations import drop_folders, validators
 from integrations.crypto import EncryptedJSONField, SecretDict
+from integrations.egress import EgressError, UnresolvedHost, check_url
 from integrations.vendors import VENDORS, get_vendor, vendor_choices
 from integrations.vendors.base import HISTORY, REALTIME, STREAM_FILE_DROP, ConnectionSettings, Section
 
@@ -477,6 +478,27 @@ class VendorConnection(models.Model):
                         "again (a stored secret is only ever sent to the host it was entered for).",
                     )
 
+    def _check_egress(self, errors: dict[str, str]) -> None:
+        """Refuse base URLs the egress policy would refuse at request time (docs/security.md).
+
+        A name that does not resolve now is accepted: every request checks again, and a
+        connection may well be set up before its vendor's DNS exists.
+        """
+        for name in ("realtime_base_url", "history_base_url"):
+            url = getattr(self, name)
+            if not url:
+                continue
+            try:
+                validators.http_url(url)
+            except ValidationError:
+                continue  # the field's own validator reports it
+            try:
+                check_url(url)
+            except UnresolvedHost:
+                continue
+            except EgressError as exc:
+                errors.setdefault(name, str(exc))
+
     def clean(self) -> None:
         if self.vendor not in VENDORS:
             raise ValidationError({"vendor": f"unknown vendor {self.vendor!r}"})
@@ -495,6 +517,7 @@ class VendorConnection(models.Model):
             for name, message in vendor.validate_values(section, values).items():
                 errors[f"{section}_{name}"] = message
         self._check_secrets_follow_their_host(errors)
+        self._check_egress(errors)
         if self.has_drop:
             self._check_drop_folder(errors)
             self._check_ftp_login(errors)

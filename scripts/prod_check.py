@@ -183,6 +183,8 @@ def environment(database_url: str, broker_url: str, prefix: str, work: Path, web
         "VAR_DIR": str(work / "var"),
         "STATIC_ROOT": str(work / "static"),
         "ALLOWED_HOSTS": "127.0.0.1,localhost",
+        # The vendor sandbox listens on loopback, which the egress policy refuses unless allowed.
+        "VENDOR_EGRESS_ALLOW": "127.0.0.1/32",
         "SITE_URL": "https://switchboard.example.com",
         # Never contacted unless a health flip is mailed; nothing listens there.
         "EMAIL_URL": f"smtp://127.0.0.1:{free_port()}",

@@ -114,3 +114,35 @@ def unhashed_static_files():
 def fast_password_hashing(settings):
     # The real hasher costs ~100 ms per user; tests create many users and do not test hashing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+class FakeDNS:
+    """The egress resolver without a network: literal addresses, `localhost`, and `names`.
+
+    Any other name fails at once as unknown, as it would offline, instead of waiting on a
+    real DNS server (and a test never depends on what a real name resolves to today).
+    `calls` counts the lookups of each name, to prove there is one per connection.
+    """
+
+    def __init__(self) -> None:
+        self.names: dict[str, list[str]] = {"localhost": ["127.0.0.1", "::1"]}
+        self.calls: dict[str, int] = {}
+
+    def __call__(self, host: str, port: int) -> list[str]:
+        import socket
+
+        self.calls[host] = self.calls.get(host, 0) + 1
+        if host in self.names:
+            return list(self.names[host])
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            raise socket.gaierror(socket.EAI_NONAME, f"{host}: unknown in the tests' DNS") from None
+        return list(dict.fromkeys(str(info[4][0]) for info in infos))
+
+
+@pytest.fixture(autouse=True)
+def fake_dns(monkeypatch) -> FakeDNS:
+    dns = FakeDNS()
+    monkeypatch.setattr("integrations.egress.resolve", dns)
+    return dns

@@ -8,6 +8,7 @@ and FIELD_ENCRYPTION_KEYS.
 
 from __future__ import annotations
 
+import ipaddress
 from pathlib import Path
 
 import environ
@@ -163,6 +164,19 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", defa
 SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
+
+# --- Outbound requests (integrations/egress.py, docs/security.md) -----------------------
+# Comma-separated CIDRs that vendor requests may reach although they are not public
+# addresses (a vendor behind a private link, the sandbox on a test host). Loopback is
+# allowed on top when DEBUG is on, for the bundled sandbox of `make run`.
+VENDOR_EGRESS_ALLOW = env.list("VENDOR_EGRESS_ALLOW", default=[])
+for _cidr in VENDOR_EGRESS_ALLOW:
+    try:
+        ipaddress.ip_network(_cidr.strip())
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"VENDOR_EGRESS_ALLOW: {_cidr!r} is not a network in CIDR form (e.g. 10.20.0.0/16)"
+        ) from None
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")

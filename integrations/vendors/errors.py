@@ -30,3 +30,11 @@ class DataError(VendorError):
         super().__init__(message)
         # A short, scrubbed excerpt of the offending payload, kept on the run for diagnosis.
         self.sample = sample[:2000]
+
+
+class EgressRefused(DataError):
+    """The egress policy refused the request (an inward address, a redirect to another origin).
+
+    Permanent like a DataError: retrying cannot help until the base URL or the allow-list
+    changes, so the run fails at once. The message names the host, never an answer.
+    """

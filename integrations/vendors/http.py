@@ -1,18 +1,46 @@
-"""The one place that turns HTTP outcomes into `errors.*`, shared by every vendor client."""
+"""The one place that turns HTTP outcomes into `errors.*`, shared by every vendor client.
+
+Every request goes through `integrations.egress` (the egress policy); a refusal becomes
+`EgressRefused`, a DataError: the run fails at once, with a message naming the host.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any
 
 import requests
 from django.utils import timezone
 
+from integrations.egress import EgressError, egress_session, origin
 from integrations.scrub import scrub
-from integrations.vendors.errors import AuthError, DataError, TransientError
+from integrations.vendors.errors import AuthError, DataError, EgressRefused, TransientError
 
 DEFAULT_TIMEOUT = (5, 30)  # connect, read (seconds)
+# A vendor's answer kept on a run or shown by "Test connection" is cut to this many characters.
+EXCERPT_CHARS = 300
+_UNPRINTABLE = str.maketrans({c: " " for c in range(32) if chr(c) not in "\t\n"} | {127: " "})
+
+
+def excerpt(response: requests.Response, secrets: Iterable[str] = (), *, tail: bool = False) -> str:
+    """A short, scrubbed excerpt of a vendor's answer (its end with `tail`, where a truncated
+    answer shows); empty for an answer from elsewhere.
+
+    Only an answer from the origin the request was sent to is shown: a body that came from
+    another origin (which the egress session never follows to) is never repeated.
+    """
+    first = response.history[0] if response.history else response
+    asked = first.request.url if first.request is not None else first.url
+    if not asked or origin(asked) != origin(response.url or ""):
+        return ""
+    # Scrubbed before it is cut, so a cut never leaves half a secret for the patterns to miss.
+    text = response.text
+    text = scrub(
+        (text[-EXCERPT_CHARS * 2 :] if tail else text[: EXCERPT_CHARS * 2]).translate(_UNPRINTABLE), secrets
+    )
+    return text[-EXCERPT_CHARS:] if tail else text[:EXCERPT_CHARS]
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -39,7 +67,7 @@ class HttpClient:
     vendor_label = "vendor"
 
     def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
-        self.session = requests.Session()
+        self.session = egress_session()
         self.timeout = timeout
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
@@ -53,6 +81,8 @@ class HttpClient:
         label = f"{self.vendor_label} {method} {_path_of(url)}"
         try:
             response = self.session.request(method, url, **kwargs)
+        except EgressError as exc:
+            raise EgressRefused(f"{label}: {exc}") from None
         except requests.Timeout as exc:
             raise TransientError(f"{label}: timed out") from exc
         except requests.ConnectionError as exc:
@@ -74,7 +104,7 @@ class HttpClient:
         if status >= 500:
             raise TransientError(f"{label}: server error (HTTP {status})")
         if status >= 400:
-            raise DataError(f"{label}: HTTP {status}", sample=scrub(response.text[:500]))
+            raise DataError(f"{label}: HTTP {status}", sample=excerpt(response))
 
     def json(self, response: requests.Response, label: str = "") -> Any:
         """Parse a JSON body, refusing HTML error pages served with 200 and empty bodies."""
@@ -86,7 +116,7 @@ class HttpClient:
             return json.loads(text)
         except ValueError as exc:
             kind = "an HTML page" if text.lstrip()[:1] == "<" else "not JSON"
-            raise DataError(f"{label}: body is {kind}", sample=scrub(text[:500])) from exc
+            raise DataError(f"{label}: body is {kind}", sample=excerpt(response)) from exc
 
 
 def _path_of(url: str) -> str:

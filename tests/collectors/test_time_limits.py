@@ -82,6 +82,8 @@ def prefork_worker(app: str, queue: str, log: Path):
         "DATABASE_URL": test_database_url(),
         "DJANGO_SETTINGS_MODULE": "wfm_site.settings",
         "PYTHONPATH": str(ROOT),
+        # The hanging vendor listens on loopback, which the egress policy refuses unless allowed.
+        "VENDOR_EGRESS_ALLOW": "127.0.0.1/32",
     }
     command = [sys.executable, "-m", "celery", "-A", app, "worker", "--pool=prefork", "--concurrency=1"]
     command += ["-Q", queue, "-n", f"{queue}@%h", "--loglevel=INFO"]

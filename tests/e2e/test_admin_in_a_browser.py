@@ -62,7 +62,9 @@ def test_a_manager_sees_the_widget_in_order_and_a_renewal_leaves_it(
 
 
 @pytest.fixture
-def sandbox():
+def sandbox(settings):
+    # The sandbox listens on loopback, which the egress policy refuses unless allowed.
+    settings.VENDOR_EGRESS_ALLOW = ["127.0.0.1/32"]
     server = SandboxServer("127.0.0.1", 0).start()
     yield server
     server.stop()

@@ -44,6 +44,8 @@ def sandbox():
 @pytest.fixture
 def demo(sandbox, settings, tmp_path, time_machine, db) -> Iterator[Callable[[datetime], Demo]]:
     settings.VAR_DIR = tmp_path
+    # The sandbox listens on loopback, which the egress policy refuses unless allowed.
+    settings.VENDOR_EGRESS_ALLOW = ["127.0.0.1/32"]
     settings.DROP_ROOT = str(tmp_path / "drops")
     # NCC tokens are cached per process and connection key; another test's sandbox run may
     # have left one behind.

@@ -6,10 +6,16 @@ from io import StringIO
 import pytest
 import time_machine
 from django.contrib.auth import authenticate
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from integrations.models import Membership, Tenant, VendorConnection
 from tokens.models import AccessToken
+
+
+@pytest.fixture(autouse=True)
+def sandbox_allowed(settings):
+    # `make run` has DEBUG on, which allows loopback; the tests run with DEBUG off.
+    settings.VENDOR_EGRESS_ALLOW = ["127.0.0.1/32"]
 
 
 def run_demo() -> dict:
@@ -27,6 +33,24 @@ def test_it_creates_one_connection_per_vendor_aimed_at_the_sandbox():
         assert conn.realtime_base_url.startswith("http://127.0.0.1:8765/")
         conn.full_clean()  # every required credential is present
     assert sorted(result["connections"]) == sorted(c.key for c in conns)
+
+
+@pytest.mark.django_db
+def test_it_refuses_to_aim_at_the_sandbox_when_the_egress_policy_does_not_allow_loopback(settings):
+    settings.VENDOR_EGRESS_ALLOW = []
+    settings.DEBUG = False
+    refused = r"cannot aim the demo at the sandbox.*VENDOR_EGRESS_ALLOW.*DEBUG=true"
+    with pytest.raises(CommandError, match=refused):
+        run_demo()
+    assert not VendorConnection.objects.exists()
+
+
+@pytest.mark.django_db
+def test_debug_allows_the_sandbox_on_loopback(settings):
+    settings.VENDOR_EGRESS_ALLOW = []
+    settings.DEBUG = True
+    run_demo()
+    assert VendorConnection.objects.filter(tenant__slug="demo").count() == 4
 
 
 @pytest.mark.django_db

@@ -16,6 +16,7 @@ from typing import Any
 from integrations.scrub import scrub
 from integrations.vendors.base import Adapter, ConnectionSettings
 from integrations.vendors.errors import DataError
+from integrations.vendors.http import excerpt
 from integrations.vendors.records import (
     AgentRecord,
     AgentStateRecord,
@@ -87,14 +88,15 @@ class TCNAdapter(Adapter):
     # --- configuration ----------------------------------------------------------------
     def fetch_skills(self) -> list[str]:
         """Section 44: `Agent Skills: a, b, c` or `There are no agent skills.`"""
-        text = self.client.post(self._path("agent_skills_path")).text.strip()
+        response = self.client.post(self._path("agent_skills_path"))
+        text = response.text.strip()
         if text.casefold() == NO_SKILLS:
             return []
         if not text.casefold().startswith(SKILLS_PREFIX):
             raise DataError(
                 f"{self._path('agent_skills_path')}: expected 'Agent Skills: …' or "
-                f"'There are no agent skills.', got {scrub(text[:80])!r}",
-                sample=scrub(text[:500]),
+                f"'There are no agent skills.', got {excerpt(response).strip()[:80]!r}",
+                sample=excerpt(response),
             )
         names = [s.strip() for s in text[len(SKILLS_PREFIX) :].split(",")]
         return list(dict.fromkeys(n for n in names if n))
@@ -107,7 +109,8 @@ class TCNAdapter(Adapter):
         than the header (a truncated answer) is a DataError naming what was wrong.
         """
         path = self._path("agent_list_path")
-        text = self.client.post(path).text.lstrip("\ufeff")
+        response = self.client.post(path)
+        text = response.text.lstrip("\ufeff")
         if not text.strip():
             raise DataError(f"{path}: empty answer where the agent list (a CSV with its header) was expected")
         reader = csv.reader(io.StringIO(text, newline=""), strict=True)
@@ -118,7 +121,7 @@ class TCNAdapter(Adapter):
                     raise DataError(
                         f"{path}: header cell {number} is {scrub(cell[:80])!r}, not a column name "
                         "(stray bytes before the header?)",
-                        sample=scrub(text[:500]),
+                        sample=excerpt(response),
                     )
             header = [_norm(h) for h in raw_header]
             rows = []
@@ -129,19 +132,19 @@ class TCNAdapter(Adapter):
                     raise DataError(
                         f"{path}: line {reader.line_num} has {len(row)} cells but the header has "
                         f"{len(header)} (a truncated or malformed list)",
-                        sample=scrub(text[-500:]),
+                        sample=excerpt(response, tail=True),
                     )
                 rows.append(dict(zip(header, (c.strip() for c in row), strict=True)))
         except csv.Error as exc:
             raise DataError(
                 f"{path}: malformed CSV at line {reader.line_num} ({exc}; a truncated answer?)",
-                sample=scrub(text[-500:]),
+                sample=excerpt(response, tail=True),
             ) from None
         if not any(k in header for k in ID_KEYS):
             raise DataError(
                 f"{path}: no agent id column (looked for agentSid, agentId, sid, id, userId, webLogin); "
-                f"header is {', '.join(header)}",
-                sample=scrub(text[:500]),
+                f"header is {', '.join(header)[:200]}",
+                sample=excerpt(response),
             )
         return rows
 
@@ -196,7 +199,7 @@ class TCNAdapter(Adapter):
         if not isinstance(detail, dict) or not any(k in detail for k in (*GROUPS, TOTAL_KEY)):
             raise DataError(
                 f"{path}: no resultDetail with agent groups ({', '.join(GROUPS)})",
-                sample=scrub(response.text[:500]),
+                sample=excerpt(response),
             )
         snapshot = StateSnapshot(observed_at=now)
         seen: dict[str, str] = {}
@@ -216,7 +219,7 @@ class TCNAdapter(Adapter):
             if not isinstance(members, list):
                 raise DataError(
                     f"{path}: resultDetail.{group} is {type(members).__name__}, expected a list of agents",
-                    sample=scrub(response.text[:500]),
+                    sample=excerpt(response),
                 )
             for item in members:
                 record = self._agent_state(group, label, item, path)

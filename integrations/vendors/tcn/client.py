@@ -13,9 +13,8 @@ from urllib.parse import urlsplit, urlunsplit
 
 import requests
 
-from integrations.scrub import scrub
 from integrations.vendors.errors import DataError, TransientError, VendorError
-from integrations.vendors.http import HttpClient
+from integrations.vendors.http import HttpClient, excerpt
 
 # The guide's failure bodies (case differs between sections: "Invalid Login information!").
 AUTH_BODY = "invalid login information!"
@@ -93,6 +92,6 @@ class TCNClient(HttpClient):
         if error is not None and response.status_code < 500:
             message = f"{label}: TCN answered {response.text.strip()!r} (HTTP {response.status_code})"
             if error is DataError:
-                raise DataError(message, sample=scrub(response.text[:500], [self._token]))
+                raise DataError(message, sample=excerpt(response, [self._token]))
             raise error(message)
         super().raise_for_status(response, label)

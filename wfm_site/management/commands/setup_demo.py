@@ -9,10 +9,11 @@ from datetime import timedelta as td
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.egress import EgressError, check_url
 from integrations.models import Membership, Tenant, VendorConnection
 from tokens.models import AccessToken, EmailAddress
 from tokens.outbox import send_pending_alerts
@@ -51,6 +52,14 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args, **options) -> None:
+        base = SANDBOX.format(port=options["sandbox_port"])
+        try:
+            check_url(base)
+        except EgressError as exc:
+            raise CommandError(
+                f"cannot aim the demo at the sandbox ({base}): {exc} "
+                "(or run with DEBUG=true, as `make run` does)"
+            ) from None
         result = self._setup(options)
         result["reminders"] = self._remind(result["tenant_today"])
         result["tenant_today"] = result["tenant_today"].isoformat()
