@@ -361,6 +361,13 @@ def check_addresses(app_configs=None, **kwargs) -> list[CheckMessage]:
             ipaddress.ip_address(str(masquerade))
         except ValueError:
             found.append(error("FTP_MASQUERADE_ADDRESS", masquerade, "is not an IP address"))
+    from integrations.egress import parse_allow_list
+
+    allow = getattr(settings, "VENDOR_EGRESS_ALLOW", [])
+    try:
+        parse_allow_list(list(allow))
+    except (ValueError, AttributeError, TypeError) as exc:
+        found.append(error("VENDOR_EGRESS_ALLOW", allow, f"is not a list of networks in CIDR form: {exc}"))
     sender = str(getattr(settings, "DEFAULT_FROM_EMAIL", ""))
     if "@" not in parseaddr(sender)[1]:
         found.append(error("DEFAULT_FROM_EMAIL", sender, "is not an email address"))

@@ -82,6 +82,15 @@ def test_an_unknown_email_or_broker_scheme_is_refused_without_its_password(setti
     assert "mail-pass-0123" not in " ".join(messages)
 
 
+def test_an_egress_allow_list_entry_that_is_no_network_is_refused(settings):
+    settings.VENDOR_EGRESS_ALLOW = ["10.20.0.0/16", "vendor.internal"]
+    [message] = switchboard_errors()
+    assert message.startswith(
+        "VENDOR_EGRESS_ALLOW = ['10.20.0.0/16', 'vendor.internal'] is not a list of networks in CIDR form: "
+        "'vendor.internal' is not a network"
+    )
+
+
 def test_a_soft_time_limit_not_below_the_hard_one_is_refused(settings):
     settings.COLLECT_AGENT_STATES_SOFT_TIME_LIMIT = 90
     settings.COLLECT_AGENT_STATES_TIME_LIMIT = 90
