@@ -30,8 +30,9 @@ $(VENV)/.dev: requirements-dev.lock | $(BIN)/python
 
 # Recompile both locks from pyproject.toml (which reads requirements.txt and
 # requirements-dev.txt) after changing a direct dependency. Deterministic: the same inputs
-# and the same registry give the same files (no local config, resolved for every platform).
-UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --no-config --universal --python-version 3.11 \
+# and the same registry give the same files (no local config, no cache that could hold the
+# project's metadata from before a change to requirements*.txt, resolved for every platform).
+UV_COMPILE = $(BIN)/uv pip compile pyproject.toml --no-config --no-cache --universal --python-version 3.11 \
 	--generate-hashes --custom-compile-command "make lock" --quiet
 lock: $(VENV)/.dev
 	$(UV_COMPILE) -o requirements.lock

@@ -155,8 +155,8 @@ def plot(result: BenchResult, path: Path) -> bool:
     return True
 
 
-def e2e_section(e2e: dict[str, Any] | None) -> list[str]:
-    lines = ["## 6. End to end on real workers", ""]
+def e2e_section(e2e: dict[str, Any] | None, number: int = 6) -> list[str]:
+    lines = [f"## {number}. End to end on real workers", ""]
     if e2e is None:
         return [*lines, "Not run in this pass (`BENCH_E2E_MINUTES=0` or `--only`).", ""]
     if e2e.get("missing"):
@@ -264,7 +264,7 @@ def write_report(
         if r.errors:
             lines += ["", "Errors:", "", "```", *(e[-1500:] for e in r.errors), "```"]
         lines.append("")
-    lines += e2e_section(e2e)
+    lines += e2e_section(e2e, len(results) + 1)
     analysis = out.parent / "ANALYSIS.md"
     if analysis.exists():
         lines += ["## What limits the rest", "", analysis.read_text().strip(), ""]

@@ -20,6 +20,8 @@ Rules, in order (the first that applies wins):
 
 Concurrency: every transition is a compare-and-set on (status, status_since), so two
 evaluators racing on the same schedule write one flip between them, on any database.
+The flip's webhook deliveries (`notifications`) are written in the same transaction, so
+an event goes out to each endpoint exactly once, with the flip.
 """
 
 from __future__ import annotations
@@ -32,9 +34,11 @@ from datetime import UTC, date, datetime
 from datetime import timedelta as td
 from typing import Any
 
+from django.conf import settings
 from django.db import transaction
 from django.db.models import DateTimeField, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 
 from collectors.health_conf import conf
@@ -49,6 +53,8 @@ from integrations.vendors.base import (
     STREAM_FILE_DROP,
     STREAM_VOLUME,
 )
+from notifications import events
+from notifications.models import STREAM_DOWN, STREAM_PAUSED, STREAM_RECOVERED
 
 log = logging.getLogger(__name__)
 
@@ -65,6 +71,8 @@ FAILED_RUN = (
     CollectionRun.TIMED_OUT,
 )
 AUTOPAUSE_PREFIX = "paused automatically"
+# Transitions nobody is told of: a first success, and a resume (the person knows).
+QUIET = {(NEW, OK), (PAUSED, NEW)}
 EPOCH_VALUE = Value(datetime(1970, 1, 1, tzinfo=UTC), output_field=DateTimeField())
 
 # Which credential section each stream speaks with; the drop is FTP and uses no token.
@@ -218,6 +226,39 @@ def evaluate(schedule: CollectionSchedule, now: datetime, tokens: Iterable[Token
     return Verdict(OK, "")
 
 
+def alert_kind(old_status: str, new_status: str) -> str | None:
+    """Which alert a transition is (None: none): down, recovered, paused or changed."""
+    if (old_status, new_status) in QUIET:
+        return None
+    if new_status in DOWN:
+        return "down"
+    if old_status in DOWN and new_status == OK:
+        return "recovered"
+    if new_status == PAUSED:
+        return "paused"
+    return "changed"
+
+
+EVENT_OF_ALERT = {"down": STREAM_DOWN, "recovered": STREAM_RECOVERED, "paused": STREAM_PAUSED}
+
+
+def publish_flip(schedule: CollectionSchedule, flip: HealthFlip) -> None:
+    """Fan a flip out to the tenant's webhook, Slack and Teams endpoints (same transaction)."""
+    kind = EVENT_OF_ALERT.get(alert_kind(flip.old_status, flip.new_status) or "")
+    if kind is None:
+        return
+    conn = schedule.connection
+    data = {
+        "stream": flip.stream,
+        "stream_label": flip.get_stream_display(),
+        "old_status": flip.old_status,
+        "new_status": flip.new_status,
+        "reason": scrub(flip.reason, conn.secret_values()),
+        "url": settings.SITE_URL + reverse("collectors:health-stream", args=[schedule.pk]),
+    }
+    events.publish(conn.tenant, kind, data, conn, key=f"flip:{flip.pk}", created=flip.created)
+
+
 def _duration(seconds: int) -> str:
     if seconds % 3600 == 0:
         return f"{seconds // 3600} h"
@@ -260,6 +301,7 @@ def transition(
             reason=reason,
             created=now,
         )
+        publish_flip(schedule, flip)
     schedule.status, schedule.status_since, schedule.status_reason = new_status, now, reason
     for name, value in changes.items():
         setattr(schedule, name, value)

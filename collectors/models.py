@@ -7,6 +7,7 @@ collecting a window twice changes nothing (DESIGN.md, "Mechanisms that must hold
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from django.conf import settings
 from django.db import models
@@ -38,7 +39,40 @@ HEALTH_STATUSES = (
 STATE_CHOICES = tuple((s, s.replace("_", " ")) for s in NEUTRAL_STATES)
 
 
-class Queue(models.Model):
+# The read API reads each connection's rows in change order, one connection at a time.
+CHANGE_INDEX = ("connection", "change_txid", "change_seq")
+
+
+class ChangePosition(models.Model):
+    """Where a row last changed, in commit order: the read API's incremental sync follows it.
+
+    Set by database triggers (migration `0008_change_positions`), never by Python, so every
+    write path (the ORM, the COPY merge, the raw upserts of agent states) moves it on each
+    insert and each real change of the columns the API shows. On PostgreSQL `change_txid`
+    is the writing transaction's id and `change_seq` a sequence; a reader hands out only
+    rows below the oldest transaction still running (`api.changes`). On SQLite writers are
+    serialised, so `change_txid` is 0 and `change_seq` a counter bumped inside the write.
+    """
+
+    change_txid = models.BigIntegerField(db_default=0, editable=False)
+    change_seq = models.BigIntegerField(db_default=0, editable=False)
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # A full save writes every field: it must not put back a position read earlier
+        # (the row may have moved since), so an update leaves the triggers' columns alone.
+        if not self._state.adding and kwargs.get("update_fields") is None and not kwargs.get("force_insert"):
+            kwargs["update_fields"] = [
+                f.attname
+                for f in self._meta.concrete_fields
+                if not f.primary_key and f.attname not in ("change_txid", "change_seq")
+            ]
+        super().save(*args, **kwargs)
+
+
+class Queue(ChangePosition):
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="queues")
     vendor_id = models.CharField(max_length=200)
     name = models.CharField(max_length=300, blank=True)
@@ -51,12 +85,13 @@ class Queue(models.Model):
         constraints = [
             models.UniqueConstraint(fields=("connection", "vendor_id"), name="queue_natural_key"),
         ]
+        indexes = [models.Index(fields=CHANGE_INDEX, name="queue_change_position")]
 
     def __str__(self) -> str:
         return self.name or self.vendor_id
 
 
-class Agent(models.Model):
+class Agent(ChangePosition):
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="agents")
     vendor_id = models.CharField(max_length=200)
     name = models.CharField(max_length=300, blank=True)
@@ -71,6 +106,7 @@ class Agent(models.Model):
         constraints = [
             models.UniqueConstraint(fields=("connection", "vendor_id"), name="agent_natural_key"),
         ]
+        indexes = [models.Index(fields=CHANGE_INDEX, name="agent_change_position")]
 
     def __str__(self) -> str:
         return self.name or self.vendor_id
@@ -91,7 +127,7 @@ class AgentQueue(models.Model):
         ]
 
 
-class IntervalVolume(models.Model):
+class IntervalVolume(ChangePosition):
     """Contact volume of one queue in one 15-minute interval (start on the UTC grid)."""
 
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
@@ -114,10 +150,12 @@ class IntervalVolume(models.Model):
         indexes = [
             # Exports and gap counting read one connection's intervals by time.
             models.Index(fields=("connection", "interval_start"), name="interval_conn_start"),
+            # The read API's incremental sync: a range scan after a cursor, flat as the table grows.
+            models.Index(fields=CHANGE_INDEX, name="interval_change_position"),
         ]
 
 
-class AgentStateEvent(models.Model):
+class AgentStateEvent(ChangePosition):
     """Who was in which state from when to when; `end` is null while it lasts."""
 
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
@@ -139,6 +177,9 @@ class AgentStateEvent(models.Model):
         ]
         indexes = [
             models.Index(fields=("connection", "start"), name="state_event_conn_start"),
+            models.Index(
+                fields=("connection", "change_txid", "change_seq"), name="state_event_change_position"
+            ),
         ]
 
 

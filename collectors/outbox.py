@@ -40,20 +40,11 @@ SENT, SUMMARISED, SUPPRESSED, NOT_NOTIFIED, NOBODY, FAILED = (
     "no_recipients",
     "failed",
 )
-QUIET = {(health.NEW, health.OK), (health.PAUSED, health.NEW)}
 
 
 def kind_of(flip: HealthFlip) -> str | None:
-    """Which message a flip gets (None: none)."""
-    if (flip.old_status, flip.new_status) in QUIET:
-        return None
-    if flip.new_status in health.DOWN:
-        return "down"
-    if flip.old_status in health.DOWN and flip.new_status == health.OK:
-        return "recovered"
-    if flip.new_status == health.PAUSED:
-        return "paused"
-    return "changed"
+    """Which message a flip gets (None: none); webhooks classify flips the same way."""
+    return health.alert_kind(flip.old_status, flip.new_status)
 
 
 def down_since(flip: HealthFlip) -> datetime | None:

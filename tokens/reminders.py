@@ -4,7 +4,9 @@ Runs hourly. A tenant takes part once its local time has reached its send hour, 
 tenant hears in its own morning. The pass reads in bulk (a fixed number of queries
 whatever the number of tokens) and writes with `bulk_create(ignore_conflicts=True)`
 against the unique (token, expiry, stage) constraint, so two passes at once write each
-stage once. Sending is the outbox's job (`tokens.outbox`).
+stage once, and in the same transaction one webhook delivery per subscribed endpoint
+(`notifications.events`). Sending is the outboxes' job (`tokens.outbox`,
+`notifications.outbox`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,16 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from datetime import timedelta as td
 
+from django.conf import settings
+from django.db import transaction
+from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import Tenant
+from notifications.events import Event, publish_all
+from notifications.models import TOKEN_EXPIRED, TOKEN_REMINDER
 from tokens import recipients, stages
+from tokens.conf import EXPIRED
 from tokens.models import AccessToken, TenantReminderSettings, TokenAlert, TokenDigest, local_now
 
 
@@ -137,11 +145,41 @@ def run_pass(now: datetime | None = None, today: date | None = None, dry_run: bo
             for a in result.due
         ]
         # Another pass may have written some of these a moment ago: the constraint decides.
-        before = TokenAlert.objects.filter(created=now).count()
-        TokenAlert.objects.bulk_create(rows, ignore_conflicts=True)
-        result.written = TokenAlert.objects.filter(created=now).count() - before
+        # The alerts and their webhook deliveries commit together (fan-out exactly once).
+        with transaction.atomic():
+            before = set(TokenAlert.objects.filter(created=now).values_list("pk", flat=True))
+            TokenAlert.objects.bulk_create(rows, ignore_conflicts=True)
+            written = list(
+                TokenAlert.objects.filter(created=now)
+                .exclude(pk__in=before)
+                .select_related("token__connection__tenant")
+            )
+            publish_all(alert_event(a) for a in written)
+        result.written = len(written)
     result.digests = write_digests(now, today)
     return result
+
+
+def alert_event(alert: TokenAlert) -> Event:
+    """A reminder stage as a webhook event (never the token's value)."""
+    token = alert.token
+    conn = token.connection
+    return Event(
+        tenant=conn.tenant,
+        kind=TOKEN_EXPIRED if alert.stage == EXPIRED else TOKEN_REMINDER,
+        key=f"alert:{alert.pk}",
+        data={
+            "service_login": token.service_login,
+            "section": token.section,
+            "expires": alert.expires.isoformat(),
+            "days_left": alert.days_left,
+            "stage": alert.stage,
+            "day": alert.day.isoformat(),
+            "url": settings.SITE_URL + reverse("admin:tokens_accesstoken_change", args=[token.pk]),
+        },
+        connection=conn,
+        created=alert.created,
+    )
 
 
 def write_digests(now: datetime, today: date | None = None) -> int:

@@ -39,9 +39,10 @@ app.conf.update(
         "evaluate-health": {"task": "collectors.tasks.evaluate_health", "schedule": 60.0},
         "token-reminders": {"task": "tokens.tasks.token_reminders", "schedule": 3600.0},
         "send-outbox": {"task": "wfm_site.tasks.send_outbox", "schedule": 30.0},
+        "send-webhooks": {"task": "notifications.tasks.send_webhooks", "schedule": 15.0},
     },
 )
-app.autodiscover_tasks(["collectors", "tokens", "wfm_site"])
+app.autodiscover_tasks(["collectors", "tokens", "notifications", "wfm_site"])
 
 
 def ensure_broker_folders() -> None:

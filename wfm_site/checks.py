@@ -15,6 +15,7 @@ from __future__ import annotations
 import ipaddress
 import logging
 import os
+import re
 import sys
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
@@ -126,6 +127,19 @@ NUMBERS: tuple[Number, ...] = (
     Number("TOKENS_CLAIM_TIMEOUT", "seconds", 1, 86400),
     Number("TOKENS_BANNER_DAYS", "days", 0, 3660),
     Number("TOKENS_WIDGET_DAYS", "days", 0, 3660),
+    # api/conf.py
+    Number("API_PAGE_SIZE", "rows", 1, 100_000),
+    Number("API_MAX_PAGE_SIZE", "rows", 1, 100_000),
+    Number("API_CURSOR_MAX_AGE_DAYS", "days", 0.01, 3660, decimal=True),
+    Number("API_LAST_USED_RESOLUTION_SECONDS", "seconds", 0, 86400),
+    # notifications/conf.py
+    Number("WEBHOOKS_MAX_ATTEMPTS", "attempts", 1, 100),
+    Number("WEBHOOKS_RETRY_BASE", "seconds", 1, 86400),
+    Number("WEBHOOKS_RETRY_MAX", "seconds", 1, 7 * 86400),
+    Number("WEBHOOKS_DISABLE_AFTER", "consecutive failures", 1, 10_000),
+    Number("WEBHOOKS_TIMEOUT", "seconds", 1, 300),
+    Number("WEBHOOKS_CLAIM_TIMEOUT", "seconds", 1, 86400),
+    Number("WEBHOOKS_BATCH", "deliveries", 1, 100_000),
     # integrations/vendors/tcn/conf.py
     Number("FTP_RECEIVER_PORT", "(a TCP port)", 1, 65535),
     # integrations/sandbox/conf.py (0 lets the system choose a free port)
@@ -147,6 +161,8 @@ BOOLEAN_SETTINGS = (
 ENV_ONLY = {*BOOLEAN_SETTINGS, "DB_CONN_MAX_AGE", "SECURE_HSTS_SECONDS"}
 LOG_FORMATS = ("plain", "json")
 MIN_TOKEN_LENGTH = 16
+# DRF reads the period's first letter only: "600/min", "20/s", "10000/day".
+THROTTLE_RATE = re.compile(r"[1-9]\d*/(s|sec|second|m|min|minute|h|hour|d|day)")
 EMAIL_SCHEMES = (
     "smtp",
     "smtps",
@@ -277,6 +293,9 @@ def check_choices(app_configs=None, **kwargs) -> list[CheckMessage]:
     found += _grace_seconds()
     found += _stages()
     found += _strings("TOKENS_ROLE_ADDRESSES")
+    rate = raw("API_THROTTLE_RATE")
+    if rate is not MISSING and rate != "" and not THROTTLE_RATE.fullmatch(str(rate).strip()):
+        found.append(error("API_THROTTLE_RATE", rate, "is not a rate like 600/min (per s, min, hour or day)"))
     zone = raw("SANDBOX_ZONE")
     if zone is not MISSING and zone != "":
         try:

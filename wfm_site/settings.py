@@ -59,8 +59,14 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "integrations",
+    # Events out (webhooks, Slack, Teams); collectors and tokens publish into it.
+    "notifications",
     "tokens",
     "collectors",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "api",
     # Commands that span the apps (connections import/export, setup_demo).
     "wfm_site",
 ]
@@ -231,3 +237,31 @@ LOGGING = {
 SENTRY_DSN = env("SENTRY_DSN", default="")
 SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
 SENTRY_TRACES_SAMPLE_RATE = env("SENTRY_TRACES_SAMPLE_RATE", default="0")
+
+# The read API (/api/v1/, docs/api.md). Every view sets its own authentication (API keys),
+# permission (scopes) and throttle (API_THROTTLE_RATE per key); these are the defaults of
+# anything else DRF serves (the schema and its reference page).
+REST_FRAMEWORK = {
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Switchboard read API",
+    "DESCRIPTION": "Contact-center data and health of one tenant, with incremental sync. See docs/api.md.",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SERVE_AUTHENTICATION": [],
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # The reference page's scripts ship with drf-spectacular-sidecar: no CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # Two models call a field `status` with different choices: name both enums.
+    "ENUM_NAME_OVERRIDES": {
+        "HealthStatusEnum": "collectors.models.HEALTH_STATUSES",
+        "RunStatusEnum": "collectors.models.CollectionRun.STATUSES",
+    },
+}

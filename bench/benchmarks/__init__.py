@@ -10,6 +10,10 @@ BENCHMARKS: dict[str, str] = {
     "dispatch": "bench.benchmarks.dispatch.Dispatch",
     "agent_states": "bench.benchmarks.agent_states.AgentStates",
     "reminders": "bench.benchmarks.reminders.Reminders",
+    "api_sync_json": "bench.benchmarks.api_sync.ApiSyncJson",
+    "api_sync_csv": "bench.benchmarks.api_sync.ApiSyncCsv",
+    "api_page": "bench.benchmarks.api_sync.ApiPage",
+    "change_triggers": "bench.benchmarks.api_sync.ChangeTriggers",
 }
 
 

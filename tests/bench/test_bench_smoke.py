@@ -17,7 +17,17 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BENCHMARKS = ("upserts", "tcn_file", "dispatch", "agent_states", "reminders")
+BENCHMARKS = (
+    "upserts",
+    "tcn_file",
+    "dispatch",
+    "agent_states",
+    "reminders",
+    "api_sync_json",
+    "api_sync_csv",
+    "api_page",
+    "change_triggers",
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -74,7 +84,7 @@ def test_every_benchmark_runs_at_a_tiny_size_and_writes_the_report(tmp_path):
     # One table row per benchmark at its tiny size, with a median for both sides and a ratio.
     rows = re.findall(r"^\| (\d[\d,]*) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", report, flags=re.M)
     assert len(rows) == len(BENCHMARKS), report
-    assert "## 6. End to end on real workers" in report
+    assert f"## {len(BENCHMARKS) + 1}. End to end on real workers" in report
     assert re.search(r"\| duplicate events \| 0 \|", report), report
     assert re.search(r"\| slots collected twice \(same task id\) \| 0 \|", report), report
     assert re.search(r"\| runs of one stream overlapping in time \| 0 \|", report), report

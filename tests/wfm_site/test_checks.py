@@ -61,6 +61,9 @@ def test_it_refuses_a_chunk_size_that_is_not_a_number(monkeypatch):
         ("SANDBOX_ZONE", "Mars/Olympus", "is not a known time zone"),
         ("FTP_TLS_CERTFILE", "/nonexistent/cert.pem", "is not a readable file"),
         ("FTP_MASQUERADE_ADDRESS", "ftp.example.com", "is not an IP address"),
+        ("API_THROTTLE_RATE", "600 per minute", "is not a rate like 600/min"),
+        ("API_PAGE_SIZE", "0", "is below 1"),
+        ("WEBHOOKS_TIMEOUT", "ten", "is not a whole number"),
     ],
 )
 def test_each_wrong_value_is_named_with_what_it_must_be(monkeypatch, name, value, problem):
