@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from rest_framework.renderers import BaseRenderer
 
 from api import changes
+from collectors.spreadsheet import spreadsheet_safe
 
 CHUNK = 5000
 
@@ -51,7 +52,8 @@ def json_cell(value: Any) -> Any:
 
 
 def cell(value: Any) -> Any:
-    return "" if value is None else json_cell(value)
+    """A CSV cell: times as in JSON, text a spreadsheet would run as a formula neutralised."""
+    return spreadsheet_safe(json_cell(value))
 
 
 def rows(

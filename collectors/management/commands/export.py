@@ -18,6 +18,7 @@ from django.db.models import Q
 
 from collectors.management.commands.collect import parse_time
 from collectors.models import Agent, AgentQueue, AgentStateEvent, IntervalVolume, Queue
+from collectors.spreadsheet import spreadsheet_safe
 from collectors.windows import INTERVAL
 from integrations.models import Tenant, VendorConnection
 
@@ -49,27 +50,6 @@ COLUMNS = {
     "agents": (*COMMON, "agent_id", "name", "group", "active", "queues", "first_seen", "last_seen"),
     "queues": (*COMMON, "queue_id", "name", "active", "first_seen", "last_seen"),
 }
-
-
-# A spreadsheet runs a cell that starts with one of these as a formula (OWASP, "CSV
-# Injection"): a queue or agent name typed in the vendor's console must not become
-# `=HYPERLINK(...)` on the WFM analyst's machine.
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def spreadsheet_safe(value: object) -> object:
-    """A CSV cell that a spreadsheet shows as text: a text value starting with a formula
-    trigger gets a leading single quote (the csv writer quotes and escapes the rest).
-
-    Only text is touched. Counts are integers written as numbers and are never negative
-    here, so a leading `-` only ever starts text (a name, an id, a state label), which is
-    neutralised like `=`: `-2+3` in a name stays the text `'-2+3`. Empty cells stay empty.
-    """
-    if value is None:
-        return ""
-    if isinstance(value, str) and value.startswith(FORMULA_TRIGGERS):
-        return "'" + value
-    return value
 
 
 def iso(dt: datetime | None) -> str | None:
