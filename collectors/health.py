@@ -63,8 +63,13 @@ NEW, OK, LATE, FAILING, AUTH_FAILED, PAUSED = "new", "ok", "late", "failing", "a
 DOWN = (LATE, FAILING, AUTH_FAILED)
 # Worst first decides a connection's status.
 SEVERITY = {OK: 0, NEW: 1, PAUSED: 2, LATE: 3, FAILING: 4, AUTH_FAILED: 5}
-FINISHED_RUN = (CollectionRun.OK, CollectionRun.FAILED, CollectionRun.AUTH_FAILED)
-FAILED_RUN = (CollectionRun.FAILED, CollectionRun.AUTH_FAILED, CollectionRun.RETRYING)
+FINISHED_RUN = (CollectionRun.OK, CollectionRun.FAILED, CollectionRun.AUTH_FAILED, CollectionRun.TIMED_OUT)
+FAILED_RUN = (
+    CollectionRun.FAILED,
+    CollectionRun.AUTH_FAILED,
+    CollectionRun.RETRYING,
+    CollectionRun.TIMED_OUT,
+)
 AUTOPAUSE_PREFIX = "paused automatically"
 # Transitions nobody is told of: a first success, and a resume (the person knows).
 QUIET = {(NEW, OK), (PAUSED, NEW)}

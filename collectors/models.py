@@ -313,6 +313,9 @@ class CollectionRun(models.Model):
     AUTH_FAILED = "auth_failed"
     RETRYING = "retrying"
     ABANDONED = "abandoned"
+    # Stopped at its time limit: by its soft limit, or killed at the hard one (then recorded
+    # by the worker's parent process, collectors.tasks.CollectTask.on_failure).
+    TIMED_OUT = "timed_out"
     STATUSES = (
         (RUNNING, "running"),
         (OK, "ok"),
@@ -320,6 +323,7 @@ class CollectionRun(models.Model):
         (AUTH_FAILED, "auth failed"),
         (RETRYING, "failed, will retry"),
         (ABANDONED, "abandoned (worker lost)"),
+        (TIMED_OUT, "timed out"),
     )
 
     # Indexed with the id below (a connection's runs newest first), not on its own.

@@ -315,7 +315,7 @@ def run_collection(
     except DataError as exc:
         fail(run, CollectionRun.FAILED, exc, secrets, sample=exc.sample)
     except SoftTimeLimitExceeded:
-        fail(run, CollectionRun.FAILED, TimeoutError("the run exceeded its time limit"), secrets)
+        fail(run, CollectionRun.TIMED_OUT, TimeoutError("the run exceeded its soft time limit"), secrets)
     except Exception as exc:
         # A bug or a database error: keep the scrubbed traceback in the log, a short line on the run.
         log.error(
@@ -346,6 +346,57 @@ _CONTROL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
 def storable(text: str) -> str:
     """`text` with control characters written as escapes (`\\x00`), fit for any database."""
     return _CONTROL.sub(lambda m: f"\\x{ord(m.group()):02x}", text)
+
+
+def record_timeout(
+    schedule_id: int,
+    *,
+    task_id: str,
+    lease_id: str,
+    limit: float | None,
+    window_start: datetime | None = None,
+    window_end: datetime | None = None,
+    now: datetime | None = None,
+) -> CollectionRun | None:
+    """Record a run killed at its hard time limit, from the worker's parent process.
+
+    The killed child wrote nothing more: its run row (if it got as far as creating one) still
+    says `running` and its lease still holds the stream. The run becomes `timed_out`, the
+    failure is counted, and the lease ends, so the next dispatch can run the stream again.
+    Idempotent: Celery may report the same timeout twice (its timeout handler and the pool's).
+    """
+    now = now or timezone.now()
+    schedule = CollectionSchedule.objects.select_related("connection").filter(pk=schedule_id).first()
+    if schedule is None:
+        return None
+    message = f"killed at its hard time limit ({limit:g} s)" if limit else "killed at its hard time limit"
+    fields = {
+        "status": CollectionRun.TIMED_OUT,
+        "finished_at": now,
+        "error_class": "TimeLimitExceeded",
+        "error_message": message,
+    }
+    task_id = task_id[:200]
+    runs = CollectionRun.objects.filter(connection_id=schedule.connection_id, stream=schedule.stream)
+    if task_id and runs.filter(task_id=task_id, status=CollectionRun.RUNNING).update(**fields):
+        run = runs.filter(task_id=task_id, status=CollectionRun.TIMED_OUT).order_by("-started_at").first()
+    elif task_id and runs.filter(task_id=task_id).exclude(status=CollectionRun.RETRYING).exists():
+        return None  # already recorded, or the run had finished (a retry's earlier tries don't count)
+    else:
+        # Killed before its run row was written: record one, so the timeout is seen.
+        run = CollectionRun.objects.create(
+            connection_id=schedule.connection_id,
+            stream=schedule.stream,
+            started_at=now,
+            task_id=task_id,
+            lease_id=lease_id[:64],
+            window_start=window_start,
+            window_end=window_end,
+            **fields,
+        )
+    log.warning("collect %s %s timed out: %s", schedule.connection.key, schedule.stream, message)
+    record_outcome(schedule, run, now, lease_id=lease_id)
+    return run
 
 
 def fail(run: CollectionRun, status: str, exc: BaseException, secrets: list[str], sample: str = "") -> None:

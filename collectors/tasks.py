@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from celery import shared_task
+from celery import Task, shared_task
+from celery.exceptions import TimeLimitExceeded
 
 
 @shared_task(ignore_result=True)
@@ -11,6 +12,40 @@ def dispatch_due() -> int:
     return dispatch()
 
 
+class CollectTask(Task):
+    """A collection whose hard time limit is recorded by the worker's parent process.
+
+    Under the prefork pool the hard limit kills the child outright, so the run cannot record
+    its own end: Celery then calls `on_failure` with TimeLimitExceeded in the parent
+    (celery.worker.request.Request.on_timeout), which marks the run timed out and releases
+    the stream. The thread and solo pools enforce no time limits at all (`make run`).
+    """
+
+    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+        if not isinstance(exc, TimeLimitExceeded):
+            return
+        from datetime import datetime
+
+        from django.db import close_old_connections, connection
+
+        from collectors.runs import record_timeout
+
+        schedule_id, window_start, window_end = [*args, None, None, None][:3]
+        if schedule_id is None:
+            return
+        if not connection.in_atomic_block:
+            # The parent may have idled past CONN_MAX_AGE, or the database restarted meanwhile.
+            close_old_connections()
+        record_timeout(
+            int(schedule_id),
+            task_id=task_id or "",
+            lease_id=str((kwargs or {}).get("lease_id") or ""),
+            limit=exc.args[0] if exc.args and isinstance(exc.args[0], int | float) else None,
+            window_start=datetime.fromisoformat(window_start) if window_start else None,
+            window_end=datetime.fromisoformat(window_end) if window_end else None,
+        )
+
+
 # Late acknowledgement: a worker killed mid-run leaves the message on the broker to be
 # redelivered; the run checks its lease first, so a redelivered task whose stream was
 # meanwhile claimed again stops instead of running the stream twice at once. The
@@ -19,6 +54,7 @@ def dispatch_due() -> int:
 # a few seconds (collectors.runs.lease_seconds).
 @shared_task(
     bind=True,
+    base=CollectTask,
     ignore_result=True,
     acks_late=True,
     reject_on_worker_lost=True,

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import logging
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -20,6 +21,8 @@ from collectors.models import CollectionRun, CollectionSchedule, HealthFlip
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
 from wfm_site import services
+
+log = logging.getLogger(__name__)
 
 RUNS_SHOWN = 50
 FLIPS_SHOWN = 50
@@ -136,20 +139,28 @@ def metrics(request: HttpRequest) -> HttpResponse:
     return HttpResponse(body, content_type=content_type)
 
 
+def _unreachable(service: str, error: str | None) -> str | None:
+    """The body is public: driver errors name internal hosts and ports, so they go to the log."""
+    if error is None:
+        return None
+    log.warning("/healthz: %s unreachable: %s", service, error)
+    return f"the {service} is not reachable (details in the web process's log)"
+
+
 @never_cache
 def healthz(request: HttpRequest) -> JsonResponse:
     """Is this installation working? 200 when every check passes, 503 naming those that failed."""
     checks: dict[str, dict[str, object]] = {}
     db_error = services.database_error()
-    checks["database"] = {"ok": db_error is None, "error": db_error}
+    checks["database"] = {"ok": db_error is None, "error": _unreachable("database", db_error)}
     broker = services.broker_error(timeout=2.0)
-    checks["broker"] = {"ok": broker is None, "error": broker}
+    checks["broker"] = {"ok": broker is None, "error": _unreachable("broker", broker)}
     limit = conf.HEARTBEAT_MAX_AGE
     try:
         beats = ages() if db_error is None else {}
     except Exception as exc:  # a missing table is as bad as no heartbeat
         beats = {}
-        db_error = db_error or f"{type(exc).__name__}: {exc}"
+        log.warning("/healthz: heartbeats unreadable: %s: %s", type(exc).__name__, exc)
     for name, what in (("dispatcher", "dispatcher ticked"), ("worker", "a worker answered")):
         age = beats.get(name)
         ok = age is not None and age <= limit

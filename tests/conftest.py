@@ -93,6 +93,23 @@ def conn_b(tenant_b) -> VendorConnection:
     return make_connection(tenant_b, "8x8", "eight")
 
 
+@pytest.fixture(autouse=True, scope="session")
+def unhashed_static_files():
+    """Pages render without `collectstatic` having run: plain static names in tests.
+
+    Production's hashed, compressed files (whitenoise's manifest storage) are checked by
+    `make prod-check`, which runs collectstatic and fetches the admin's CSS from gunicorn.
+    """
+    from django.test.utils import override_settings
+
+    plain = {
+        "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+        "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    }
+    with override_settings(STORAGES=plain):
+        yield
+
+
 @pytest.fixture(autouse=True)
 def fast_password_hashing(settings):
     # The real hasher costs ~100 ms per user; tests create many users and do not test hashing.

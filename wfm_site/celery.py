@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from celery import Celery
+from celery import Celery, signals
 from kombu import Queue
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfm_site.settings")
@@ -57,3 +57,17 @@ def ensure_broker_folders() -> None:
 @app.on_after_configure.connect
 def _prepare_broker(sender: Celery, **kwargs: object) -> None:
     ensure_broker_folders()
+
+
+@signals.worker_init.connect
+def _check_settings_at_worker_start(sender: object = None, **kwargs: object) -> None:
+    from wfm_site.checks import refuse_to_start_on_errors
+
+    refuse_to_start_on_errors("the worker")
+
+
+@signals.beat_init.connect
+def _check_settings_at_beat_start(sender: object = None, **kwargs: object) -> None:
+    from wfm_site.checks import refuse_to_start_on_errors
+
+    refuse_to_start_on_errors("beat")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import warnings
+
 from django.db import connection
 
 
@@ -10,7 +12,7 @@ def database_error() -> str | None:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
     except Exception as exc:  # any driver error means "not reachable"
-        return f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"
+        return f"{type(exc).__name__}: {_first_line(exc)}"
     return None
 
 
@@ -23,14 +25,21 @@ def create_database_if_missing() -> bool:
     if connection.vendor != "postgresql":
         return False
     from django.db import connections
+    from django.db.utils import Error
 
     name = connection.settings_dict["NAME"]
-    with connections["default"]._nodb_cursor() as cursor:
-        cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
-        if cursor.fetchone():
-            return False
-        quoted = connection.ops.quote_name(name)
-        cursor.execute(f"CREATE DATABASE {quoted}")
+    try:
+        with warnings.catch_warnings():
+            # Django warns (many lines) when it falls back from the `postgres` database.
+            warnings.simplefilter("ignore", RuntimeWarning)
+            with connections["default"]._nodb_cursor() as cursor:
+                cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name])
+                if cursor.fetchone():
+                    return False
+                quoted = connection.ops.quote_name(name)
+                cursor.execute(f"CREATE DATABASE {quoted}")
+    except Error:
+        return False  # a stopped server: database_error() says so in one line
     return True
 
 
@@ -41,5 +50,9 @@ def broker_error(timeout: float = 3.0) -> str | None:
         with app.connection_for_write() as conn:
             conn.ensure_connection(max_retries=1, timeout=timeout)
     except Exception as exc:  # kombu raises many kinds; all mean "not reachable"
-        return f"{type(exc).__name__}: {exc}"
+        return f"{type(exc).__name__}: {_first_line(exc)}"
     return None
+
+
+def _first_line(exc: BaseException) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else ""

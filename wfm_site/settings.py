@@ -8,7 +8,6 @@ and FIELD_ENCRYPTION_KEYS.
 
 from __future__ import annotations
 
-import ipaddress
 from pathlib import Path
 
 import environ
@@ -16,6 +15,16 @@ from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
+
+
+def env_int(name: str, default: int) -> int:
+    """An integer from the environment; a malformed one falls back here and is refused by the
+    system checks (wfm_site/checks.py), which name it instead of a traceback at import."""
+    try:
+        return env.int(name, default=default)
+    except ValueError:
+        return default
+
 
 VAR_DIR = Path(env("VAR_DIR", default=str(BASE_DIR / "var")))
 
@@ -64,6 +73,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the web process itself (compressed, hashed names, cached forever).
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -105,7 +116,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"].setdefault("transaction_mode", "IMMEDIATE")
     DATABASES["default"]["OPTIONS"].setdefault("timeout", 20)
 else:
-    DATABASES["default"].setdefault("CONN_MAX_AGE", env.int("DB_CONN_MAX_AGE", default=60))
+    DATABASES["default"].setdefault("CONN_MAX_AGE", env_int("DB_CONN_MAX_AGE", 60))
     DATABASES["default"].setdefault("CONN_HEALTH_CHECKS", True)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -122,11 +133,24 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))
+# `collectstatic` writes each file under a content-hashed name with .gz beside it; WhiteNoise
+# serves them with far-future caching. With DEBUG on, files are served unhashed from the apps.
+if DEBUG:  # whitenoise warns on every start when the folder is missing (`make run`)
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+}
 
 # --- Email ----------------------------------------------------------------------------
 EMAIL_URL = env("EMAIL_URL", default=f"filemail://{VAR_DIR / 'mail'}")
-vars().update(env.email_url_config(EMAIL_URL))
+try:
+    vars().update(env.email_url_config(EMAIL_URL))
+except ImproperlyConfigured:
+    # An unknown scheme: the system checks refuse it by name (wfm_site/checks.py) before any
+    # process starts, instead of a traceback here.
+    EMAIL_BACKEND = "django.core.mail.backends.dummy.EmailBackend"
 if EMAIL_URL.startswith("filemail://"):
     # django-environ drops the leading "/" of an absolute path; take the path as written.
     EMAIL_FILE_PATH = EMAIL_URL.removeprefix("filemail://")
@@ -140,7 +164,9 @@ SECURE_PROXY_SSL_HEADER = (
 SESSION_COOKIE_SECURE = env.bool("SECURE_COOKIES", default=not DEBUG)
 CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=False)
-SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=0)
+SECURE_HSTS_SECONDS = env_int("SECURE_HSTS_SECONDS", 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", default=False)
+SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
 SECURE_CONTENT_TYPE_NOSNIFF = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -148,14 +174,8 @@ X_FRAME_OPTIONS = "DENY"
 # Comma-separated CIDRs that vendor requests may reach although they are not public
 # addresses (a vendor behind a private link, the sandbox on a test host). Loopback is
 # allowed on top when DEBUG is on, for the bundled sandbox of `make run`.
+# Each entry is checked by the system checks (wfm_site/checks.py) at every process start.
 VENDOR_EGRESS_ALLOW = env.list("VENDOR_EGRESS_ALLOW", default=[])
-for _cidr in VENDOR_EGRESS_ALLOW:
-    try:
-        ipaddress.ip_network(_cidr.strip())
-    except ValueError:
-        raise ImproperlyConfigured(
-            f"VENDOR_EGRESS_ALLOW: {_cidr!r} is not a network in CIDR form (e.g. 10.20.0.0/16)"
-        ) from None
 
 # --- Celery ---------------------------------------------------------------------------
 CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="filesystem://")
@@ -173,17 +193,50 @@ elif CELERY_BROKER_URL.startswith("redis"):
     # A task not acknowledged within this many seconds is redelivered (acks_late):
     # longer than the longest hard time limit, so a slow run is never run twice.
     CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+    # Several installations (or test runs) may share one Redis database under distinct prefixes.
+    if env("CELERY_BROKER_KEY_PREFIX", default=""):
+        CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env("CELERY_BROKER_KEY_PREFIX")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
+# Workers send task events (received, started, succeeded, failed) for Flower and `celery
+# events`. Not the "task-sent" event: one more publish per dispatched run, and it defeats the
+# dispatcher's one-pipeline batches.
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_TASK_EVENTS", default=True)
 
+# --- Logging and errors ---------------------------------------------------------------
+# LOG_FORMAT=json writes one JSON object per line (for a log shipper); `plain` by default.
+LOG_FORMAT = env("LOG_FORMAT", default="plain")
+LOG_LEVEL = env("LOG_LEVEL", default="INFO")
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env("LOG_LEVEL", default="INFO")},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json" if LOG_FORMAT == "json" else "plain",
+        }
+    },
+    # An unknown level would crash every process before the system check could name it.
+    "root": {
+        "handlers": ["console"],
+        "level": LOG_LEVEL.upper() if LOG_LEVEL.upper() in LOG_LEVELS else "INFO",
+    },
     "loggers": {"pyftpdlib": {"level": "WARNING"}},
 }
+
+# Optional error reporting: nothing is sent unless SENTRY_DSN is set (wfm_site/observability.py).
+SENTRY_DSN = env("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", default="production")
+SENTRY_TRACES_SAMPLE_RATE = env("SENTRY_TRACES_SAMPLE_RATE", default="0")
 
 # The read API (/api/v1/, docs/api.md). Every view sets its own authentication (API keys),
 # permission (scopes) and throttle (API_THROTTLE_RATE per key); these are the defaults of

@@ -33,7 +33,9 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
 def own_urls() -> tuple[str, str]:
-    """A database and a Redis db of the smoke test's own, on the servers the suite was given."""
+    """A database named after the configured one (`<name>_bench_smoke`) and the configured
+    Redis database, which this run owns (the benchmarks empty it): two runs pointed at
+    different names and Redis databases never touch each other's."""
     db = os.environ.get("DATABASE_URL", "")
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not db.startswith(("postgres://", "postgresql://")):
@@ -41,9 +43,8 @@ def own_urls() -> tuple[str, str]:
     if not broker.startswith("redis://"):
         pytest.skip("the benchmarks need Redis (CELERY_BROKER_URL is not redis://)")
     parts = urlsplit(db)
-    bench_db = urlunsplit((parts.scheme, parts.netloc, "/sb_bench_smoke", "", ""))
-    redis = urlsplit(broker)
-    return bench_db, urlunsplit((redis.scheme, redis.netloc, "/14", "", ""))
+    name = parts.path.lstrip("/") or "switchboard"
+    return urlunsplit((parts.scheme, parts.netloc, f"/{name}_bench_smoke", "", "")), broker
 
 
 def test_every_benchmark_runs_at_a_tiny_size_and_writes_the_report(tmp_path):

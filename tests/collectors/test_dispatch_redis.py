@@ -1,7 +1,8 @@
 """Publishing claims to a real Redis broker: one producer and one pipeline per batch, the
 claim's options on each message, and unpublished claims released when Redis fails.
 
-Uses Redis db 12 on the server CELERY_BROKER_URL names (a db no other test or worker reads).
+Uses the Redis database CELERY_BROKER_URL names (each run on a shared server has its own, see
+the Makefile) and deletes only the collection queues it reads; no worker runs meanwhile.
 """
 
 from __future__ import annotations
@@ -12,7 +13,6 @@ import os
 import socket
 from datetime import timedelta as td
 from unittest import mock
-from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from celery import Celery
@@ -31,12 +31,11 @@ NOW = T0 + td(seconds=3)
 QUEUES = (QUEUE_AGENT_STATES, QUEUE_HISTORY, QUEUE_CONFIG)
 
 
-def redis_url(db: int) -> str:
+def redis_url() -> str:
     broker = os.environ.get("CELERY_BROKER_URL", "")
     if not broker.startswith("redis://"):
         pytest.skip("needs Redis (CELERY_BROKER_URL is not redis://)")
-    parts = urlsplit(broker)
-    return urlunsplit((parts.scheme, parts.netloc, f"/{db}", "", ""))
+    return broker
 
 
 def make_app(url: str, **conf: object) -> Celery:
@@ -51,12 +50,13 @@ def make_app(url: str, **conf: object) -> Celery:
 
 @pytest.fixture
 def broker():
-    """Redis db 12, emptied before and after, and a Celery app on it made current."""
+    """A Celery app made current on the configured Redis database, whose collection queues
+    are emptied before and after (only those keys: the database is this run's own)."""
     import redis
 
-    url = redis_url(12)
+    url = redis_url()
     client = redis.Redis.from_url(url)
-    client.flushdb()
+    client.delete(*QUEUES)
     app = make_app(url)
     previous = collectors.tasks.collect.app
     app.set_current()
@@ -65,7 +65,7 @@ def broker():
     finally:
         previous.set_current()
         app.close()
-        client.flushdb()
+        client.delete(*QUEUES)
 
 
 def messages(client, queue: str) -> list[dict]:
@@ -116,7 +116,7 @@ def test_an_unreachable_broker_releases_every_claim_for_the_next_tick(eight, bro
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    down = make_app(f"redis://127.0.0.1:{port}/12", task_publish_retry=False)
+    down = make_app(f"redis://127.0.0.1:{port}/0", task_publish_retry=False)
     down.set_current()
     try:
         due_everything()

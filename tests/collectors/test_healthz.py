@@ -43,13 +43,14 @@ def test_all_checks_pass(client, beats, broker_ok):
 
 @pytest.fixture
 def stopped_broker():
-    """Celery pointed at a port where nothing listens (restored afterwards)."""
+    """Celery pointed at a port where nothing listens (restored afterwards); yields the port."""
     keys = ("broker_url", "broker_read_url", "broker_write_url", "broker_transport_options")
     saved = {k: app.conf.get(k) for k in keys}
-    dead = f"redis://127.0.0.1:{unused_port()}/0"
+    port = unused_port()
+    dead = f"redis://127.0.0.1:{port}/0"
     # Celery copies a configured broker URL into the read/write URLs: point all three away.
     app.conf.update(broker_url=dead, broker_read_url=dead, broker_write_url=dead, broker_transport_options={})
-    yield
+    yield port
     app.conf.update(**saved)
 
 
@@ -60,6 +61,23 @@ def test_it_fails_when_the_broker_is_stopped(client, beats, stopped_broker):
     assert body["failed"] == ["broker"]
     assert body["checks"]["broker"]["error"]
     assert body["checks"]["database"]["ok"] is True
+
+
+def test_its_body_never_shows_the_broker_host_or_port(client, beats, stopped_broker, caplog):
+    response = client.get("/healthz")
+    assert response.status_code == 503
+    text = response.content.decode()
+    assert str(stopped_broker) not in text and "127.0.0.1" not in text and "redis://" not in text
+    # The operator still finds the driver's words in the web process's log.
+    assert str(stopped_broker) in caplog.text
+
+
+def test_its_body_never_shows_the_database_host_or_port(client, beats, broker_ok, monkeypatch):
+    error = 'OperationalError: connection to server at "db.internal" (10.1.2.3), port 5433 failed'
+    monkeypatch.setattr("wfm_site.services.database_error", lambda: error)
+    text = client.get("/healthz").content.decode()
+    assert "db.internal" not in text and "10.1.2.3" not in text and "5433" not in text
+    assert "not reachable" in text
 
 
 def test_it_fails_when_the_dispatcher_has_not_ticked_in_a_minute(client, broker_ok):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -116,14 +117,17 @@ def test_the_allow_list_refuses_what_is_not_a_cidr():
 
 
 def test_the_site_refuses_to_start_with_a_bad_allow_list():
-    env = {**os.environ, "VENDOR_EGRESS_ALLOW": "10.0.0.0/8,intranet"}
-    code = "import django; django.setup()"
+    # The system checks (wfm_site/checks.py) refuse it at every process start, by name.
+    env = {**os.environ, "VENDOR_EGRESS_ALLOW": "10.0.0.0/8,intranet", "DEBUG": "true"}
+    env.pop("DATABASE_URL", None)
     result = subprocess.run(
-        [sys.executable, "-c", code],
+        [sys.executable, "manage.py", "check"],
+        cwd=Path(__file__).resolve().parents[2],
         env={**env, "DJANGO_SETTINGS_MODULE": "wfm_site.settings"},
         capture_output=True,
         text=True,
         check=False,
     )
     assert result.returncode != 0
-    assert "VENDOR_EGRESS_ALLOW: 'intranet' is not a network in CIDR form" in result.stderr
+    assert "VENDOR_EGRESS_ALLOW = ['10.0.0.0/8', 'intranet'] is not a list of networks" in result.stderr
+    assert "'intranet' is not a network in CIDR form" in result.stderr

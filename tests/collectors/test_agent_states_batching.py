@@ -1,11 +1,16 @@
-"""A 10,000-agent snapshot with 10% changed is diffed and written in under a second."""
+"""A 10,000-agent snapshot with 10% changed is diffed and written in a bounded number of queries.
+
+How long it takes is measured in bench/ (the agent_states benchmark), not asserted here: a
+wall-clock limit fails under load on a shared machine and proves nothing when it passes.
+"""
 
 from __future__ import annotations
 
-import time
 from datetime import timedelta as td
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from collectors.agent_states import apply_snapshot
 from collectors.models import AgentStateEvent
@@ -14,6 +19,8 @@ from tests.collectors.enginekit import T0
 
 pytestmark = pytest.mark.django_db
 AGENTS = 10_000
+# 32 today on SQLite and PostgreSQL (batched reads and writes); a query per changed agent is 1,000+.
+QUERY_BUDGET = 40
 
 
 def snapshot(at, changed_every=0):
@@ -28,13 +35,11 @@ def snapshot(at, changed_every=0):
     )
 
 
-def test_ten_thousand_agents_with_ten_percent_changed_take_under_a_second(eight):
+def test_ten_thousand_agents_with_ten_percent_changed_are_written_in_a_few_batched_queries(eight):
     apply_snapshot(eight, snapshot(T0), interval_seconds=30)
     changed = snapshot(T0 + td(seconds=30), changed_every=10)
-    started = time.perf_counter()
-    result = apply_snapshot(eight, changed, interval_seconds=30)
-    elapsed = time.perf_counter() - started
+    with CaptureQueriesContext(connection) as queries:
+        result = apply_snapshot(eight, changed, interval_seconds=30)
     assert (result.events_created, result.events_closed) == (1000, 1000)
     assert AgentStateEvent.objects.count() == AGENTS + 1000
-    print(f"10k-agent poll: {elapsed:.3f} s")
-    assert elapsed < 1.0, f"took {elapsed:.2f} s"
+    assert len(queries) <= QUERY_BUDGET, [q["sql"][:120] for q in queries]

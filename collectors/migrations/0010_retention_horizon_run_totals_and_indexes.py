@@ -40,7 +40,7 @@ def backfill_run_totals(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("collectors", "0008_change_positions"),
+        ("collectors", "0009_collection_run_timed_out"),
         ("integrations", "0003_tenant_data_retention_days"),
     ]
 
