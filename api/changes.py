@@ -67,10 +67,15 @@ class Cursor:
 def oldest_valid_cursor(model: type[Model], now: datetime | None = None) -> datetime:
     """Cursors issued before this are answered 410 Gone.
 
-    The one place to wire retention in: when a model's rows are pruned after N days, a
-    cursor older than N days may sit before rows deleted unseen. Today it is a setting.
+    A cursor older than API_CURSOR_MAX_AGE, or older than the model's retention horizon
+    (`collectors.retention.retention_horizon`: rows before it may have been pruned unseen;
+    for tenant-scoped tables the latest of every tenant's, the safe answer across tenants).
     """
-    return (now or timezone.now()) - app_settings.CURSOR_MAX_AGE
+    from collectors.retention import retention_horizon
+
+    oldest = (now or timezone.now()) - app_settings.CURSOR_MAX_AGE
+    pruned = retention_horizon(model)
+    return max(oldest, pruned) if pruned is not None else oldest
 
 
 def horizon() -> int | None:

@@ -265,6 +265,10 @@ def write_report(
             lines += ["", "Errors:", "", "```", *(e[-1500:] for e in r.errors), "```"]
         lines.append("")
     lines += e2e_section(e2e, len(results) + 1)
+    # Written by `python -m bench.retention`, which `make bench` does not run (minutes at 10M rows).
+    retention = out.parent / "RETENTION.md"
+    if retention.exists():
+        lines += [retention.read_text().strip(), ""]
     analysis = out.parent / "ANALYSIS.md"
     if analysis.exists():
         lines += ["## What limits the rest", "", analysis.read_text().strip(), ""]

@@ -9,9 +9,11 @@ class CollectorsConfig(AppConfig):
     verbose_name = "Collected data"
 
     def ready(self) -> None:
+        from django.core import checks
         from django.db.models.signals import post_migrate, post_save
 
         from collectors import heartbeat  # noqa: F401  (the task_postrun heartbeat for /healthz)
+        from collectors.retention_conf import check_settings
         from collectors.schedules import on_connection_saved, on_migrated
         from integrations.models import VendorConnection
 
@@ -19,3 +21,4 @@ class CollectorsConfig(AppConfig):
         # migrate (each deploy) brings all of them in step with changed settings.
         post_save.connect(on_connection_saved, sender=VendorConnection, dispatch_uid="collectors.schedules")
         post_migrate.connect(on_migrated, sender=self, dispatch_uid="collectors.schedules.migrate")
+        checks.register(check_settings)

@@ -153,8 +153,12 @@ def build(
     connections: QuerySet[VendorConnection] | Iterable[VendorConnection] | None = None,
     now: datetime | None = None,
     schedules: QuerySet[CollectionSchedule] | None = None,
+    *,
+    for_display: bool = True,
 ) -> list[StreamRow]:
-    """Every stream of the given connections (all when None)."""
+    """Every stream of the given connections (all when None). Without `for_display`, no
+    24-hour run strips and no freshness (/metrics shows neither, and both read more rows
+    the more are stored)."""
     now = now or timezone.now()
     qs = CollectionSchedule.objects.select_related("connection__tenant")
     if schedules is not None:
@@ -164,8 +168,8 @@ def build(
     rows = list(qs.order_by("connection__tenant__name", "connection__name", "stream"))
     history = {s.connection_id: s.connection.created for s in rows if s.stream in gaps.HISTORY_STREAMS}
     coverage = gaps.coverage(history.items(), now)
-    fresh = gaps.freshness({s.connection_id for s in rows})
-    strip = strips(rows, now)
+    fresh = gaps.freshness({s.connection_id for s in rows}) if for_display else {}
+    strip = strips(rows, now) if for_display else {}
     warnings = token_warnings(rows, now)
     out = []
     for s in rows:
@@ -183,7 +187,7 @@ def build(
                 schedule=s,
                 last_error=health.last_error(s),
                 gaps=cov.gaps if cov is not None and s.stream in gaps.HISTORY_STREAMS else None,
-                strip=strip[(s.connection_id, s.stream)],
+                strip=strip.get((s.connection_id, s.stream), []),
                 token_warning=warnings.get(s.connection_id, ""),
                 freshness=freshness,
             )

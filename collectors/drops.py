@@ -372,6 +372,11 @@ def store_calls(
     `ingest_path` does): new calls are found by an anti-join, not ON CONFLICT. A DataError
     raised by `calls` part-way leaves nothing behind once the caller's savepoint rolls back.
     """
+    from collectors.retention import retention_horizon
+
+    horizon = retention_horizon(DropCall)
+    if horizon is not None:
+        calls = _after_horizon(connection, ledger, calls, horizon)
     if db.vendor == "postgresql":
         return _store_calls_copy(connection, ledger, calls, now)
     records = _store_calls_orm(connection, ledger, calls)
@@ -435,6 +440,27 @@ def _store_calls_copy(
         )
         cursor.execute(f"DROP TABLE {_CALLS_TEMP}")
     return merge_named_stage(connection, now)
+
+
+def _after_horizon(
+    connection: VendorConnection, ledger: DropFile, calls: Iterable[CallRow], horizon: datetime
+) -> Iterable[CallRow]:
+    """The calls at or after the call ledger's retention horizon. An older call may repeat one
+    whose row was pruned, and its interval would be recomputed from part of its calls."""
+    skipped = 0
+    for row in calls:
+        if row[2] < horizon:
+            skipped += 1
+            continue
+        yield row
+    if skipped:
+        log.warning(
+            "drop %s: %s: %s call(s) before the call ledger's retention horizon %s ignored",
+            connection.key,
+            ledger.name,
+            skipped,
+            horizon.isoformat(),
+        )
 
 
 def _store_calls_orm(

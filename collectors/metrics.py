@@ -8,27 +8,18 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import datetime
-from datetime import timedelta as td
 
-from django.db.models import Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.utils import timezone
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
 from collectors import board, health
-from collectors.models import HEALTH_STATUSES, CollectionRun
+from collectors.models import HEALTH_STATUSES, RUN_DURATION_BUCKETS
 
 LABELS = ("tenant", "connection", "vendor", "stream")
-# Run durations in seconds: agent-state polls take well under a second, history runs
-# and file ingestion up to minutes.
-BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
-
-
-def _seconds(expr_value: object) -> float:
-    if expr_value is None:
-        return 0.0
-    return float(expr_value.total_seconds())  # type: ignore[attr-defined]
+# Run durations in seconds (the histogram's buckets, kept on each schedule).
+BUCKETS = RUN_DURATION_BUCKETS
 
 
 class HealthCollector(Collector):
@@ -37,7 +28,7 @@ class HealthCollector(Collector):
 
     def collect(self) -> Iterator[Metric]:
         now = self.now or timezone.now()
-        rows = board.build(now=now)
+        rows = board.build(now=now, for_display=False)
         labels_of = {}
         status = GaugeMetricFamily(
             "switchboard_stream_status",
@@ -73,39 +64,30 @@ class HealthCollector(Collector):
             if row.gaps is not None:
                 gap_metric.add_metric(labels, float(row.gaps))
         yield from (status, up, last_success, failures, gap_metric)
-        yield from self._runs(labels_of)
+        yield from self._runs(rows, labels_of)
         yield self._tokens(now)
 
-    def _runs(self, labels_of: dict[tuple[int, str], list[str]]) -> Iterator[Metric]:
+    def _runs(
+        self, rows: list[board.StreamRow], labels_of: dict[tuple[int, str], list[str]]
+    ) -> Iterator[Metric]:
+        """Totals kept on each schedule (collectors.runs.run_totals): one row per stream read,
+        however many runs are stored, and unchanged when retention prunes old runs."""
         rows_metric = CounterMetricFamily(
             "switchboard_rows_collected", "Rows created or updated by collection runs", labels=LABELS
         )
         durations = HistogramMetricFamily(
             "switchboard_run_duration_seconds", "Duration of finished collection runs", labels=LABELS
         )
-        duration = ExpressionWrapper(F("finished_at") - F("started_at"), output_field=DurationField())
-        buckets = {
-            f"le_{i}": Count("id", filter=Q(duration__lte=td(seconds=b))) for i, b in enumerate(BUCKETS)
-        }
-        aggregates = (
-            CollectionRun.objects.filter(finished_at__isnull=False)
-            .annotate(duration=duration)
-            .order_by()
-            .values("connection_id", "stream")
-            .annotate(
-                n=Count("id"),
-                total=Sum("duration"),
-                rows=Sum(F("rows_created") + F("rows_updated")),
-                **buckets,
-            )
-        )
-        for agg in aggregates:
-            labels = labels_of.get((agg["connection_id"], agg["stream"]))
-            if labels is None:
+        for row in rows:
+            s = row.schedule
+            if not s.runs_finished:
                 continue
-            rows_metric.add_metric(labels, float(agg["rows"] or 0))
-            cumulative = [(str(b), float(agg[f"le_{i}"])) for i, b in enumerate(BUCKETS)]
-            durations.add_metric(labels, [*cumulative, ("+Inf", float(agg["n"]))], _seconds(agg["total"]))
+            labels = labels_of[(s.connection_id, s.stream)]
+            rows_metric.add_metric(labels, float(s.rows_collected))
+            cumulative = [
+                (str(b), float(getattr(s, f"run_le_{i}"))) for i, b in enumerate(RUN_DURATION_BUCKETS)
+            ]
+            durations.add_metric(labels, [*cumulative, ("+Inf", float(s.runs_finished))], s.run_seconds_total)
         yield rows_metric
         yield durations
 

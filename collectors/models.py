@@ -37,6 +37,9 @@ HEALTH_STATUSES = (
     ("paused", "paused"),
 )
 STATE_CHOICES = tuple((s, s.replace("_", " ")) for s in NEUTRAL_STATES)
+# Upper bounds (seconds) of the run-duration histogram kept on each schedule: agent-state polls
+# take well under a second, history runs and file ingestion up to minutes.
+RUN_DURATION_BUCKETS = (0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 300.0, 900.0)
 
 
 # The read API reads each connection's rows in change order, one connection at a time.
@@ -150,6 +153,8 @@ class IntervalVolume(ChangePosition):
         indexes = [
             # Exports and gap counting read one connection's intervals by time.
             models.Index(fields=("connection", "interval_start"), name="interval_conn_start"),
+            # The admin's newest-first page over every connection.
+            models.Index(fields=("-interval_start", "-id"), name="interval_start_desc"),
             # The read API's incremental sync: a range scan after a cursor, flat as the table grows.
             models.Index(fields=CHANGE_INDEX, name="interval_change_position"),
         ]
@@ -177,6 +182,8 @@ class AgentStateEvent(ChangePosition):
         ]
         indexes = [
             models.Index(fields=("connection", "start"), name="state_event_conn_start"),
+            # The admin's newest-first page over every connection, and pruning by age.
+            models.Index(fields=("-start", "-id"), name="state_event_start_desc"),
             models.Index(
                 fields=("connection", "change_txid", "change_seq"), name="state_event_change_position"
             ),
@@ -217,6 +224,22 @@ class CollectionSchedule(models.Model):
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # Totals of the stream's finished runs for /metrics, added to in the UPDATE that stores each
+    # outcome (collectors.runs.store_outcome): a scrape reads these few rows, never the runs,
+    # which retention prunes. `run_le_N` counts runs of at most RUN_DURATION_BUCKETS[N] seconds.
+    runs_finished = models.PositiveBigIntegerField(default=0)
+    run_seconds_total = models.FloatField(default=0.0)
+    rows_collected = models.PositiveBigIntegerField(default=0)
+    run_le_0 = models.PositiveBigIntegerField(default=0)
+    run_le_1 = models.PositiveBigIntegerField(default=0)
+    run_le_2 = models.PositiveBigIntegerField(default=0)
+    run_le_3 = models.PositiveBigIntegerField(default=0)
+    run_le_4 = models.PositiveBigIntegerField(default=0)
+    run_le_5 = models.PositiveBigIntegerField(default=0)
+    run_le_6 = models.PositiveBigIntegerField(default=0)
+    run_le_7 = models.PositiveBigIntegerField(default=0)
+    run_le_8 = models.PositiveBigIntegerField(default=0)
+    run_le_9 = models.PositiveBigIntegerField(default=0)
 
     class Meta:
         ordering = ("connection", "stream")
@@ -303,7 +326,8 @@ class CollectionRun(models.Model):
         (TIMED_OUT, "timed out"),
     )
 
-    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="runs")
+    # Indexed with the id below (a connection's runs newest first), not on its own.
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="runs", db_index=False)
     stream = models.CharField(max_length=16, choices=STREAMS)
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
@@ -330,6 +354,16 @@ class CollectionRun(models.Model):
         ordering = ("-started_at",)
         indexes = [
             models.Index(fields=("connection", "stream", "-started_at"), name="run_conn_stream_started"),
+            # No index leads with started_at: the health monitor's newest-run subqueries would
+            # walk it whole for a stream without runs. The admin lists runs newest id first (a
+            # run's id follows its start). Failures and runs of other streams than agent states
+            # are rare: the admin's status and stream filters must not walk every successful
+            # poll. Polls skip both indexes.
+            models.Index(fields=("connection", "-id"), name="run_conn_newest"),
+            models.Index(fields=("status", "-id"), name="run_not_ok", condition=~Q(status="ok")),
+            models.Index(
+                fields=("stream", "-id"), name="run_not_polls", condition=~Q(stream=STREAM_AGENT_STATES)
+            ),
             # The health pass's search for abandoned runs: only the few running ones.
             models.Index(fields=("started_at",), name="run_running", condition=Q(status="running")),
         ]
@@ -368,6 +402,10 @@ class DropFile(models.Model):
         ordering = ("-received_at",)
         constraints = [
             models.UniqueConstraint(fields=("connection", "sha256"), name="drop_file_content_once"),
+        ]
+        indexes = [
+            # Pruning the call ledger by the files' arrival; the admin's newest-first page.
+            models.Index(fields=("-received_at", "-id"), name="drop_file_received"),
         ]
 
     def __str__(self) -> str:
@@ -470,6 +508,42 @@ class DropCall(models.Model):
                 fields=("connection", "queue_vendor_id", "interval_start"), name="drop_call_interval"
             ),
         ]
+
+
+class RetentionHorizon(models.Model):
+    """How far `manage.py prune` has deleted one table (for one tenant, where the policy is a
+    tenant's): rows whose age column is before `horizon` may be gone.
+
+    Also the table's prune lease: a pruner claims the row with a compare-and-set on
+    `lease_until`, so two pruners never work on one table at once. Read it through
+    `collectors.retention.retention_horizon`.
+    """
+
+    table = models.CharField(max_length=100, help_text="app_label.model")
+    tenant = models.ForeignKey("integrations.Tenant", models.CASCADE, null=True, blank=True, related_name="+")
+    horizon = models.DateTimeField(null=True, blank=True)
+    # The highest primary key deleted so far: positions at or below it may be gone.
+    deleted_through_id = models.BigIntegerField(null=True, blank=True)
+    rows_deleted = models.PositiveBigIntegerField(default=0)
+    last_pruned = models.DateTimeField(null=True, blank=True)
+    lease_until = models.DateTimeField(null=True, blank=True)
+    lease_id = models.CharField(max_length=64, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=("table",), condition=Q(tenant__isnull=True), name="retention_horizon_per_table"
+            ),
+            models.UniqueConstraint(
+                fields=("table", "tenant"),
+                condition=Q(tenant__isnull=False),
+                name="retention_horizon_per_tenant",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        scope = f" ({self.tenant_id})" if self.tenant_id else ""
+        return f"{self.table}{scope} before {self.horizon:%Y-%m-%d %H:%M}" if self.horizon else self.table
 
 
 class ConfigHold(models.Model):

@@ -26,7 +26,7 @@ from collectors import agent_states, config_import
 from collectors.conf import app_settings
 from collectors.health import OK as HEALTHY
 from collectors.health import evaluate_all
-from collectors.models import CollectionRun, CollectionSchedule, Cursor
+from collectors.models import RUN_DURATION_BUCKETS, CollectionRun, CollectionSchedule, Cursor
 from collectors.windows import Window, explicit_window, floor_to, history_window, is_on_grid
 from collectors.writers import upsert_intervals
 from integrations.models import VendorConnection
@@ -187,7 +187,7 @@ def store_outcome(
     Returns True when the run succeeded and the stream's stored status was `ok` (the one
     UPDATE tells, so the common case costs one statement).
     """
-    updates: dict[str, object] = {"last_run_at": now}
+    updates: dict[str, object] = {"last_run_at": now, **run_totals(run)}
     if run.status == CollectionRun.OK:
         updates |= {"consecutive_failures": 0, "last_success_at": now, "last_error": ""}
     else:
@@ -203,6 +203,27 @@ def store_outcome(
         return True
     rows.update(**updates)
     return False
+
+
+def run_totals(run: CollectionRun) -> dict[str, object]:
+    """Increments of the schedule's /metrics totals for one finished run (none while it runs).
+
+    Part of the outcome's one UPDATE, so the totals never disagree with the outcomes stored.
+    """
+    if run.finished_at is None:
+        return {}
+    seconds = max(0.0, (run.finished_at - run.started_at).total_seconds())
+    totals: dict[str, object] = {
+        "runs_finished": F("runs_finished") + 1,
+        "run_seconds_total": F("run_seconds_total") + seconds,
+    }
+    rows = run.rows_created + run.rows_updated
+    if rows:
+        totals["rows_collected"] = F("rows_collected") + rows
+    for i, bound in enumerate(RUN_DURATION_BUCKETS):
+        if seconds <= bound:
+            totals[f"run_le_{i}"] = F(f"run_le_{i}") + 1
+    return totals
 
 
 # --- retries -------------------------------------------------------------------------------

@@ -102,3 +102,14 @@ def evaluate_health() -> int:
     from collectors.health import evaluate_all
 
     return evaluate_all()
+
+
+@shared_task(ignore_result=True)
+def prune() -> int:
+    """Every hour: delete what the retention policies no longer keep; returns rows deleted.
+
+    Hourly keeps each pass to about an hour's worth of rows, a few short batches per table.
+    """
+    from collectors.retention import prune as prune_tables
+
+    return sum(outcome.deleted for outcome in prune_tables())

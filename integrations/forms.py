@@ -25,7 +25,7 @@ SECTION_TITLES = {REALTIME: "Real-time adherence", HISTORY: "Historical contact 
 class TenantForm(forms.ModelForm):
     class Meta:
         model = Tenant
-        fields = ("name", "slug", "time_zone", "active")
+        fields = ("name", "slug", "time_zone", "active", "data_retention_days")
 
 
 class VendorChoiceForm(forms.Form):

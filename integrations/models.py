@@ -8,6 +8,7 @@ from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.core.validators import MinValueValidator
 from django.db import models, transaction
 from django.db.models import Q
 
@@ -53,6 +54,15 @@ class Tenant(models.Model):
         help_text="Reminder days are counted in this zone (IANA name).",
     )
     active = models.BooleanField(default=True)
+    # Collected data (agent state events, interval volume) older than this is pruned; empty
+    # keeps it (the default: it is the customer's data, and the WFM system may still read it).
+    data_retention_days = models.PositiveIntegerField(
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(30)],
+        help_text="Delete agent state events and interval volume older than this many days "
+        "(at least 30). Empty keeps them.",
+    )
     created = models.DateTimeField(auto_now_add=True)
 
     objects = TenantQuerySet.as_manager()

@@ -39,6 +39,7 @@ app.conf.update(
         "evaluate-health": {"task": "collectors.tasks.evaluate_health", "schedule": 60.0},
         "token-reminders": {"task": "tokens.tasks.token_reminders", "schedule": 3600.0},
         "send-outbox": {"task": "wfm_site.tasks.send_outbox", "schedule": 30.0},
+        "prune": {"task": "collectors.tasks.prune", "schedule": 3600.0},
         "send-webhooks": {"task": "notifications.tasks.send_webhooks", "schedule": 15.0},
     },
 )

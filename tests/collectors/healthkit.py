@@ -71,6 +71,13 @@ def record(schedule: CollectionSchedule, status: str, at: datetime, error: str =
     return run
 
 
+def count_run(schedule: CollectionSchedule, run: CollectionRun) -> None:
+    """Add a finished run to its stream's /metrics totals only, as its outcome would."""
+    from collectors.runs import run_totals
+
+    CollectionSchedule.objects.filter(pk=schedule.pk).update(**run_totals(run))
+
+
 def make_queue(conn: VendorConnection, vendor_id: str = "q1") -> Queue:
     return Queue.objects.create(
         connection=conn, vendor_id=vendor_id, name=vendor_id, first_seen=T0, last_seen=T0

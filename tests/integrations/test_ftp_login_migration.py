@@ -23,6 +23,17 @@ def migrate(targets):
     return executor.loader.project_state(targets).apps
 
 
+@pytest.fixture(autouse=True)
+def _latest_schema_after():
+    """Leave the schema at the latest migrations: later migrations of either app (and of the
+    apps that depend on it) were rolled back by going to BEFORE, and the tests after this
+    one need them."""
+    yield
+    executor = MigrationExecutor(connection)
+    executor.loader.build_graph()
+    executor.migrate(executor.loader.graph.leaf_nodes())
+
+
 def test_the_older_connection_keeps_a_shared_login_and_the_newer_loses_it(capsys):
     apps = migrate(BEFORE)
     Tenant = apps.get_model("integrations", "Tenant")

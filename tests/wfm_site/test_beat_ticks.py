@@ -7,7 +7,7 @@ import pytest
 from wfm_site.celery import app
 
 
-def test_beat_has_the_six_global_ticks_and_no_entry_per_connection():
+def test_beat_has_the_seven_global_ticks_and_no_entry_per_connection():
     tasks = {entry["task"] for entry in app.conf.beat_schedule.values()}
     assert tasks == {
         "collectors.tasks.dispatch_due",
@@ -15,6 +15,7 @@ def test_beat_has_the_six_global_ticks_and_no_entry_per_connection():
         "collectors.tasks.evaluate_health",
         "tokens.tasks.token_reminders",
         "wfm_site.tasks.send_outbox",
+        "collectors.tasks.prune",
         "notifications.tasks.send_webhooks",
     }
 
