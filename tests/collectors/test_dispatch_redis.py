@@ -13,6 +13,7 @@ import os
 import socket
 from datetime import timedelta as td
 from unittest import mock
+from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 from celery import Celery
@@ -116,7 +117,8 @@ def test_an_unreachable_broker_releases_every_claim_for_the_next_tick(eight, bro
     with socket.socket() as sock:  # a port nothing listens on
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    down = make_app(f"redis://127.0.0.1:{port}/0", task_publish_retry=False)
+    dead = urlunsplit(urlsplit(redis_url())._replace(netloc=f"127.0.0.1:{port}"))  # same db, dead port
+    down = make_app(dead, task_publish_retry=False)
     down.set_current()
     try:
         due_everything()

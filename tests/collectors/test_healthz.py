@@ -47,7 +47,7 @@ def stopped_broker():
     keys = ("broker_url", "broker_read_url", "broker_write_url", "broker_transport_options")
     saved = {k: app.conf.get(k) for k in keys}
     port = unused_port()
-    dead = f"redis://127.0.0.1:{port}/0"
+    dead = f"redis://127.0.0.1:{port}"
     # Celery copies a configured broker URL into the read/write URLs: point all three away.
     app.conf.update(broker_url=dead, broker_read_url=dead, broker_write_url=dead, broker_transport_options={})
     yield port

@@ -31,7 +31,7 @@ def check_services(database_url: str, broker_url: str) -> subprocess.CompletedPr
 
 def test_a_stopped_postgresql_and_redis_get_one_clear_line_and_a_failing_status():
     pg, redis = unused_port(), unused_port()
-    done = check_services(f"postgres://postgres@127.0.0.1:{pg}/switchboard", f"redis://127.0.0.1:{redis}/0")
+    done = check_services(f"postgres://postgres@127.0.0.1:{pg}/switchboard", f"redis://127.0.0.1:{redis}")
     assert done.returncode != 0
     assert "Traceback" not in done.stderr and "Warning" not in done.stderr
     [line] = done.stderr.strip().splitlines()
