@@ -16,9 +16,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from collectors.ftp import build_server
 
-
-def _exit(*_: object) -> None:
-    raise SystemExit(0)
+# The serving loop checks for a stop request between polls of at most this many seconds. A
+# SystemExit raised from the signal handler itself would land wherever the main thread
+# happened to be (inside a TLS shutdown, say); under load the process then sometimes
+# outlived SIGTERM.
+POLL_SECONDS = 0.5
 
 
 def _is_loopback(host: str) -> bool:
@@ -60,7 +62,13 @@ class Command(BaseCommand):
                 "set FTP_TLS_CERTFILE (and FTP_TLS_KEYFILE) to require FTPS"
             )
         self.stdout.flush()
-        # Closing sockets inside the handler would pull them from under the poll loop;
-        # SystemExit ends the loop, and serve_forever then closes every connection.
-        signal.signal(signal.SIGTERM, _exit)
-        server.serve_forever(handle_exit=True)
+        # The handlers only ask the loop to stop; it closes every connection once the current
+        # poll (at most POLL_SECONDS) returns, never from inside a connection's own code.
+        stopping: list[int] = []
+        signal.signal(signal.SIGTERM, lambda signum, _frame: stopping.append(signum))
+        signal.signal(signal.SIGINT, lambda signum, _frame: stopping.append(signum))
+        try:
+            while not stopping:
+                server.ioloop.loop(POLL_SECONDS, blocking=False)  # one poll, then the timers
+        finally:
+            server.close_all()
