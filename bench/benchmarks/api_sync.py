@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from datetime import timedelta as td
 from pathlib import Path
 from typing import Any
 
 from bench.benchmarks.fixtures import analyze, bench_connection
-from bench.benchmarks.upserts import TABLE, Upserts, counts, grid_start, layout
+from bench.benchmarks.upserts import TABLE, Upserts, counts, layout, seed_intervals
 from bench.harness import SWITCHBOARD, Benchmark
 
 CONNECTION = "api-sync"
@@ -40,29 +39,7 @@ def load(size: int) -> Any:
         cur.execute(f"DELETE FROM {TABLE} WHERE connection_id = %s", [conn.pk])
     Queue.objects.filter(connection=conn).delete()
     n_queues, n_intervals = layout(size)
-    now = datetime.now(UTC)
-    Queue.objects.bulk_create(
-        [
-            Queue(connection=conn, vendor_id=f"q{q}", name=f"Queue {q}", first_seen=now, last_seen=now)
-            for q in range(n_queues)
-        ]
-    )
-    ids = dict(Queue.objects.filter(connection=conn).values_list("vendor_id", "id"))
-    start = grid_start(n_intervals)
-    with (
-        db.cursor() as cur,
-        cur.copy(
-            f"COPY {TABLE} (connection_id, queue_id, interval_start, entered, abandoned, handle_seconds,"
-            " collected_at) FROM STDIN"
-        ) as copy,
-    ):
-        written = 0
-        for q in range(n_queues):
-            for i in range(n_intervals):
-                if written == size:
-                    break
-                copy.write_row((conn.id, ids[f"q{q}"], start + i * td(minutes=15), *counts(q, i, 0), now))
-                written += 1
+    seed_intervals(conn, n_queues, n_intervals, per_queue=n_intervals, limit=size)
     analyze(TABLE, "collectors_queue")
     return conn
 

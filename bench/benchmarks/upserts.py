@@ -54,33 +54,11 @@ class Upserts(Benchmark):
         return None
 
     def setup(self, side: str, size: int, workdir: Path) -> Any:
-        from collectors.models import Queue
-
         conn = bench_connection(CONNECTION)
         truncate(TABLE, "collectors_queue")
         n_queues, n_intervals = layout(size)
-        now = datetime.now(UTC)
-        Queue.objects.bulk_create(
-            [
-                Queue(connection=conn, vendor_id=f"q{q}", name=f"Queue {q}", first_seen=now, last_seen=now)
-                for q in range(n_queues)
-            ]
-        )
-        ids = dict(Queue.objects.filter(connection=conn).values_list("vendor_id", "id"))
-        start = grid_start(n_intervals)
         # The first half of every queue's intervals is already stored, with other counts.
-        from django.db import connection as db
-
-        with (
-            db.cursor() as cur,
-            cur.copy(
-                f"COPY {TABLE} (connection_id, queue_id, interval_start, entered, abandoned, handle_seconds,"
-                " collected_at) FROM STDIN"
-            ) as copy,
-        ):
-            for q in range(n_queues):
-                for i in range(n_intervals // 2):
-                    copy.write_row((conn.id, ids[f"q{q}"], start + i * td(minutes=15), *counts(q, i, 0), now))
+        ids, start = seed_intervals(conn, n_queues, n_intervals, per_queue=n_intervals // 2)
         analyze(TABLE, "collectors_queue")
         return {"connection": conn, "ids": ids, "start": start, "queues": n_queues, "intervals": n_intervals}
 
@@ -153,3 +131,40 @@ class Upserts(Benchmark):
             f"Switchboard reached {1 / worst['ratio']:.0%} of the raw throughput at its worst size "
             f"({worst['size']:,} rows); target ≥ 50%"
         )
+
+
+def seed_intervals(
+    conn: Any, n_queues: int, n_intervals: int, per_queue: int, limit: int | None = None
+) -> tuple[dict[str, int], datetime]:
+    """`n_queues` queues of `conn` and, by one COPY, the first `per_queue` intervals of each
+    (at most `limit` rows in all); returns the queue ids by vendor id and the grid's start."""
+    from django.db import connection as db
+
+    from collectors.models import Queue
+
+    now = datetime.now(UTC)
+    Queue.objects.bulk_create(
+        [
+            Queue(connection=conn, vendor_id=f"q{q}", name=f"Queue {q}", first_seen=now, last_seen=now)
+            for q in range(n_queues)
+        ]
+    )
+    ids = dict(Queue.objects.filter(connection=conn).values_list("vendor_id", "id"))
+    start = grid_start(n_intervals)
+    rows = (
+        (conn.id, ids[f"q{q}"], start + i * td(minutes=15), *counts(q, i, 0), now)
+        for q in range(n_queues)
+        for i in range(per_queue)
+    )
+    with (
+        db.cursor() as cur,
+        cur.copy(
+            f"COPY {TABLE} (connection_id, queue_id, interval_start, entered, abandoned, handle_seconds,"
+            " collected_at) FROM STDIN"
+        ) as copy,
+    ):
+        for written, row in enumerate(rows):
+            if written == limit:
+                break
+            copy.write_row(row)
+    return ids, start
