@@ -63,7 +63,6 @@ class Migration(migrations.Migration):
             name="sent_at",
             field=models.DateTimeField(blank=True, help_text="When delivery finished.", null=True),
         ),
-        migrations.RunPython(finish_processed_flips, migrations.RunPython.noop),
         migrations.AddIndex(
             model_name="healthflip",
             index=models.Index(
@@ -72,4 +71,6 @@ class Migration(migrations.Migration):
                 name="flip_to_send",
             ),
         ),
+        # Last: PostgreSQL alters no table that has pending trigger events from an update.
+        migrations.RunPython(finish_processed_flips, migrations.RunPython.noop),
     ]
