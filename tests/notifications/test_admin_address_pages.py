@@ -7,9 +7,9 @@ from django.urls import reverse
 from notifications.models import EmailAddress
 
 
-def test_a_manager_opens_an_address_of_their_tenants_user(client, manager_a, token_owner):
+def test_a_manager_opens_an_address_of_their_tenants_user(client, manager_a, verified_member):
     client.force_login(manager_a)
-    address = EmailAddress.for_user(token_owner)
+    address = EmailAddress.for_user(verified_member)
     response = client.get(reverse("admin:notifications_emailaddress_change", args=[address.pk]))
     assert response.status_code == 200
     assert "tok_owner@example.com" in response.content.decode()
