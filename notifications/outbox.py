@@ -12,6 +12,7 @@ records the mailer's report by the rules (`MailRow.record`).
     notifications.webhooks.send_due      Delivery                ─┘
 
 `wfm_site.tasks.send_outbox` runs the email senders every 30 s; webhooks run every 15 s.
+The rules and the settings are described in docs/notifications.md.
 """
 
 from __future__ import annotations
