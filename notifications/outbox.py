@@ -9,7 +9,8 @@ records the mailer's report by the rules (`MailRow.record`).
 
     tokens.outbox.send_pending_alerts   TokenAlert, TokenDigest  ─┐
     collectors.outbox.send_pending_flips HealthFlip              ─┼─ drain → claim → send → record
-    notifications.webhooks.send_due      Delivery                ─┘
+    notifications.webhooks.send_due      Delivery                ─┤
+    notifications.notices                EndpointNotice          ─┘
 
 `wfm_site.tasks.send_outbox` runs the email senders every 30 s; webhooks run every 15 s.
 The rules and the settings are described in docs/notifications.md.

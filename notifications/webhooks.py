@@ -14,8 +14,9 @@ Outcomes of one try:
 - any other answer (4xx, a 3xx: redirects are never followed) or an address the egress
   policy refuses: given up at once; trying again will not help.
 A delivery given up counts against its endpoint; WEBHOOKS_DISABLE_AFTER of them in a row
-disable it and send `signals.endpoint_disabled` (`notifications.receivers` mails the
-tenant's owners and managers). Test events are tried once and never count.
+disable it and send `signals.endpoint_disabled` (`notifications.receivers` writes the
+`EndpointNotice` mailed to the tenant's owners and managers at the end of the tick).
+Test events are tried once and never count.
 """
 
 from __future__ import annotations
@@ -40,6 +41,7 @@ from notifications import formats, http
 from notifications.conf import app_settings
 from notifications.events import Event
 from notifications.models import FAILED, RETRYING, SENT, TEST, Delivery, Endpoint
+from notifications.notices import send_pending_notices
 from notifications.outbox import drain
 from notifications.signals import endpoint_disabled
 
@@ -203,6 +205,8 @@ def send_due(now: datetime | None = None) -> dict[str, int]:
         return delivery.endpoint_id in struggling
 
     counts.update(o.status for o in drain(Delivery, due, send, now=now, skip=skip))
+    # The owners hear of an endpoint this tick disabled (or an earlier one failed to tell).
+    send_pending_notices(now)
     return {k: v for k, v in counts.items() if v}
 
 

@@ -13,6 +13,7 @@ from notifications.models.endpoints import (
     TOKEN_REMINDER,
     Delivery,
     Endpoint,
+    EndpointNotice,
     _iso,
 )
 from notifications.models.outbox import FAILED, RETRYING, SENT, MailRow, OutboxRow
@@ -33,6 +34,7 @@ __all__ = [
     "Delivery",
     "EmailAddress",
     "Endpoint",
+    "EndpointNotice",
     "MailRow",
     "OutboxRow",
     "Subscriber",

@@ -21,7 +21,7 @@ from integrations import validators
 from integrations.crypto import EncryptedJSONField, SecretDict
 from integrations.models import Tenant
 from notifications.conf import Policy, app_settings
-from notifications.models.outbox import OutboxRow
+from notifications.models.outbox import MailRow, OutboxRow
 
 # Events an endpoint may subscribe to; `test` is sent on request to any endpoint.
 STREAM_DOWN, STREAM_RECOVERED, STREAM_PAUSED = "stream.down", "stream.recovered", "stream.paused"
@@ -177,6 +177,25 @@ class Delivery(OutboxRow):
             "last_status": self.last_status,
             "last_error": self.last_error,
         }
+
+
+class EndpointNotice(MailRow):
+    """The email telling a tenant's owners and managers that an endpoint was disabled."""
+
+    endpoint = models.ForeignKey(Endpoint, models.CASCADE, related_name="notices")
+    reason = models.CharField(max_length=300)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created", "-id")
+        indexes = [
+            models.Index(
+                fields=("next_attempt_at",), condition=Q(sent_at=None), name="endpoint_notice_due_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} disabled ({self.status})"
 
 
 def _iso(moment: datetime | None) -> str | None:

@@ -19,10 +19,14 @@ from django.utils import timezone
 from collectors import outbox as health_outbox
 from collectors.models import HealthFlip
 from integrations.models import Membership
-from notifications.models import EmailAddress, MailRow
+from notifications import events
+from notifications.models import STREAM_DOWN, EmailAddress, EndpointNotice, MailRow
+from notifications.webhooks import send_due
 from tests.collectors.healthkit import make_schedule
 from tests.collectors.smtpkit import Inbox, free_port
 from tests.conftest import make_user
+from tests.notifications.conftest import make_endpoint
+from tests.notifications.hookserver import Reply
 from tokens.models import AccessToken, TokenAlert
 from tokens.outbox import send_pending_alerts
 from tokens.reminders import run_pass
@@ -170,3 +174,27 @@ def test_a_claim_left_by_a_dead_worker_is_released_after_the_claim_timeout(produ
     tick(producer, NOW + td(minutes=6))
     row.refresh_from_db()
     assert row.status == "sent" and row.delivered_to == [PERSON]
+
+
+def test_the_mail_about_a_disabled_endpoint_is_retried_by_the_same_rules(
+    hooks, smtp, tenant_a, conn_a, on_call, settings
+):
+    settings.WEBHOOKS_MAX_ATTEMPTS = settings.WEBHOOKS_DISABLE_AFTER = 1
+    make_endpoint(tenant_a, hooks.url())
+    hooks.default = Reply(500)
+    smtp.defer = 1
+    with time_machine.travel(NOW, tick=False):
+        data = {"stream": "volume", "old_status": "ok", "new_status": "late", "reason": "late"}
+        events.publish(tenant_a, STREAM_DOWN, data, conn_a, key="flip:1")
+        assert send_due() == {"failed": 1}
+    notice = EndpointNotice.objects.get()
+    assert (
+        notice.status == "retrying" and notice.next_attempt_at == NOW + td(seconds=60) and smtp.messages == []
+    )
+    with time_machine.travel(NOW + td(seconds=61), tick=False):
+        send_due()
+    notice.refresh_from_db()
+    assert notice.status == "sent" and notice.delivered_to == [PERSON]
+    assert [m["Subject"].strip() for m in smtp.messages] == [
+        "[Switchboard] Acme Support · notification endpoint ops was disabled"
+    ]
