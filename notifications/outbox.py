@@ -7,10 +7,10 @@ For email that function is `send_mail(row, compose)`: the producer's `compose` s
 to send (a `Mail`: template, context, addresses) or why nobody is told, and the row
 records the mailer's report by the rules (`MailRow.record`).
 
-    tokens.outbox.send_pending_alerts   TokenAlert, TokenDigest  ─┐
-    collectors.outbox.send_pending_flips HealthFlip              ─┼─ drain → claim → send → record
-    notifications.webhooks.send_due      Delivery                ─┤
-    notifications.notices                EndpointNotice          ─┘
+    tokens.outbox.send_pending_alerts     TokenAlert, TokenDigest ─┐
+    collectors.outbox.send_pending_flips  HealthFlip              ─┼─ drain → claim → send → record
+    notifications.webhooks.send_due       Delivery                ─┤
+    notifications.notices                 EndpointNotice          ─┘
 
 `wfm_site.tasks.send_outbox` runs the email senders every 30 s; webhooks run every 15 s.
 The rules and the settings are described in docs/notifications.md.
