@@ -1,9 +1,12 @@
 """What every vendor package declares and implements.
 
 A vendor package (`integrations/vendors/<vendor>/`) holds every fact about its platform:
-`vendor.py` declares the connection fields and defaults (a `Vendor` subclass), `client.py`
-speaks HTTP, `adapter.py` turns payloads into `records`, `states.py` maps state codes.
-Shared behaviour lives here and in `http.py`, so a package only fills in hooks.
+`vendor.py` declares the connection fields and defaults, what it supplies and by which
+transport (a `Vendor` subclass), `client.py` speaks HTTP, `adapter.py` turns payloads into
+`records`, `states.py` maps state codes; a vendor that drops files names its
+`filereader.FileReader`, and a vendor the sandbox simulates names its `SandboxVendor`.
+Shared behaviour lives here and in `http.py`, so a package only fills in hooks. Adding a
+vendor is that package and one line in the registry (`integrations/vendors/__init__.py`).
 """
 
 from __future__ import annotations
