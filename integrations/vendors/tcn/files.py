@@ -1,7 +1,7 @@
 """TCN's 15-minute call-volume file: the customer-chosen CSV layouts, parsed as a stream.
 
-TCN sends whatever dashboard or report the customer picked (vendor-apis.md: "not a fixed
-public schema"), so the columns come from a per-connection mapping in
+TCN sends whatever dashboard or report the customer picked (the export is not a fixed public
+schema), so the columns come from a per-connection mapping in
 `connection.options["file_layout"]` with two built-in layouts:
 
 * `interval_summary`: one row per queue (hunt group) and 15-minute interval.
@@ -10,7 +10,8 @@ public schema"), so the columns come from a per-connection mapping in
 
 Everything here is pure: bytes in, neutral records out. Memory is flat in the file size
 (rows are read one by one by the csv module); local times are converted with zoneinfo once
-per distinct 15-minute bucket, because per-row zone conversion is the cost (NOTES.md).
+per distinct 15-minute bucket, because per-row zone conversion is what a large file spends
+its time on.
 
 Daylight saving (the connection's zone, default America/Los_Angeles):
 * a local time that does not exist (the spring-forward hour, 02:00-02:59) is refused with
@@ -63,7 +64,10 @@ REQUIRED_KEYS = {
     CALL_DETAIL: ("call_id", "queue", "start", "handle_seconds"),
 }
 OPTIONAL_KEYS = {SUMMARY: ("interval_end",), CALL_DETAIL: ("result", "abandoned")}
-DEFAULT_ABANDONED_RESULTS = ("ABANDONED",)
+# The result values that mean the caller hung up before an agent answered: the plain word, and
+# TCN's default call result map (platform API guide, Appendix A) as code, short and long result:
+# 2110 / ALA / "Answered Linkcall Abandoned". A connection's `abandoned_results` replaces them.
+DEFAULT_ABANDONED_RESULTS = ("ABANDONED", "2110", "ALA", "Answered Linkcall Abandoned")
 TRUE_FLAGS = frozenset({"1", "true", "yes", "y", "t", "x", "abandoned"})
 FALSE_FLAGS = frozenset({"", "0", "false", "no", "n", "f"})
 DEFAULT_TOTAL_LABELS = ("total", "totals", "grand total", "sum", "summary")
