@@ -680,7 +680,15 @@ class RepeatedHour:
 
     def flush(self) -> list[CallRow]:
         held, self.held = self.held, []
-        ambiguous = [(i, _local(text)) for i, (_, text) in enumerate(held) if text is not None]
+        # Per distinct time text, as in the main loop: a busy hour repeats each minute often.
+        local_of: dict[str, datetime] = {}
+        ambiguous: list[tuple[int, datetime]] = []
+        for i, (_, text) in enumerate(held):
+            if text is not None:
+                when = local_of.get(text)
+                if when is None:
+                    when = local_of[text] = _local(text)
+                ambiguous.append((i, when))
         steps = [ambiguous[k][0] for k in range(1, len(ambiguous)) if ambiguous[k][1] < ambiguous[k - 1][1]]
         if len(steps) != 1:
             self.unresolved += len(ambiguous)
@@ -688,9 +696,13 @@ class RepeatedHour:
                 self.disordered += len(ambiguous)
             return [row for row, _ in held]
         out: list[CallRow] = []
+        second_pass: dict[str, datetime] = {}
         for i, (row, text) in enumerate(held):
             if text is not None and i >= steps[0]:
-                row = (row[0], row[1], self.times.bucket(text, fold=1)[0], row[3], row[4])
+                start = second_pass.get(text)
+                if start is None:
+                    start = second_pass[text] = self.times.bucket(text, fold=1)[0]
+                row = (row[0], row[1], start, row[3], row[4])
                 self.second += 1
             elif text is not None:
                 self.first += 1
