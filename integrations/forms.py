@@ -98,7 +98,8 @@ class VendorConnectionForm(forms.ModelForm):
             seconds = self.instance.interval_seconds or vendor.default_interval_seconds
             self.initial[INTERVAL_MINUTES] = _minutes(seconds)
         if "field_map" in self.fields:
-            names = field_map.effective(vendor.default_field_map, {}, vendor.label)
+            # Every name is shown, the stored renames over the defaults.
+            names = dict(vendor.default_field_map)
             stored = (self.instance.options or {}).get(field_map.OPTION)
             if isinstance(stored, dict):
                 names.update({k: v for k, v in stored.items() if k in names and isinstance(v, str)})
