@@ -207,7 +207,14 @@ class VendorConnectionForm(forms.ModelForm):
         (only the names that differ from the defaults); otherwise the options keep theirs."""
         if "field_map" not in self.fields or "field_map" not in data or "options" not in data:
             return
-        if "field_map" not in self.changed_data:
+        vendor = get_vendor(self.vendor_key)
+        # Compared by meaning, not text: a browser sends the shown lines back with CR LF.
+        initial = str(self.get_initial_for_field(self.fields["field_map"], "field_map"))
+        try:
+            shown = field_map.validate(vendor.default_field_map, field_map.parse_text(initial), vendor.label)
+        except field_map.FieldMapError:  # a stored map these checks refuse: the textarea replaces it
+            shown = None
+        if data["field_map"] == shown:
             return
         options = {k: v for k, v in data["options"].items() if k != field_map.OPTION}
         if data["field_map"]:

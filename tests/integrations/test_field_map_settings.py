@@ -199,3 +199,16 @@ tenants:
 """
     run_import(tmp_path, text)
     assert VendorConnection.objects.get(name="tcn-main").time_zone == "America/Regina"
+
+
+def test_a_map_typed_into_the_options_wins_over_the_unedited_textarea(tenant_a):
+    conn = make_connection(tenant_a, "nextiva", "ncc")
+    shown = connection_form("nextiva")(instance=conn).initial["field_map"].replace("\n", "\r\n")
+    data = ncc_data(
+        tenant_a, realtime_password="", options='{"field_map": {"entered": "offered"}}', field_map=shown
+    )
+    form = connection_form("nextiva")(data=data, instance=conn)
+    assert form.is_valid(), form.errors
+    form.save()
+    conn.refresh_from_db()
+    assert conn.options == {"field_map": {"entered": "offered"}}
