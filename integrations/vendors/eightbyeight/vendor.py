@@ -44,3 +44,4 @@ class EightByEight(Vendor):
         "post_process_seconds": f.POST_PROCESS,
     }
     adapter_path = "integrations.vendors.eightbyeight.adapter.EightByEightAdapter"
+    sandbox_path = "integrations.sandbox.eightbyeight.SANDBOX"

@@ -46,6 +46,7 @@ class Nextiva(Vendor):
         "handle_seconds": "sumHandleTime",
     }
     adapter_path = "integrations.vendors.ncc.adapter.NCCAdapter"
+    sandbox_path = "integrations.sandbox.ncc.NEXTIVA"
 
     # The field holding the login name, per section, in order of preference.
     login_fields: ClassVar[dict[str, tuple[str, ...]]] = {REALTIME: ("username",), HISTORY: ("username",)}
@@ -61,6 +62,7 @@ class Nextiva(Vendor):
 class Thrio(Nextiva):
     key = "thrio"
     label = "Thrio"
+    sandbox_path = "integrations.sandbox.ncc.THRIO"
     # Thrio's real-time page asks for an Account where Nextiva's asks for a Username; its
     # history page asks for a UserName, which falls back to the Account when left blank.
     realtime_fields = (
