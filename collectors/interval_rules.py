@@ -42,7 +42,7 @@ WHITESPACE = (
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One invariant of one field.
+    """One invariant of one field, named for tests and readers.
 
     `refuses(value, latest)` is the Python predicate (an `interval_start` value is already
     in UTC; `latest` is the latest start allowed); `sql` is the same predicate over the staged
@@ -50,6 +50,7 @@ class Rule:
     message may name `{value}`, `{vid}` (the queue's vendor id) and `{start}` (ISO, UTC).
     """
 
+    name: str
     field: str
     refuses: Callable[[Any, datetime], bool]
     sql: str
@@ -63,8 +64,15 @@ class Rule:
 def _count_rules(name: str, limit: int) -> tuple[Rule, Rule]:
     where = "of queue {vid!r} at {start}"
     return (
-        Rule(name, lambda v, _latest: v < 0, f"{name} < 0", f"{name} {{value}} {where} is negative"),
         Rule(
+            f"{name} is negative",
+            name,
+            lambda v, _latest: v < 0,
+            f"{name} < 0",
+            f"{name} {{value}} {where} is negative",
+        ),
+        Rule(
+            f"{name} is implausibly large",
             name,
             lambda v, _latest: v > limit,
             f"{name} > {limit}",
@@ -75,6 +83,7 @@ def _count_rules(name: str, limit: int) -> tuple[Rule, Rule]:
 
 RULES: tuple[Rule, ...] = (
     Rule(
+        "queue_vendor_id is blank",
         "queue_vendor_id",
         lambda v, _latest: not v or v.isspace(),
         "btrim(queue_vendor_id, %(whitespace)s) = ''",
@@ -83,18 +92,21 @@ RULES: tuple[Rule, ...] = (
     # The grid is aligned to the Unix epoch, a UTC midnight, and 900 s divides a day: in UTC a
     # start is on it exactly when its minute is a multiple of 15 and nothing finer is set.
     Rule(
+        "interval_start is off the grid",
         "interval_start",
         lambda v, _latest: bool(v.minute % 15 or v.second or v.microsecond),
         "mod(extract(epoch FROM interval_start)::numeric, 900) <> 0",
         "interval_start {start} of queue {vid!r} is not on the 15-minute UTC grid",
     ),
     Rule(
+        "interval_start is too late",
         "interval_start",
         lambda v, latest: v > latest,
         "interval_start > %(latest)s",
         "interval_start {start} of queue {vid!r} is more than a day in the future",
     ),
     Rule(
+        "interval_start is too early",
         "interval_start",
         lambda v, _latest: v < EARLIEST,
         "interval_start < %(earliest)s",
