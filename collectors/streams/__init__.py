@@ -1,9 +1,10 @@
 """The stream registry: an explicit dict from stream key to its declaration, imported lazily.
 
 Adding a neutral stream is one module under this folder (its `Stream` declaration and the
-hook that collects a run), one line here, and the adapter method that fetches it in each
-vendor that supplies it (vendors list the stream keys they supply in `Vendor.streams`).
-Nothing is found by importing modules for their side effects.
+hook that collects a run), one line here with its key (a constant in
+`integrations.vendors.base`), and the adapter method that fetches it in each vendor that
+supplies it (vendors list the stream keys they supply in `Vendor.streams`); docs/streams.md
+walks through it. Nothing is found by importing modules for their side effects.
 
 `settings.COLLECT_EXTRA_STREAMS` (a dict of the same shape) adds streams to these, read at
 use: the test suite registers a test-only stream with it.
