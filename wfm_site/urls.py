@@ -9,6 +9,6 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
     path("healthz", views.healthz, name="healthz"),
-    path("", include("tokens.urls")),
+    path("", include("notifications.urls")),
     path("", include("collectors.urls")),
 ]
