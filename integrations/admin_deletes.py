@@ -46,9 +46,9 @@ def counted_delete_selected(modeladmin: Any, request: HttpRequest, queryset: Que
             # Without "post", Django's action shows the confirmation page again.
             post = request.POST.copy()
             post.pop("post", None)
-            request.POST = post
+            request.POST = post  # type: ignore[assignment]  # mutable from here on, as Django's own views do
     response = delete_selected(modeladmin, request, queryset)
-    if response is not None:
+    if response is not None and response.context_data is not None:
         refusals = getattr(request, REFUSALS, [])
         response.context_data.update({"count": n, "count_error": error, "refusals": refusals})
         if not refusals and not response.context_data.get("perms_lacking"):
@@ -91,7 +91,7 @@ class MembershipInlineFormSet(BaseInlineFormSet):
             membership = form.instance
             if membership.pk is None or not hasattr(form, "cleaned_data"):
                 continue
-            if self.can_delete and self._should_delete_form(form):
+            if self.can_delete and self._should_delete_form(form):  # type: ignore[attr-defined]  # Django's, unstubbed
                 removed.add(membership.pk)
             elif "role" in form.changed_data:
                 changed[membership.pk] = (self.instance.pk, form.cleaned_data["role"])

@@ -21,8 +21,11 @@ from __future__ import annotations
 import os
 from collections.abc import Hashable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from integrations.vendors.tcn.conf import drop_root
+
+K = TypeVar("K", bound=Hashable)
 
 
 class DropFolderError(ValueError):
@@ -71,7 +74,7 @@ def relative(path: Path, root: Path | None = None) -> str:
         return str(path)
 
 
-def overlapping(folders: Mapping[Hashable, Path]) -> set[Hashable]:
+def overlapping(folders: Mapping[K, Path]) -> set[K]:
     """Keys whose folder is the same as, inside or around another key's folder.
 
     Sorted with a trailing `/`, the folders inside P are exactly the run of entries right
@@ -82,7 +85,7 @@ def overlapping(folders: Mapping[Hashable, Path]) -> set[Hashable]:
         ((str(path).casefold().rstrip("/") + "/", key) for key, path in folders.items()),
         key=lambda item: item[0],
     )
-    found: set[Hashable] = set()
+    found: set[K] = set()
     for i, (prefix, key) in enumerate(keyed):
         j = i + 1
         while j < len(keyed) and keyed[j][0].startswith(prefix):

@@ -19,11 +19,12 @@ from integrations.vendors import VENDORS, get_vendor, vendor_choices
 from integrations.vendors.base import HISTORY, REALTIME, STREAM_FILE_DROP, ConnectionSettings, Section
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import User as AuthUser
 
     from integrations.vendors.base import Vendor
 
-    User = AbstractBaseUser | AnonymousUser
+    User = AuthUser | AnonymousUser
 
 
 class TenantQuerySet(models.QuerySet["Tenant"]):

@@ -13,7 +13,7 @@ import re
 import zoneinfo
 from datetime import date, datetime
 from datetime import timedelta as td
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar, Self
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -27,7 +27,7 @@ from tokens import stages
 from tokens.conf import app_settings
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 SECTION_CHOICES = tuple((s, s) for s in SECTIONS)
 
@@ -198,7 +198,7 @@ class AccessToken(models.Model):
                 {"expires": f"The expiry date {self.expires} must be after the issue date {self.issued}."}
             )
 
-    def record_renewal(self, new_expires: date, by: AbstractBaseUser | None, note: str = "") -> TokenRenewal:
+    def record_renewal(self, new_expires: date, by: User | None, note: str = "") -> TokenRenewal:
         """The account owner renewed the same credential in the vendor's console.
 
         The token value never changes here (the seed: never change the token, renew it).
@@ -224,7 +224,7 @@ class AccessToken(models.Model):
             )
         return "access_token" if "access_token" in names else names[0]
 
-    def replace_value(self, value: str, by: AbstractBaseUser | None, reason: str) -> TokenValueChange:
+    def replace_value(self, value: str, by: User | None, reason: str) -> TokenValueChange:
         """Store a different credential value: an audited exception, not a renewal."""
         value = (value or "").strip()
         if len(value) < 8:
@@ -291,6 +291,9 @@ class OutboxRow(models.Model):
     delivered_to = models.JSONField(default=list, blank=True)
     failed = models.BooleanField(default=False)
     error = models.TextField(blank=True)
+
+    # Each concrete outbox gets Django's default manager (mypy sees none on an abstract model).
+    objects: ClassVar[models.Manager[Self]]
 
     class Meta:
         abstract = True
@@ -427,7 +430,7 @@ class EmailAddress(models.Model):
         return self.email
 
     @classmethod
-    def for_user(cls, user: AbstractBaseUser) -> EmailAddress | None:
+    def for_user(cls, user: User) -> EmailAddress | None:
         email = _normal(getattr(user, "email", ""))
         if not email:
             return None
@@ -450,7 +453,7 @@ class EmailAddress(models.Model):
     def is_role_address(self) -> bool:
         return is_role_address(self.email)
 
-    def clashes(self, within: models.QuerySet[Tenant] | None = None) -> list[tuple[Any, Tenant]]:
+    def clashes(self, within: models.QuerySet[Tenant] | None = None) -> list[tuple[User, Tenant | None]]:
         """Other users with this address in a tenant this user belongs to.
 
         `within` limits the search to those tenants: the admin shows a manager only the
