@@ -62,7 +62,7 @@ class SandboxServer:
         self.traffic = Traffic(seed, zone)
         self.faults = faults or FaultBoard()
         traffic, faults, lifetime = self.traffic, self.faults, token_lifetime
-        self.vendors = {
+        self.vendors: dict[str, EightByEight | NCC | TCN] = {
             "8x8": EightByEight(traffic, creds.eightbyeight_tenant, creds.eightbyeight_token, faults),
             "nextiva": NCC("nextiva", traffic, creds.nextiva_login, creds.nextiva_password, faults, lifetime),
             "thrio": NCC("thrio", traffic, creds.thrio_login, creds.thrio_password, faults, lifetime),

@@ -46,7 +46,7 @@ ACTIVITIES = (LOGIN, AVAILABLE, OFFERED, BUSY, WRAP, NO_ANSWER, BREAK, LUNCH, OF
 
 # How each platform shows an activity. Consecutive activities showing the same code are one
 # state on that platform (a poll cannot tell them apart).
-_NCC_STATES = {
+_NCC_STATES: dict[str, object] = {
     LOGIN: "Logged in",
     AVAILABLE: "Available",
     OFFERED: "Available",
@@ -91,7 +91,7 @@ VENDOR_STATES: dict[str, dict[str, object]] = {
 
 # The neutral state each vendor code means *according to the documents* (seeds and issue), for
 # end-to-end tests to compare adapters' neutral rows with. Not used to serve anything.
-_NCC_NEUTRAL = {
+_NCC_NEUTRAL: dict[object, str] = {
     "Available": "available",
     "Logged in": "available",
     "Busy": "busy",
@@ -514,7 +514,7 @@ class Traffic:
             for queue in self.queues(vendor):
                 calls = self.calls_in_slot(vendor, queue.id, slot)
                 if as_of is not None:
-                    abandoned = sum(1 for c in calls if c.abandoned and c.abandoned_at <= as_of)
+                    abandoned = sum(1 for c in calls if (at := c.abandoned_at) is not None and at <= as_of)
                     handle = sum(c.handle_seconds for c in calls if c.ended_at <= as_of)
                 else:
                     abandoned = sum(1 for c in calls if c.abandoned)
@@ -555,7 +555,7 @@ class Traffic:
 
     def state_changes_between(self, vendor: str, start: datetime, end: datetime) -> list[datetime]:
         """Every instant in [start, end) at which some agent of `vendor` changes state, sorted."""
-        instants = set()
+        instants: set[datetime] = set()
         for agent in self.agents(vendor):
             instants.update(
                 s.since for s in self._timeline(vendor, agent.id, start, end) if start <= s.since < end

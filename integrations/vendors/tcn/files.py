@@ -239,7 +239,8 @@ def _parse_naive(text: str) -> datetime | None:
     if not all(p.isdigit() for p in (*parts, second)):
         raise ValueError(f"not a time ({TIME_HINT})")
     try:
-        return datetime(*(int(p) for p in parts), int(second))  # type: ignore[misc]
+        # parts is year, month, day, hour and minute (checked above); mypy cannot count them.
+        return datetime(*(int(p) for p in parts), int(second))  # type: ignore[arg-type, call-arg]
     except ValueError:
         raise ValueError(f"not a valid date/time ({TIME_HINT})") from None
 

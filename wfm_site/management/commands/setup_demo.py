@@ -6,10 +6,11 @@ import json
 import zoneinfo
 from datetime import date
 from datetime import timedelta as td
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -18,6 +19,9 @@ from integrations.models import Membership, Tenant, VendorConnection
 from tokens.models import AccessToken, EmailAddress
 from tokens.outbox import send_pending_alerts
 from tokens.reminders import run_pass
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SANDBOX = "http://127.0.0.1:{port}"
 DEMO_PASSWORD_DEFAULT = "switchboard-demo"
@@ -42,7 +46,7 @@ TOKEN_DAYS_LEFT = 12
 class Command(BaseCommand):
     help = "Create (or bring back) the demo tenant, its users and one sandbox connection per vendor."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         parser.add_argument(
             "--sandbox-port",
@@ -51,7 +55,7 @@ class Command(BaseCommand):
             help="port of the vendor sandbox (default 8765)",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         base = SANDBOX.format(port=options["sandbox_port"])
         try:
             check_url(base)
@@ -133,7 +137,7 @@ class Command(BaseCommand):
         run_pass(today=today)
         return send_pending_alerts()
 
-    def _demo_token(self, tcn: VendorConnection, owner, today: date) -> date:
+    def _demo_token(self, tcn: VendorConnection, owner: User, today: date) -> date:
         expires = today + td(days=TOKEN_DAYS_LEFT)
         token, _ = AccessToken.objects.get_or_create(
             connection=tcn,
