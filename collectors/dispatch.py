@@ -59,7 +59,7 @@ class Claim:
             STREAM_CONFIG: QUEUE_CONFIG,
         }[self.stream]
 
-    def options(self) -> dict[str, object]:
+    def options(self) -> dict[str, Any]:
         """Celery publishing options: queue, id, limits, and an expiry that the claim's
         lease outlasts by CLAIM_MARGIN_SECONDS (`lease_seconds`)."""
         if self.stream == STREAM_AGENT_STATES:
@@ -162,7 +162,8 @@ def _update_from_values() -> bool:
     """UPDATE … FROM: PostgreSQL, and SQLite from 3.33 (Django 5.2 still accepts 3.31)."""
     if db_connection.vendor == "postgresql":
         return True
-    return db_connection.vendor == "sqlite" and db_connection.Database.sqlite_version_info >= (3, 33)
+    # Database: the backend's DB-API module (Django's stubs do not declare it).
+    return db_connection.vendor == "sqlite" and db_connection.Database.sqlite_version_info >= (3, 33)  # type: ignore[attr-defined]
 
 
 def advance(rows: list[tuple[int, datetime, datetime]], token: str) -> None:
@@ -185,8 +186,8 @@ def advance(rows: list[tuple[int, datetime, datetime]], token: str) -> None:
     pg = db_connection.vendor == "postgresql"
     row_sql = "(%s::bigint, %s::timestamptz, %s::timestamptz)" if pg else "(%s, %s, %s)"
     table = ops.quote_name(CollectionSchedule._meta.db_table)
-    pk_column = ops.quote_name(CollectionSchedule._meta.pk.column)
-    params: list[object] = [token]
+    pk_column = ops.quote_name(CollectionSchedule._meta.pk.column)  # type: ignore[arg-type]  # a table's pk has a column
+    params: list[Any] = [token]
     for pk, lease_until, next_run_at in rows:
         params += [pk, ops.adapt_datetimefield_value(lease_until), ops.adapt_datetimefield_value(next_run_at)]
     # VALUES names its columns column1, column2, … on both PostgreSQL and SQLite. Only
@@ -206,7 +207,7 @@ def publish(claim: Claim, producer: Any = None) -> None:
 
     args = (claim.schedule_id, claim.window_start.isoformat(), claim.window_end.isoformat())
     kwargs = {"lease_id": claim.lease_id}
-    collect.apply_async(
+    collect.apply_async(  # type: ignore[call-arg]  # celery-types lists no argsrepr/kwargsrepr
         args=args,
         kwargs=kwargs,
         producer=producer,

@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import timedelta as td
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.db import connection as db
@@ -64,7 +65,7 @@ log = logging.getLogger(__name__)
 def _driver_errors() -> tuple[type[BaseException], ...]:
     # Django wraps the driver's errors raised through its cursor; psycopg's COPY is used
     # directly (drops.store_calls), so its errors arrive unwrapped.
-    return (DatabaseError, db.Database.Error)
+    return (DatabaseError, db.Database.Error)  # type: ignore[attr-defined]  # the backend's DB-API module
 
 
 PROCESSED = "processed"
@@ -246,7 +247,7 @@ def _ingest(
     sha: str,
     size: int,
     layout: FileLayout,
-    zone,
+    zone: ZoneInfo,
     now: datetime,
     result: IngestResult,
     previous: DropFile | None,
@@ -323,7 +324,8 @@ def _database_failure(
     itself (connection lost, lock timeout, deadlock: OperationalError) is not the file's
     fault: the file stays in the folder for the next scan, and the run says why.
     """
-    operational = isinstance(exc, OperationalError | db.Database.OperationalError | InterfaceError)
+    # db.Database: the backend's DB-API module (Django's stubs do not declare it).
+    operational = isinstance(exc, OperationalError | db.Database.OperationalError | InterfaceError)  # type: ignore[attr-defined]
     kind = type(exc).__name__
     detail = storable(" ".join(str(exc).split()))[:500] or kind
     result.rows = result.created = result.updated = 0

@@ -31,7 +31,7 @@ from collectors.windows import Window, explicit_window, floor_to, history_window
 from collectors.writers import upsert_intervals
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
-from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME
+from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME, Adapter
 from integrations.vendors.errors import AuthError, DataError, TransientError
 
 log = logging.getLogger(__name__)
@@ -379,7 +379,7 @@ def record_timeout(
     task_id = task_id[:200]
     runs = CollectionRun.objects.filter(connection_id=schedule.connection_id, stream=schedule.stream)
     if task_id and runs.filter(task_id=task_id, status=CollectionRun.RUNNING).update(**fields):
-        run = runs.filter(task_id=task_id, status=CollectionRun.TIMED_OUT).order_by("-started_at").first()
+        run = runs.filter(task_id=task_id, status=CollectionRun.TIMED_OUT).latest("started_at")
     elif task_id and runs.filter(task_id=task_id).exclude(status=CollectionRun.RETRYING).exists():
         return None  # already recorded, or the run had finished (a retry's earlier tries don't count)
     else:
@@ -454,10 +454,10 @@ def collect_stream(
             finish(run, written)
         return written
     if schedule.stream == STREAM_CONFIG:
-        snapshot = adapter.fetch_config()
+        config = adapter.fetch_config()
         try:
             with transaction.atomic():
-                counts = config_import.import_config(connection, snapshot, now)
+                counts = config_import.import_config(connection, config, now)
                 written = Written(counts.added, counts.changed, counts.deactivated, counts.notes)
                 finish(run, written)
         except config_import.SuspiciousConfig as exc:
@@ -468,7 +468,7 @@ def collect_stream(
 
 
 def collect_volume(
-    connection: VendorConnection, adapter, run: CollectionRun, now: datetime, *, explicit: bool
+    connection: VendorConnection, adapter: Adapter, run: CollectionRun, now: datetime, *, explicit: bool
 ) -> Written:
     cursor = (
         Cursor.objects.filter(connection=connection, stream=STREAM_VOLUME)

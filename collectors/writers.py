@@ -16,6 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from datetime import timedelta as td
+from typing import TypeVar
 
 from django.db import connection as db
 from django.db import transaction
@@ -148,8 +149,11 @@ def _check_counts(record: IntervalRecord, start: datetime) -> None:
             raise DataError(f"{name} {value} {where} is implausibly large", sample=_sample(record))
 
 
+_Named = TypeVar("_Named", Queue, Agent)
+
+
 def resolve_by_vendor_id(
-    model: type[Queue] | type[Agent], connection: VendorConnection, names: dict[str, str], now: datetime
+    model: type[_Named], connection: VendorConnection, names: dict[str, str], now: datetime
 ) -> tuple[dict[str, int], int]:
     """Ids by vendor id of a connection's queues or agents, and how many were created.
 
