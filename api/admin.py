@@ -88,7 +88,7 @@ class ApiKeyAdmin(TenantScopedAdmin):
             admin_user(request),
         )
         obj.pk, obj.prefix = key.pk, key.prefix
-        request._api_key_plain = plain  # type: ignore[attr-defined]
+        request._api_key_plain = plain  # type: ignore[attr-defined]  # for response_add, this request only
 
     def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: Any = None) -> HttpResponse:
         # The key is in this one response only: never in a message (messages live in the session).
@@ -97,7 +97,7 @@ class ApiKeyAdmin(TenantScopedAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "key": key,
-            "plain": request._api_key_plain,  # type: ignore[attr-defined]
+            "plain": request._api_key_plain,  # type: ignore[attr-defined]  # set by save_model
             "title": "API key created",
         }
         response = TemplateResponse(request, "admin/api/key_created.html", context)

@@ -163,7 +163,9 @@ def _update_from_values() -> bool:
     if db_connection.vendor == "postgresql":
         return True
     # Database: the backend's DB-API module (Django's stubs do not declare it).
-    return db_connection.vendor == "sqlite" and db_connection.Database.sqlite_version_info >= (3, 33)  # type: ignore[attr-defined]
+    return (
+        db_connection.vendor == "sqlite" and db_connection.Database.sqlite_version_info >= (3, 33)  # type: ignore[attr-defined]
+    )
 
 
 def advance(rows: list[tuple[int, datetime, datetime]], token: str) -> None:

@@ -149,7 +149,7 @@ class DropHandlerMixin:
         close_old_connections()
         connection = (
             VendorConnection.objects.select_related("tenant")
-            # None (no login yet) filters on NULL and finds no connection.
+            # None (no login yet) filters on NULL and finds no connection; the stubs refuse None.
             .filter(pk=self.connection_pk)  # type: ignore[misc]
             .first()
         )

@@ -60,22 +60,22 @@ class GuardedDeleteMixin:
     """For the ModelAdmins of tenants, memberships and connections."""
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)  # type: ignore[misc]
+        actions = super().get_actions(request)  # type: ignore[misc]  # a mixin: ModelAdmin follows it in the MRO
         if "delete_selected" in actions:
             _func, name, description = actions["delete_selected"]
             actions["delete_selected"] = (counted_delete_selected, name, description)
         return actions
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]
-        refusals = delete_refusals(self.model, [obj.pk for obj in objs])  # type: ignore[attr-defined]
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]  # a mixin: ModelAdmin follows it in the MRO
+        refusals = delete_refusals(self.model, [obj.pk for obj in objs])  # type: ignore[attr-defined]  # ModelAdmin's
         setattr(request, REFUSALS, refusals)
         # Django deletes nothing, on either page, while `protected` is not empty.
         return deleted, counts, perms_needed, [*protected, *refusals]
 
     def render_delete_form(self, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
         context["refusals"] = getattr(request, REFUSALS, [])
-        return super().render_delete_form(request, context)  # type: ignore[misc]
+        return super().render_delete_form(request, context)  # type: ignore[misc]  # a mixin: ModelAdmin follows it in the MRO
 
 
 class MembershipInlineFormSet(BaseInlineFormSet):

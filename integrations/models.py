@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -101,7 +102,7 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
 
 
 def orphan_problems(
-    removed: set[int] = frozenset(),  # type: ignore[assignment]
+    removed: AbstractSet[int] = frozenset(),
     changed: dict[int, tuple[int, str]] | None = None,
     lock: bool = True,
 ) -> list[str]:

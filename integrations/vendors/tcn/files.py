@@ -239,8 +239,8 @@ def _parse_naive(text: str) -> datetime | None:
     if not all(p.isdigit() for p in (*parts, second)):
         raise ValueError(f"not a time ({TIME_HINT})")
     try:
-        # parts is year, month, day, hour and minute (checked above); mypy cannot count them.
-        return datetime(*(int(p) for p in parts), int(second))  # type: ignore[arg-type, call-arg]
+        year, month, day, hour, minute = (int(p) for p in parts)
+        return datetime(year, month, day, hour, minute, int(second))
     except ValueError:
         raise ValueError(f"not a valid date/time ({TIME_HINT})") from None
 
