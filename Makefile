@@ -12,7 +12,7 @@ export CELERY_BROKER_URL ?= redis://127.0.0.1:6379/0
 export REQUIRE_SERVICES := 1
 endif
 
-.PHONY: run test lint bench clean browser lock prod-check
+.PHONY: run test lint typecheck bench clean browser lock prod-check
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -59,7 +59,13 @@ test: $(VENV)/.dev browser
 	@if [ "$(REQUIRE_SERVICES)" = "1" ]; then DEBUG=true $(BIN)/python manage.py check_services; fi
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 	$(BIN)/pytest -rs
+
+# mypy over the apps, the site and the scripts ([tool.mypy] in pyproject.toml says which and
+# how strictly); its incremental cache is .mypy_cache.
+typecheck: $(VENV)/.dev
+	$(BIN)/mypy
 
 # The production stack (Procfile.production: gunicorn, a prefork worker per queue, beat) on
 # this machine's PostgreSQL and Redis with DEBUG off, in a database and Redis key prefix of
@@ -72,7 +78,7 @@ lint: $(VENV)/.dev
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache build dist *.egg-info
+	rm -rf $(VENV) var .pytest_cache .ruff_cache .mypy_cache build dist *.egg-info
 
 # Benchmarks against their references (bench/RESULTS.md); needs PostgreSQL and Redis.
 # BENCH_SIZES=small|full (default full), BENCH_E2E_MINUTES (default 10 at full, 1 at small; 0 skips).

@@ -6,7 +6,7 @@ the tenants they manage only; partners see none.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.contrib import admin, messages
@@ -16,7 +16,7 @@ from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 
 from api.models import SCOPES, ApiKey
-from integrations.admin_scope import TenantScopedAdmin
+from integrations.admin_scope import TenantScopedAdmin, admin_user
 
 
 class ApiKeyForm(forms.ModelForm):
@@ -31,7 +31,8 @@ class ApiKeyForm(forms.ModelForm):
     user: Any = None
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         tenant, name = data.get("tenant"), (data.get("name") or "").strip()
         if tenant is None:
             return data
@@ -67,7 +68,8 @@ class ApiKeyAdmin(TenantScopedAdmin):
     def get_form(self, request: HttpRequest, obj: Any = None, change: bool = False, **kwargs: Any) -> Any:
         if obj is not None:
             return super().get_form(request, obj, change, **kwargs)
-        form = super().get_form(request, obj, change, **kwargs)
+        # A subclass of `self.form`, ApiKeyForm.
+        form = cast(type[ApiKeyForm], super().get_form(request, obj, change, **kwargs))
         form.user = request.user
         return form
 
@@ -83,10 +85,10 @@ class ApiKeyAdmin(TenantScopedAdmin):
             form.cleaned_data["tenant"],
             form.cleaned_data["name"],
             form.cleaned_data["scope_choices"],
-            request.user,
+            admin_user(request),
         )
         obj.pk, obj.prefix = key.pk, key.prefix
-        request._api_key_plain = plain  # type: ignore[attr-defined]
+        request._api_key_plain = plain  # type: ignore[attr-defined]  # for response_add, this request only
 
     def response_add(self, request: HttpRequest, obj: ApiKey, post_url_continue: Any = None) -> HttpResponse:
         # The key is in this one response only: never in a message (messages live in the session).
@@ -95,7 +97,7 @@ class ApiKeyAdmin(TenantScopedAdmin):
             **self.admin_site.each_context(request),
             "opts": self.opts,
             "key": key,
-            "plain": request._api_key_plain,  # type: ignore[attr-defined]
+            "plain": request._api_key_plain,  # type: ignore[attr-defined]  # set by save_model
             "title": "API key created",
         }
         response = TemplateResponse(request, "admin/api/key_created.html", context)

@@ -6,15 +6,18 @@ of the same name, else the default. Read at use, so `override_settings` works.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta as td
+from typing import Any, TypeVar
 
 import environ
 from django.conf import settings as django_settings
 
 _env = environ.Env()
+T = TypeVar("T")
 
 
-def _get(name: str, default: object, cast: type) -> object:
+def _get(name: str, default: T, cast: Callable[[Any], T]) -> T:
     value = getattr(django_settings, name, None)
     if value is None:
         value = _env.get_value(name, cast=cast, default=default)
@@ -44,7 +47,7 @@ class ApiSettings:
         Retention prunes old rows without reporting them, so a consumer away longer than
         this may have missed rows for good and must sync afresh.
         """
-        return td(days=float(_get("API_CURSOR_MAX_AGE_DAYS", 30, float)))
+        return td(days=float(_get("API_CURSOR_MAX_AGE_DAYS", 30.0, float)))
 
     @property
     def LAST_USED_RESOLUTION(self) -> td:

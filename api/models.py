@@ -25,7 +25,7 @@ from integrations.models import Membership, Tenant
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 KEY_MARK = "sbk_"
 PREFIX_LENGTH = 8
@@ -44,7 +44,7 @@ def digest(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-def manages(user: AbstractBaseUser | None, tenant: Tenant) -> bool:
+def manages(user: User | None, tenant: Tenant) -> bool:
     """May this user hold tokens:read in this tenant (superuser, owner or manager)?"""
     if user is None:
         return False
@@ -101,7 +101,7 @@ class ApiKey(models.Model):
 
     # --- creation ------------------------------------------------------------------------
     @staticmethod
-    def check_scopes(tenant: Tenant, scopes: list[str], created_by: AbstractBaseUser | None) -> list[str]:
+    def check_scopes(tenant: Tenant, scopes: list[str], created_by: User | None) -> list[str]:
         """The scopes, deduplicated in a fixed order; ValidationError naming what is wrong."""
         unknown = sorted(set(scopes) - set(SCOPE_NAMES))
         if unknown:
@@ -117,7 +117,7 @@ class ApiKey(models.Model):
 
     @classmethod
     def create(
-        cls, tenant: Tenant, name: str, scopes: list[str], created_by: AbstractBaseUser | None = None
+        cls, tenant: Tenant, name: str, scopes: list[str], created_by: User | None = None
     ) -> tuple[ApiKey, str]:
         """A new key and its plain text, which is never stored and never shown again."""
         name = name.strip()

@@ -7,7 +7,7 @@ as for an id that does not exist).
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from django.db.models import OuterRef, QuerySet, Subquery
 from django.http import StreamingHttpResponse
@@ -24,7 +24,7 @@ from api import csv as csv_out
 from api import serializers as s
 from api.auth import ApiKeyAuthentication, ApiKeyThrottle, HasScope
 from api.changes import Cursor
-from api.models import DATA_READ, HEALTH_READ, TOKENS_READ
+from api.models import DATA_READ, HEALTH_READ, TOKENS_READ, ApiKey
 from api.pagination import KeysetPagination
 from collectors import gaps
 from collectors.health import FAILED_RUN
@@ -83,11 +83,16 @@ class ApiViewSet(ReadOnlyModelViewSet):
     # two outputs equal.
     bulk_columns: tuple[tuple[str, str], ...] = ()
 
+    @property
+    def api_key(self) -> ApiKey:
+        """The key that authenticated the request (ApiKeyAuthentication sets `request.auth`)."""
+        return cast(ApiKey, self.request.auth)
+
     def get_queryset(self) -> QuerySet[Any]:
         qs = super().get_queryset()
         if getattr(self, "swagger_fake_view", False):
             return qs.none()
-        qs = qs.filter(**{self.tenant_path: self.request.auth.tenant})
+        qs = qs.filter(**{self.tenant_path: self.api_key.tenant})
         if self.action == "list":
             qs = self.filter_list(qs)
         return qs
@@ -97,7 +102,7 @@ class ApiViewSet(ReadOnlyModelViewSet):
         raw = params.get("connection")
         # The connections listed (change-ordered pages are read one connection at a time).
         self.connection_ids = list(
-            VendorConnection.objects.filter(tenant=self.request.auth.tenant)
+            VendorConnection.objects.filter(tenant=self.api_key.tenant)
             .order_by("pk")
             .values_list("pk", flat=True)
         )
@@ -120,7 +125,7 @@ class ApiViewSet(ReadOnlyModelViewSet):
         if request.accepted_renderer.format == "csv":
             return self.stream_csv()
         names = [name for name, _lookup in self.bulk_columns]
-        rows = self.paginator.paginate_values(
+        rows = cast(KeysetPagination, self.paginator).paginate_values(
             self.filter_queryset(self.get_queryset()),
             request,
             self,
@@ -282,11 +287,9 @@ class StreamHealthViewSet(ApiViewSet):
     required_scopes = (HEALTH_READ,)
 
     def get_serializer_context(self) -> dict[str, Any]:
-        context = super().get_serializer_context()
+        context = dict(super().get_serializer_context())
         if not getattr(self, "swagger_fake_view", False) and self.request.auth is not None:
-            conns = VendorConnection.objects.filter(tenant=self.request.auth.tenant).values_list(
-                "id", "created"
-            )
+            conns = VendorConnection.objects.filter(tenant=self.api_key.tenant).values_list("id", "created")
             context["coverage"] = gaps.coverage(list(conns), timezone.now())
             context["history_streams"] = gaps.HISTORY_STREAMS
         return context

@@ -13,7 +13,7 @@ user may see from those small tables, not from the big one.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.core.paginator import Paginator
@@ -36,7 +36,7 @@ from collectors.models import (
     IntervalVolume,
     Queue,
 )
-from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin, can_manage
+from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin, admin_user, can_manage
 from integrations.models import Tenant, VendorConnection
 from integrations.vendors.base import STREAM_CONFIG
 
@@ -56,6 +56,7 @@ class CappedPaginator(Paginator):
     """
 
     cap = COUNT_CAP
+    object_list: QuerySet[Any]  # the admin pages querysets only
 
     @cached_property
     def count(self) -> int:
@@ -70,7 +71,9 @@ class InScopeFilter(ScopedRelatedFilter):
     """Every tenant or connection the user may see, read from those small tables: asking a
     big table which of them occur in it (Django's related-only filter) reads all of it."""
 
-    def field_choices(self, field: Any, request: HttpRequest, model_admin: Any) -> list[tuple[Any, str]]:
+    def field_choices(  # type: ignore[override]  # the stubs say str: the values are primary keys
+        self, field: Any, request: HttpRequest, model_admin: Any
+    ) -> list[tuple[Any, str]]:
         related = field.related_model
         qs = related._default_manager.all()
         if not request.user.is_superuser:
@@ -94,7 +97,7 @@ SCOPE_FILTERS = (
 class BigTableAdmin:
     """Mixed into the changelists of tables that grow with time (see the module docstring)."""
 
-    paginator = CappedPaginator
+    paginator: ClassVar[type] = CappedPaginator
     show_full_result_count = False
 
 
@@ -233,7 +236,7 @@ class CollectionScheduleAdmin(ReadOnlyAdmin):
         now = timezone.now()
         confirmed = []
         for hold in holds:
-            hold.confirm(request.user, now)
+            hold.confirm(admin_user(request), now)
             confirmed.append(f"{hold.connection.key} ({len(hold.agents)} agents, {len(hold.queues)} queues)")
         if confirmed:
             self.message_user(

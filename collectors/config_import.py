@@ -19,11 +19,10 @@ Any other suspicious answer replaces the hold; an answer that is not suspicious 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-
-from django.db import models
+from typing import Any, TypeVar
 
 from collectors.conf import app_settings
 from collectors.models import Agent, AgentQueue, ConfigHold, Queue
@@ -53,12 +52,17 @@ def _chunks(ids: list[int]) -> Iterator[list[int]]:
         yield ids[i : i + BATCH_SIZE]
 
 
+# The kinds of row one _sync keeps, and the key it matches them by (vendor id, id pair).
+_Row = TypeVar("_Row", Queue, Agent, AgentQueue)
+_Key = TypeVar("_Key")
+
+
 def _sync(
-    model: type[models.Model],
-    existing: dict[object, tuple[int, tuple, bool]],
-    wanted: dict[object, tuple],
+    model: type[_Row],
+    existing: Mapping[_Key, tuple[int, tuple[object, ...], bool]],
+    wanted: Mapping[_Key, tuple[Any, ...]],
     fields: tuple[str, ...],
-    build: Callable[[object, tuple], models.Model],
+    build: Callable[[_Key, tuple[Any, ...]], _Row],
     now: datetime,
     deactivate: bool,
 ) -> tuple[int, int, int]:

@@ -59,7 +59,7 @@ class Claim:
     def queue(self) -> str:
         return get_stream(self.stream).queue
 
-    def options(self) -> dict[str, object]:
+    def options(self) -> dict[str, Any]:
         """Celery publishing options: queue, id, limits, and an expiry that the claim's
         lease outlasts by CLAIM_MARGIN_SECONDS (`lease_seconds`)."""
         soft, hard = time_limits(self.stream, self.interval_seconds)
@@ -157,7 +157,10 @@ def _update_from_values() -> bool:
     """UPDATE … FROM: PostgreSQL, and SQLite from 3.33 (Django 5.2 still accepts 3.31)."""
     if db_connection.vendor == "postgresql":
         return True
-    return db_connection.vendor == "sqlite" and db_connection.Database.sqlite_version_info >= (3, 33)
+    # Database: the backend's DB-API module (Django's stubs do not declare it).
+    return (
+        db_connection.vendor == "sqlite" and db_connection.Database.sqlite_version_info >= (3, 33)  # type: ignore[attr-defined]
+    )
 
 
 def advance(rows: list[tuple[int, datetime, datetime]], token: str) -> None:
@@ -180,8 +183,8 @@ def advance(rows: list[tuple[int, datetime, datetime]], token: str) -> None:
     pg = db_connection.vendor == "postgresql"
     row_sql = "(%s::bigint, %s::timestamptz, %s::timestamptz)" if pg else "(%s, %s, %s)"
     table = ops.quote_name(CollectionSchedule._meta.db_table)
-    pk_column = ops.quote_name(CollectionSchedule._meta.pk.column)
-    params: list[object] = [token]
+    pk_column = ops.quote_name(CollectionSchedule._meta.pk.column)  # type: ignore[arg-type]  # a table's pk has a column
+    params: list[Any] = [token]
     for pk, lease_until, next_run_at in rows:
         params += [pk, ops.adapt_datetimefield_value(lease_until), ops.adapt_datetimefield_value(next_run_at)]
     # VALUES names its columns column1, column2, … on both PostgreSQL and SQLite. Only
@@ -245,7 +248,7 @@ def publish_batch(claims: list[Claim], enqueue: Callable[[Claim], None] | None =
                 sent += 1
             return sent
         # The current app: the site's, or whichever a caller made current.
-        app = current_app._get_current_object()
+        app = current_app._get_current_object()  # type: ignore[attr-defined]  # a Proxy; celery-types types it as the app
         send = collect_sender(app)
         with app.producer_or_acquire() as producer:
             if producer.supports_batch_publish:

@@ -54,7 +54,7 @@ log = logging.getLogger(__name__)
 def _driver_errors() -> tuple[type[BaseException], ...]:
     # Django wraps the driver's errors raised through its cursor; psycopg's COPY is used
     # directly (call_ledger.store_calls), so its errors arrive unwrapped.
-    return (DatabaseError, db.Database.Error)
+    return (DatabaseError, db.Database.Error)  # type: ignore[attr-defined]  # the backend's DB-API module
 
 
 PROCESSED = "processed"
@@ -316,7 +316,8 @@ def _database_failure(
     itself (connection lost, lock timeout, deadlock: OperationalError) is not the file's
     fault: the file stays in the folder for the next scan, and the run says why.
     """
-    operational = isinstance(exc, OperationalError | db.Database.OperationalError | InterfaceError)
+    # db.Database: the backend's DB-API module (Django's stubs do not declare it).
+    operational = isinstance(exc, OperationalError | db.Database.OperationalError | InterfaceError)  # type: ignore[attr-defined]
     kind = type(exc).__name__
     detail = storable(" ".join(str(exc).split()))[:500] or kind
     result.rows = result.created = result.updated = 0

@@ -105,10 +105,12 @@ def coverage(connections: Iterable[tuple[int, datetime]], now: datetime) -> dict
         window_start__lt=last,
         window_end__gt=first,
     ).values_list("connection_id", "window_start", "window_end")
-    for conn_id, start, end in runs:
+    for conn_id, run_start, run_end in runs:
+        if run_start is None or run_end is None:
+            continue  # never: the filter compares both
         since, until = bounds[conn_id]
-        t = max(ceil_interval(start), since)
-        end = min(end, until + INTERVAL)
+        t = max(ceil_interval(run_start), since)
+        end = min(run_end, until + INTERVAL)
         while t + INTERVAL <= end:
             present[conn_id].add(t)
             t += INTERVAL

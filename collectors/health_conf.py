@@ -7,6 +7,7 @@ and falls back to the environment variable, then to the documented default.
 from __future__ import annotations
 
 from datetime import timedelta as td
+from typing import Any
 
 import environ
 from django.conf import settings
@@ -14,7 +15,7 @@ from django.conf import settings
 _env = environ.Env()
 
 
-def _setting(name: str, default: object, cast: type = int) -> object:
+def _setting(name: str, default: object, cast: type = int) -> Any:
     if hasattr(settings, name):
         return getattr(settings, name)
     return _env(name, cast=cast, default=default)

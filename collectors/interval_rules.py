@@ -220,7 +220,7 @@ def staged_check_sql(table: str) -> str:
     )
 
 
-def staged_check_params(latest: datetime) -> dict[str, object]:
+def staged_check_params(latest: datetime) -> dict[str, Any]:
     return {"latest": latest, "earliest": EARLIEST, "whitespace": WHITESPACE}
 
 

@@ -7,7 +7,7 @@ collecting a window twice changes nothing (DESIGN.md, "Mechanisms that must hold
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.db import models
@@ -22,6 +22,9 @@ from integrations.vendors.base import (
 )
 from integrations.vendors.records import NEUTRAL_STATES
 from notifications.models import MailRow
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 STREAMS = (
     (STREAM_VOLUME, "Contact volume"),
@@ -592,7 +595,7 @@ class ConfigHold(models.Model):
             f"{len(self.queues)} of {self.active_queues} queues"
         )
 
-    def confirm(self, user: object, now: datetime) -> None:
+    def confirm(self, user: User, now: datetime) -> None:
         """A manager says the loss is real: the next run applies an answer that deactivates
         no more than this one would have, and it runs at the next dispatch."""
         self.confirmed_by, self.confirmed_at = user, now

@@ -144,7 +144,7 @@ def _newest_per_connection(
     out = set()
     for conn_id in sorted(set(connections)):
         pk = (
-            model.objects.filter(connection_id=conn_id)
+            model._default_manager.filter(connection_id=conn_id)
             .order_by(f"-{column}")
             .values_list("pk", flat=True)
             .first()

@@ -396,7 +396,7 @@ def record_timeout(
     task_id = task_id[:200]
     runs = CollectionRun.objects.filter(connection_id=schedule.connection_id, stream=schedule.stream)
     if task_id and runs.filter(task_id=task_id, status=CollectionRun.RUNNING).update(**fields):
-        run = runs.filter(task_id=task_id, status=CollectionRun.TIMED_OUT).order_by("-started_at").first()
+        run = runs.filter(task_id=task_id, status=CollectionRun.TIMED_OUT).latest("started_at")
     elif task_id and runs.filter(task_id=task_id).exclude(status=CollectionRun.RETRYING).exists():
         return None  # already recorded, or the run had finished (a retry's earlier tries don't count)
     else:

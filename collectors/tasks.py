@@ -1,7 +1,12 @@
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from celery import Task, shared_task
 from celery.exceptions import TimeLimitExceeded
+
+if TYPE_CHECKING:
+    from billiard.einfo import ExceptionInfo
 
 
 @shared_task(ignore_result=True)
@@ -21,7 +26,14 @@ class CollectTask(Task):
     the stream. The thread and solo pools enforce no time limits at all (`make run`).
     """
 
-    def on_failure(self, exc, task_id, args, kwargs, einfo) -> None:
+    def on_failure(
+        self,
+        exc: Exception,
+        task_id: str,
+        args: tuple[Any, ...],
+        kwargs: dict[str, Any],
+        einfo: ExceptionInfo,
+    ) -> None:
         if not isinstance(exc, TimeLimitExceeded):
             return
         from datetime import datetime
@@ -62,7 +74,9 @@ class CollectTask(Task):
     time_limit=660,
     max_retries=None,
 )
-def collect(self, schedule_id: int, window_start: str, window_end: str, lease_id: str = "") -> str:
+def collect(
+    self: CollectTask, schedule_id: int, window_start: str, window_end: str, lease_id: str = ""
+) -> str:
     """Collect one stream of one connection (see collectors.runs); retries transient failures."""
     from datetime import datetime
 
@@ -83,7 +97,7 @@ def collect(self, schedule_id: int, window_start: str, window_end: str, lease_id
     if result.retry_in is not None:
         # A retry of a history or configuration run gets an expiry of its own (the first
         # try's would lapse before a long countdown); an agent-state retry keeps the poll's.
-        extra = {"expires": result.retry_expires} if result.retry_expires is not None else {}
+        extra: dict[str, Any] = {"expires": result.retry_expires} if result.retry_expires is not None else {}
         raise self.retry(countdown=result.retry_in, **extra)
     return result.skipped or (result.run.status if result.run else "")
 

@@ -57,7 +57,8 @@ def _stream_page(request: HttpRequest, schedule_id: int) -> HttpResponse:
     secrets = conn.secret_values()
     runs = list(CollectionRun.objects.filter(connection=conn, stream=schedule.stream)[:RUNS_SHOWN])
     for run in runs:
-        run.safe_error = scrub(run.error_message, secrets) if run.error_message else ""
+        # An attribute for the template only: the error with the connection's secrets masked.
+        run.safe_error = scrub(run.error_message, secrets) if run.error_message else ""  # type: ignore[attr-defined]
     cov = None
     if schedule.stream in gaps.HISTORY_STREAMS:
         cov = gaps.coverage([(conn.pk, conn.created)], now)[conn.pk]

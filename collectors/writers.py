@@ -17,6 +17,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
+from typing import TypeVar
 
 from django.db import transaction
 
@@ -73,8 +74,11 @@ def validate_interval(record: IntervalRecord, now: datetime) -> datetime:
     return check_record(record, as_utc(now) + MAX_FUTURE)
 
 
+_Named = TypeVar("_Named", Queue, Agent)
+
+
 def resolve_by_vendor_id(
-    model: type[Queue] | type[Agent], connection: VendorConnection, names: dict[str, str], now: datetime
+    model: type[_Named], connection: VendorConnection, names: dict[str, str], now: datetime
 ) -> tuple[dict[str, int], int]:
     """Ids by vendor id of a connection's queues or agents, and how many were created.
 

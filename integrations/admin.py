@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django import forms
 from django.contrib import admin, messages
@@ -15,7 +15,13 @@ from django.template.response import TemplateResponse
 from django.utils.http import urlencode
 
 from integrations.admin_deletes import GuardedDeleteMixin, MembershipInlineFormSet
-from integrations.admin_scope import TenantScopedAdmin, TenantScopedInline, can_manage, is_account_manager
+from integrations.admin_scope import (
+    TenantScopedAdmin,
+    TenantScopedInline,
+    admin_user,
+    can_manage,
+    is_account_manager,
+)
 from integrations.connection_check import check_connection
 from integrations.forms import (
     SECTION_TITLES,
@@ -27,6 +33,16 @@ from integrations.forms import (
 from integrations.models import Membership, Tenant, VendorConnection
 from integrations.vendors import get_vendor, is_known, vendor_choices, vendor_keys
 from integrations.vendors.base import HISTORY, REALTIME, STREAM_FILE_DROP
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _TenantCounts(TypedDict):
+    """What TenantAdmin.get_queryset annotates each tenant with."""
+
+    n_connections: int
+    n_members: int
 
 
 def _scoped_users(request: HttpRequest) -> QuerySet[Any]:
@@ -97,11 +113,11 @@ class TenantAdmin(GuardedDeleteMixin, TenantScopedAdmin):
         return obj if isinstance(obj, Tenant) else None
 
     @admin.display(description="connections", ordering="n_connections")
-    def connection_count(self, obj: Tenant) -> int:
+    def connection_count(self, obj: WithAnnotations[Tenant, _TenantCounts]) -> int:
         return obj.n_connections
 
     @admin.display(description="members", ordering="n_members")
-    def member_count(self, obj: Tenant) -> int:
+    def member_count(self, obj: WithAnnotations[Tenant, _TenantCounts]) -> int:
         return obj.n_members
 
     def has_add_permission(self, request: HttpRequest, obj: Model | None = None) -> bool:
@@ -116,7 +132,7 @@ class TenantAdmin(GuardedDeleteMixin, TenantScopedAdmin):
         if not change and not request.user.is_superuser:
             # Otherwise the manager would lose sight of the tenant they just created.
             Membership.objects.get_or_create(
-                user=request.user, tenant=obj, defaults={"role": Membership.MANAGER}
+                user=admin_user(request), tenant=obj, defaults={"role": Membership.MANAGER}
             )
 
 
@@ -229,7 +245,7 @@ class VendorConnectionAdmin(GuardedDeleteMixin, TenantScopedAdmin):
         """Step one of adding: pick the platform, so step two shows exactly its fields."""
         form = VendorChoiceForm(request.GET) if "vendor" in request.GET else VendorChoiceForm()
         form.is_valid()
-        keep = {k: v for k, v in request.GET.items() if k != "vendor"}
+        keep = {k: v for k, v in request.GET.dict().items() if k != "vendor"}
         choices = [
             {"key": key, "label": get_vendor(key).label, "query": urlencode({**keep, "vendor": key})}
             for key in vendor_keys()

@@ -46,9 +46,9 @@ def counted_delete_selected(modeladmin: Any, request: HttpRequest, queryset: Que
             # Without "post", Django's action shows the confirmation page again.
             post = request.POST.copy()
             post.pop("post", None)
-            request.POST = post
+            request.POST = post  # type: ignore[assignment]  # mutable from here on, as Django's own views do
     response = delete_selected(modeladmin, request, queryset)
-    if response is not None:
+    if response is not None and response.context_data is not None:
         refusals = getattr(request, REFUSALS, [])
         response.context_data.update({"count": n, "count_error": error, "refusals": refusals})
         if not refusals and not response.context_data.get("perms_lacking"):
@@ -60,22 +60,22 @@ class GuardedDeleteMixin:
     """For the ModelAdmins of tenants, memberships and connections."""
 
     def get_actions(self, request: HttpRequest) -> dict[str, Any]:
-        actions = super().get_actions(request)  # type: ignore[misc]
+        actions = super().get_actions(request)  # type: ignore[misc]  # a mixin: ModelAdmin follows it in the MRO
         if "delete_selected" in actions:
             _func, name, description = actions["delete_selected"]
             actions["delete_selected"] = (counted_delete_selected, name, description)
         return actions
 
     def get_deleted_objects(self, objs: Any, request: HttpRequest) -> tuple[Any, Any, Any, Any]:
-        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]
-        refusals = delete_refusals(self.model, [obj.pk for obj in objs])  # type: ignore[attr-defined]
+        deleted, counts, perms_needed, protected = super().get_deleted_objects(objs, request)  # type: ignore[misc]  # a mixin: ModelAdmin follows it in the MRO
+        refusals = delete_refusals(self.model, [obj.pk for obj in objs])  # type: ignore[attr-defined]  # ModelAdmin's
         setattr(request, REFUSALS, refusals)
         # Django deletes nothing, on either page, while `protected` is not empty.
         return deleted, counts, perms_needed, [*protected, *refusals]
 
     def render_delete_form(self, request: HttpRequest, context: dict[str, Any]) -> HttpResponse:
         context["refusals"] = getattr(request, REFUSALS, [])
-        return super().render_delete_form(request, context)  # type: ignore[misc]
+        return super().render_delete_form(request, context)  # type: ignore[misc]  # a mixin: ModelAdmin follows it in the MRO
 
 
 class MembershipInlineFormSet(BaseInlineFormSet):
@@ -91,7 +91,7 @@ class MembershipInlineFormSet(BaseInlineFormSet):
             membership = form.instance
             if membership.pk is None or not hasattr(form, "cleaned_data"):
                 continue
-            if self.can_delete and self._should_delete_form(form):
+            if self.can_delete and self._should_delete_form(form):  # type: ignore[attr-defined]  # Django's, unstubbed
                 removed.add(membership.pk)
             elif "role" in form.changed_data:
                 changed[membership.pk] = (self.instance.pk, form.cleaned_data["role"])

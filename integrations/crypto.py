@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from functools import cache
+from typing import TYPE_CHECKING
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from django.conf import settings
@@ -56,7 +57,7 @@ def rotate(token: str) -> str:
     return fernet().rotate(token.encode()).decode()
 
 
-class SecretDict(dict):
+class SecretDict(dict[str, str]):
     """A dict of secrets whose repr never shows a value (logs, tracebacks, shells)."""
 
     def __repr__(self) -> str:
@@ -65,7 +66,15 @@ class SecretDict(dict):
     __str__ = __repr__
 
 
-class EncryptedJSONField(models.TextField):
+# To mypy the field is set from a dict of strings and reads as a SecretDict (a plain TextField
+# would be typed str); Django's field classes take no type parameters at run time.
+if TYPE_CHECKING:
+    _SecretTextField = models.TextField[dict[str, str], SecretDict]
+else:
+    _SecretTextField = models.TextField
+
+
+class EncryptedJSONField(_SecretTextField):
     """A dict of strings stored as one Fernet token. Not searchable, by design."""
 
     def from_db_value(self, value: str | None, expression: object, connection: object) -> SecretDict:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import os
 from collections.abc import Hashable, Mapping
 from pathlib import Path
+from typing import TypeVar
 
 from django.conf import settings
 
@@ -33,6 +34,9 @@ def drop_root() -> Path:
     default = Path(getattr(settings, "VAR_DIR", Path.cwd() / "var")) / "drops"
     value = getattr(settings, "DROP_ROOT", None) or os.environ.get("DROP_ROOT") or str(default)
     return Path(str(value)).expanduser().resolve()
+
+
+K = TypeVar("K", bound=Hashable)
 
 
 class DropFolderError(ValueError):
@@ -81,7 +85,7 @@ def relative(path: Path, root: Path | None = None) -> str:
         return str(path)
 
 
-def overlapping(folders: Mapping[Hashable, Path]) -> set[Hashable]:
+def overlapping(folders: Mapping[K, Path]) -> set[K]:
     """Keys whose folder is the same as, inside or around another key's folder.
 
     Sorted with a trailing `/`, the folders inside P are exactly the run of entries right
@@ -92,7 +96,7 @@ def overlapping(folders: Mapping[Hashable, Path]) -> set[Hashable]:
         ((str(path).casefold().rstrip("/") + "/", key) for key, path in folders.items()),
         key=lambda item: item[0],
     )
-    found: set[Hashable] = set()
+    found: set[K] = set()
     for i, (prefix, key) in enumerate(keyed):
         j = i + 1
         while j < len(keyed) and keyed[j][0].startswith(prefix):

@@ -264,7 +264,7 @@ class _VettedConnectionMixin:
         try:
             addresses = vetted_addresses(self._dns_host, self.port)
         except socket.gaierror as exc:
-            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]
+            raise NameResolutionError(self.host, self, exc) from exc  # type: ignore[arg-type]  # self: the HTTPConnection it mixes into
         error: Exception | None = None
         for address in addresses:
             try:
@@ -281,7 +281,7 @@ class _VettedConnectionMixin:
                 error.__cause__ = exc
                 continue
             except OSError as exc:
-                error = NewConnectionError(self, f"Failed to establish a new connection: {exc}")  # type: ignore[arg-type]
+                error = NewConnectionError(self, f"Failed to establish a new connection: {exc}")  # type: ignore[arg-type]  # self: an HTTPConnection
                 error.__cause__ = exc
                 continue
             sys.audit("http.client.connect", self, self.host, self.port)

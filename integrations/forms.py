@@ -121,7 +121,7 @@ class VendorConnectionForm(forms.ModelForm):
         form_field = self.fields[name]
         base = field.help_text
         if value:
-            state = format_html("Stored <code>{}</code>. Leave blank to keep it.", mask(value))
+            state: str = format_html("Stored <code>{}</code>. Leave blank to keep it.", mask(value))
         else:
             state = "Nothing stored yet."
         form_field.help_text = format_html("{} {}", base, state) if base else state
@@ -177,7 +177,8 @@ class VendorConnectionForm(forms.ModelForm):
         return value
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         self._merge_field_map(data)
         tenant = data.get("tenant") or (self.instance.tenant if self.instance.tenant_id else None)
         name = data.get("name")
@@ -299,7 +300,7 @@ def connection_form(vendor_key: str, staff: bool = False) -> type[VendorConnecti
     return type(f"{vendor.__name__}ConnectionForm", (VendorConnectionForm,), attrs)
 
 
-def section_fieldsets(vendor_key: str, form_class: type[forms.BaseForm]) -> list[tuple[str, dict]]:
+def section_fieldsets(vendor_key: str, form_class: type[forms.ModelForm]) -> list[tuple[str | None, dict]]:
     """Admin fieldsets of a vendor's form: general, then the two sections."""
     vendor = get_vendor(vendor_key)
     declared = form_class.base_fields

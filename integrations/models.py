@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Set as AbstractSet
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -19,11 +20,12 @@ from integrations.vendors import get_vendor, is_known, validate_key, vendors_sup
 from integrations.vendors.base import HISTORY, REALTIME, STREAM_FILE_DROP, ConnectionSettings, Section
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+    from django.contrib.auth.models import AnonymousUser
+    from django.contrib.auth.models import User as AuthUser
 
     from integrations.vendors.base import Vendor
 
-    User = AbstractBaseUser | AnonymousUser
+    User = AuthUser | AnonymousUser
 
 
 class TenantQuerySet(models.QuerySet["Tenant"]):
@@ -100,7 +102,7 @@ class MembershipQuerySet(models.QuerySet["Membership"]):
 
 
 def orphan_problems(
-    removed: set[int] = frozenset(),  # type: ignore[assignment]
+    removed: AbstractSet[int] = frozenset(),
     changed: dict[int, tuple[int, str]] | None = None,
     lock: bool = True,
 ) -> list[str]:

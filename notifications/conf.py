@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
+from typing import Any
 
 import environ
 from django.conf import settings
@@ -27,7 +28,7 @@ def _int(name: str, default: int) -> int:
 def _int_renamed(name: str, old: str, default: int) -> int:
     """`name`, else the name it had before (`old`), from settings or the environment."""
     for key in (name, old):
-        value = getattr(settings, key, MISSING)
+        value: Any = getattr(settings, key, MISSING)
         if value is MISSING:
             value = _env.int(key, default=None)
         if value is not None:

@@ -69,7 +69,8 @@ class EndpointForm(forms.ModelForm):
         return url
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         secret = data.get("secret", "")
         if data.get("kind") == Endpoint.WEBHOOK:
             if secret and len(secret) < MIN_SECRET:

@@ -33,8 +33,16 @@ import time
 from collections.abc import Callable
 from datetime import timedelta as td
 from pathlib import Path
+from types import FrameType
+from typing import TYPE_CHECKING, NoReturn, TypeVar
 from urllib.parse import urlsplit, urlunsplit
 
+if TYPE_CHECKING:
+    import requests
+
+    from integrations.models import VendorConnection
+
+T = TypeVar("T")
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/switchboard"
@@ -58,7 +66,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_for(what: str, condition: Callable[[], object], seconds: float) -> object:
+def wait_for(what: str, condition: Callable[[], T | None], seconds: float) -> T:
     deadline = time.monotonic() + seconds
     last_error: Exception | None = None
     while time.monotonic() < deadline:
@@ -231,7 +239,7 @@ def check_web(base: str) -> None:
     say("ok", f"gunicorn: /admin/login/ 200, {match[1]} 200 (gzip, cached forever)")
 
 
-def _get_ok(url: str):
+def _get_ok(url: str) -> requests.Response | None:
     import requests
 
     response = requests.get(url, timeout=5)
@@ -246,7 +254,7 @@ def check_healthz(base: str, hidden: list[str]) -> None:
     say("ok", "/healthz 200: database, broker, dispatcher and worker all answer; no host or port shown")
 
 
-def seed(sandbox_port: int):
+def seed(sandbox_port: int) -> list[VendorConnection]:
     """A tenant with two 8x8 connections on the sandbox: one collected by beat now, one kept for
     the hard-limit check (its streams not due)."""
     from django.utils import timezone
@@ -270,10 +278,10 @@ def seed(sandbox_port: int):
     return made
 
 
-def check_collection(conn, logs: Path) -> None:
+def check_collection(conn: VendorConnection, logs: Path) -> None:
     from collectors.models import CollectionRun
 
-    def all_streams_ok():
+    def all_streams_ok() -> bool:
         ok = set(
             CollectionRun.objects.filter(connection=conn, status=CollectionRun.OK).values_list(
                 "stream", flat=True
@@ -289,7 +297,7 @@ def check_collection(conn, logs: Path) -> None:
     say("ok", "collected agent_states, volume and config through the prefork workers of their queues")
 
 
-def check_hard_limit(conn, logs: Path) -> None:
+def check_hard_limit(conn: VendorConnection, logs: Path) -> None:
     from django.utils import timezone
 
     from collectors.models import CollectionRun, CollectionSchedule
@@ -352,7 +360,7 @@ def main() -> int:
     stack = Stack(env, logs)
     passed = False
 
-    def interrupted(signum, frame):
+    def interrupted(signum: int, frame: FrameType | None) -> NoReturn:
         raise KeyboardInterrupt
 
     signal.signal(signal.SIGTERM, interrupted)

@@ -3,7 +3,7 @@ should not view, create or manage access tokens). Every queryset is scoped by te
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
@@ -15,7 +15,7 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin, TenantScopedInline
+from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin, TenantScopedInline, admin_user
 from integrations.models import Tenant
 from notifications.models import EmailAddress
 from tokens.forms import RenewalForm, ReplaceValueForm
@@ -159,7 +159,7 @@ class AccessTokenAdmin(TenantScopedAdmin):
                 token=obj,
                 old_expires=old,
                 new_expires=obj.expires,
-                recorded_by=request.user,
+                recorded_by=admin_user(request),
                 note="expiry edited" if obj.expires > old else "expiry corrected (earlier)",
             )
         if obj.service_login and not obj.login_follows_convention:
@@ -196,7 +196,7 @@ class AccessTokenAdmin(TenantScopedAdmin):
         if request.method == "POST" and form.is_valid():
             try:
                 token.record_renewal(
-                    form.cleaned_data["new_expires"], request.user, form.cleaned_data["note"]
+                    form.cleaned_data["new_expires"], admin_user(request), form.cleaned_data["note"]
                 )
             except ValidationError as exc:
                 form.add_error("new_expires", exc)
@@ -225,7 +225,8 @@ class AccessTokenAdmin(TenantScopedAdmin):
         form = ReplaceValueForm(request.POST or None)
         if request.method == "POST" and form.is_valid():
             try:
-                token.replace_value(form.cleaned_data["value"], request.user, form.cleaned_data["reason"])
+                by = admin_user(request)
+                token.replace_value(form.cleaned_data["value"], by, form.cleaned_data["reason"])
             except ValidationError as exc:
                 form.add_error(None, exc)
             else:
@@ -259,8 +260,17 @@ class AccessTokenAdmin(TenantScopedAdmin):
 class TokenAlertAdmin(TenantScopedAdmin):
     managers_only = True
     tenant_path = "token__connection__tenant"
-    list_display = ("token", "stage", "day", "expires", "days_left", "status", "unattended", "error")
-    list_filter = ("stage", "unattended", "failed")
+    list_display: tuple[str, ...] = (
+        "token",
+        "stage",
+        "day",
+        "expires",
+        "days_left",
+        "status",
+        "unattended",
+        "error",
+    )
+    list_filter: ClassVar[tuple[str, ...]] = ("stage", "unattended", "failed")
     list_select_related = ("token__connection__tenant",)
     readonly_fields = [f.name for f in TokenAlert._meta.fields]
 

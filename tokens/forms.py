@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from django import forms
 
@@ -15,7 +16,7 @@ class RenewalForm(forms.Form):
     )
     note = forms.CharField(max_length=200, required=False)
 
-    def __init__(self, *args: object, token: AccessToken, today: date, **kwargs: object) -> None:
+    def __init__(self, *args: Any, token: AccessToken, today: date, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.token = token
         self.fields["new_expires"].initial = one_year_after(today)

@@ -27,7 +27,7 @@ from tokens import stages
 from tokens.conf import app_settings
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 SECTION_CHOICES = tuple((s, s) for s in SECTIONS)
 
@@ -198,7 +198,7 @@ class AccessToken(models.Model):
                 {"expires": f"The expiry date {self.expires} must be after the issue date {self.issued}."}
             )
 
-    def record_renewal(self, new_expires: date, by: AbstractBaseUser | None, note: str = "") -> TokenRenewal:
+    def record_renewal(self, new_expires: date, by: User | None, note: str = "") -> TokenRenewal:
         """The account owner renewed the same credential in the vendor's console.
 
         The token value never changes here (the seed: never change the token, renew it).
@@ -224,7 +224,7 @@ class AccessToken(models.Model):
             )
         return "access_token" if "access_token" in names else names[0]
 
-    def replace_value(self, value: str, by: AbstractBaseUser | None, reason: str) -> TokenValueChange:
+    def replace_value(self, value: str, by: User | None, reason: str) -> TokenValueChange:
         """Store a different credential value: an audited exception, not a renewal."""
         value = (value or "").strip()
         if len(value) < 8:

@@ -118,11 +118,11 @@ def due_alerts(now: datetime | None = None, today: date | None = None) -> PassRe
         day = ready[tenant_id][1]
         left = (token.expires - day).days
         sent = [stage for expires, stage in written[token.pk] if expires >= token.expires]
-        stage = stages.stage_to_send(left, policies[tenant_id], sent)
-        if stage is None:
+        due = stages.stage_to_send(left, policies[tenant_id], sent)
+        if due is None:
             continue
         unattended = token.owner_id not in owners_ok and tenant_id not in tenants_told
-        result.due.append(DueAlert(token, stage, day, left, unattended))
+        result.due.append(DueAlert(token, due, day, left, unattended))
     return result
 
 

@@ -17,10 +17,11 @@ import logging
 import os
 import re
 import sys
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from email.utils import parseaddr
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -29,6 +30,9 @@ from django.core import checks
 from django.core.checks import CheckMessage, Error
 
 from collectors.streams import STREAMS
+
+if TYPE_CHECKING:
+    from django.apps import AppConfig
 
 log = logging.getLogger(__name__)
 
@@ -46,7 +50,7 @@ class Number:
     maximum: float | None = None
     decimal: bool = False
 
-    def validate(self, value: object) -> str | None:
+    def validate(self, value: Any) -> str | None:
         kind = "a number" if self.decimal else "a whole number"
         try:
             if isinstance(value, bool):
@@ -185,7 +189,7 @@ KNOWN_STREAMS = tuple(STREAMS)  # the stream registry's keys
 REDIS_VISIBILITY_TIMEOUT_KEY = "visibility_timeout"
 
 
-def raw(name: str) -> object:
+def raw(name: str) -> Any:
     """The value as set: a Django setting of that name, else the environment, else MISSING."""
     if name not in ENV_ONLY and hasattr(settings, name):
         value = getattr(settings, name)
@@ -200,7 +204,7 @@ def error(name: str, value: object, problem: str, *, secret: bool = False, id: s
 
 
 def _each(names: Iterable[tuple[str, Callable[[object], str | None]]]) -> list[CheckMessage]:
-    found = []
+    found: list[CheckMessage] = []
     for name, validate in names:
         value = raw(name)
         if value is MISSING or value == "":
@@ -212,7 +216,7 @@ def _each(names: Iterable[tuple[str, Callable[[object], str | None]]]) -> list[C
 
 
 @checks.register("switchboard")
-def check_numbers(app_configs=None, **kwargs) -> list[CheckMessage]:
+def check_numbers(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     found = _each((n.name, n.validate) for n in NUMBERS)
     found += _each((name, _boolean) for name in BOOLEAN_SETTINGS)
     found += _time_limits()
@@ -287,7 +291,7 @@ def _time_limits() -> list[CheckMessage]:
 
 
 @checks.register("switchboard")
-def check_choices(app_configs=None, **kwargs) -> list[CheckMessage]:
+def check_choices(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     found: list[CheckMessage] = []
     log_format = getattr(settings, "LOG_FORMAT", "plain")
     if log_format not in LOG_FORMATS:
@@ -323,7 +327,7 @@ def _grace_seconds() -> list[CheckMessage]:
         items = list(value.items())
     else:
         return [error("HEALTH_GRACE_SECONDS", value, "is not a mapping of stream to seconds")]
-    found = []
+    found: list[CheckMessage] = []
     rule = Number("HEALTH_GRACE_SECONDS", "seconds", 0, 7 * 86400)
     for stream, seconds in items:
         if stream not in KNOWN_STREAMS:
@@ -338,14 +342,14 @@ def _grace_seconds() -> list[CheckMessage]:
 
 
 def _stages() -> list[CheckMessage]:
-    value = getattr(settings, "TOKENS_REMINDER_STAGES", MISSING)
+    value: Any = getattr(settings, "TOKENS_REMINDER_STAGES", MISSING)
     if value is MISSING:
         return []
     try:
         pairs = [(str(name), _whole(days)) for name, days in value]
     except (TypeError, ValueError):
         return [error("TOKENS_REMINDER_STAGES", value, "is not a list of (name, days left) pairs")]
-    found = []
+    found: list[CheckMessage] = []
     names = [name for name, _ in pairs]
     if len(set(names)) != len(names) or "expired" in names:
         found.append(error("TOKENS_REMINDER_STAGES", value, "repeats a stage name or uses 'expired'"))
@@ -364,7 +368,7 @@ def _strings(name: str) -> list[CheckMessage]:
 
 
 @checks.register("switchboard")
-def check_addresses(app_configs=None, **kwargs) -> list[CheckMessage]:
+def check_addresses(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     found: list[CheckMessage] = []
     site = getattr(settings, "SITE_URL", "")
     parts = urlsplit(site)
@@ -421,7 +425,7 @@ def _port_range(value: str) -> str | None:
 
 
 @checks.register("switchboard")
-def check_secrets(app_configs=None, **kwargs) -> list[CheckMessage]:
+def check_secrets(app_configs: Sequence[AppConfig] | None = None, **kwargs: Any) -> list[CheckMessage]:
     from cryptography.fernet import Fernet
 
     found: list[CheckMessage] = []
@@ -463,7 +467,9 @@ def check_secrets(app_configs=None, **kwargs) -> list[CheckMessage]:
 
 
 @checks.register("switchboard", deploy=True)
-def check_production_services(app_configs=None, **kwargs) -> list[CheckMessage]:
+def check_production_services(
+    app_configs: Sequence[AppConfig] | None = None, **kwargs: Any
+) -> list[CheckMessage]:
     """What `make run` may use and production must not, when DEBUG is off."""
     if settings.DEBUG:
         return []

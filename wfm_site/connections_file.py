@@ -213,7 +213,7 @@ class _Importer:
     def tenant(self, path: str, entry: dict[str, Any], slug: str) -> None:
         tenant = Tenant.objects.filter(slug=slug).first()
         created = tenant is None
-        if created:
+        if tenant is None:
             tenant = Tenant(slug=slug)
         before = (tenant.name, tenant.time_zone, tenant.active)
         tenant.name = self.text(f"{path}.name", entry.get("name"), tenant.name or slug)
@@ -406,10 +406,12 @@ class _Importer:
                 self.summary.add("connections", "unchanged")
         sections: set[str] = set()
         for k, token in enumerate(self.items(f"{path}.tokens", entry.get("tokens"))):
-            section = self.token(f"{path}.tokens[{k}]", token, conn if conn.pk else None)
-            if section and section in sections:
-                self.problem(f"{path}.tokens[{k}].section", f"a second {section} token for this connection")
-            sections.add(section or "")
+            token_section = self.token(f"{path}.tokens[{k}]", token, conn if conn.pk else None)
+            if token_section and token_section in sections:
+                self.problem(
+                    f"{path}.tokens[{k}].section", f"a second {token_section} token for this connection"
+                )
+            sections.add(token_section or "")
 
     def field_map(self, path: str, conn: VendorConnection, vendor: str) -> None:
         """Check `options.field_map` and keep only the names that differ from the defaults."""

@@ -10,11 +10,15 @@ appears: messages, exception values, breadcrumbs.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, TypeVar
 
 from django.conf import settings
 
 from integrations.scrub import scrub
+
+# A Sentry event or breadcrumb (typed dicts in sentry_sdk): scrubbing keeps its shape.
+_Event = TypeVar("_Event", bound=Mapping[str, object])
 
 log = logging.getLogger(__name__)
 
@@ -49,7 +53,7 @@ def scrub_value(value: Any, secrets: list[str]) -> Any:
     return value
 
 
-def scrub_event(event: dict[str, Any], hint: dict[str, Any] | None = None) -> dict[str, Any]:
+def scrub_event(event: _Event, hint: dict[str, Any] | None = None) -> _Event:
     """Sentry's before_send (and before_breadcrumb): the event with every secret masked."""
     return scrub_value(event, known_secrets())
 

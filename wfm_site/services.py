@@ -48,7 +48,8 @@ def broker_error(timeout: float = 3.0) -> str | None:
 
     try:
         with app.connection_for_write() as conn:
-            conn.ensure_connection(max_retries=1, timeout=timeout)
+            # kombu takes any number of seconds; its stubs say int.
+            conn.ensure_connection(max_retries=1, timeout=timeout)  # type: ignore[arg-type]
     except Exception as exc:  # kombu raises many kinds; all mean "not reachable"
         return f"{type(exc).__name__}: {_first_line(exc)}"
     return None

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from django.db import connection as db
 
@@ -45,7 +46,7 @@ def _upsert(table: str, columns: tuple[str, ...], conflict: tuple[str, ...], upd
     return f"INSERT INTO {qn(table)} ({cols}) VALUES {{values}} ON CONFLICT ({keys}) DO UPDATE SET {sets}"  # noqa: S608
 
 
-def _execute(head: str, rows: Sequence[Sequence[object]]) -> None:
+def _execute(head: str, rows: Sequence[Sequence[Any]]) -> None:
     """Run a multi-row statement in chunks under the backend's parameter limit."""
     if not rows:
         return

@@ -7,6 +7,7 @@ vendors revise recent numbers) in bounded chunks, writes them with
 
 from __future__ import annotations
 
+from datetime import datetime
 from datetime import timedelta as td
 
 from collectors.streams.base import Job, Stream, Written
@@ -80,7 +81,7 @@ def collect(job: Job) -> Written:
     return written
 
 
-def advance_cursor(job: Job, target: object) -> None:
+def advance_cursor(job: Job, target: datetime | None) -> None:
     """Move the cursor forward to `target` (never backwards), in the caller's transaction."""
     from collectors.models import Cursor
 

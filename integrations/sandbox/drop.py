@@ -90,7 +90,7 @@ def backfill(
     faults: FaultBoard | None = None,
 ) -> list[Path]:
     """Write the files of every closed interval in [start, end) at once (the demo's last day)."""
-    written = []
+    written: list[Path] = []
     for interval in closed_intervals(start, end):
         if faults is not None and faults.is_set(VENDOR, "missing_file"):
             continue

@@ -428,7 +428,7 @@ class Traffic:
             for queue in self.queues(vendor):
                 calls = self.calls_in_slot(vendor, queue.id, slot)
                 if as_of is not None:
-                    abandoned = sum(1 for c in calls if c.abandoned and c.abandoned_at <= as_of)
+                    abandoned = sum(1 for c in calls if (at := c.abandoned_at) is not None and at <= as_of)
                     handle = sum(c.handle_seconds for c in calls if c.ended_at <= as_of)
                 else:
                     abandoned = sum(1 for c in calls if c.abandoned)
@@ -469,7 +469,7 @@ class Traffic:
 
     def state_changes_between(self, vendor: str, start: datetime, end: datetime) -> list[datetime]:
         """Every instant in [start, end) at which some agent of `vendor` changes state, sorted."""
-        instants = set()
+        instants: set[datetime] = set()
         for agent in self.agents(vendor):
             instants.update(
                 s.since for s in self._timeline(vendor, agent.id, start, end) if start <= s.since < end

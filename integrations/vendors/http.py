@@ -10,6 +10,7 @@ import json
 from collections.abc import Iterable
 from email.utils import parsedate_to_datetime
 from typing import Any
+from urllib.parse import urlparse
 
 import requests
 from django.utils import timezone
@@ -121,4 +122,4 @@ class HttpClient:
 
 def _path_of(url: str) -> str:
     # Never echo a query string: some vendors take credentials there.
-    return requests.utils.urlparse(url).path or "/"
+    return urlparse(url).path or "/"

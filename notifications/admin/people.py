@@ -3,7 +3,7 @@ subscription lists with their members. Owners and managers only, scoped by tenan
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypedDict
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
@@ -14,6 +14,15 @@ from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin, Ten
 from integrations.models import Tenant
 from notifications import verification
 from notifications.models import EmailAddress, Subscriber, SubscriptionList
+
+if TYPE_CHECKING:
+    from django_stubs_ext import WithAnnotations
+
+
+class _ListCounts(TypedDict):
+    """What SubscriptionListAdmin.get_queryset annotates each list with."""
+
+    n_confirmed: int
 
 
 def _address_warnings(obj: EmailAddress, request: HttpRequest) -> list[str]:
@@ -62,8 +71,8 @@ class EmailAddressAdmin(TenantScopedAdmin):
                     ((w,) for w in _address_warnings(obj, request)),
                 )
 
-            request._address_warnings = warnings
-        return request._address_warnings
+            request._address_warnings = warnings  # type: ignore[attr-defined]  # a cache on the request
+        return request._address_warnings  # type: ignore[attr-defined]  # set above
 
     def get_list_display(self, request: HttpRequest) -> Any:
         return [*super().get_list_display(request), self._warnings_for(request)]
@@ -136,7 +145,7 @@ class SubscriptionListAdmin(TenantScopedAdmin):
         )
 
     @admin.display(description="confirmed members", ordering="n_confirmed")
-    def members(self, obj: SubscriptionList) -> int:
+    def members(self, obj: WithAnnotations[SubscriptionList, _ListCounts]) -> int:
         return obj.n_confirmed
 
     def save_formset(self, request: HttpRequest, form: Any, formset: Any, change: bool) -> None:

@@ -18,7 +18,7 @@ from integrations.models import Tenant
 from notifications.conf import app_settings
 
 if TYPE_CHECKING:
-    from django.contrib.auth.models import AbstractBaseUser
+    from django.contrib.auth.models import User
 
 
 def _normal(email: str) -> str:
@@ -49,7 +49,7 @@ class EmailAddress(models.Model):
         return self.email
 
     @classmethod
-    def for_user(cls, user: AbstractBaseUser) -> EmailAddress | None:
+    def for_user(cls, user: User) -> EmailAddress | None:
         email = _normal(getattr(user, "email", ""))
         if not email:
             return None
@@ -72,7 +72,7 @@ class EmailAddress(models.Model):
     def is_role_address(self) -> bool:
         return is_role_address(self.email)
 
-    def clashes(self, within: models.QuerySet[Tenant] | None = None) -> list[tuple[Any, Tenant]]:
+    def clashes(self, within: models.QuerySet[Tenant] | None = None) -> list[tuple[User, Tenant | None]]:
         """Other users with this address in a tenant this user belongs to.
 
         `within` limits the search to those tenants: the admin shows a manager only the

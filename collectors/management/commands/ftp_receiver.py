@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import signal
+from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -42,12 +43,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="print the bound address as JSON")
 
-    def handle(self, *args: object, **options: object) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         port = options["port"]
         if port is not None and not 0 <= int(port) <= 65535:
             raise CommandError(f"--port {port} is not a TCP port", returncode=2)
         try:
-            server = build_server(options["host"], port)  # type: ignore[arg-type]
+            server = build_server(options["host"], port)
         except (OSError, RuntimeError, ValueError) as exc:
             raise CommandError(f"cannot start the FTP receiver: {exc}", returncode=2) from None
         host, bound = server.address[:2]

@@ -8,8 +8,9 @@ import threading
 import zoneinfo
 from datetime import timedelta as td
 from pathlib import Path
+from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from integrations.sandbox import drop
@@ -26,14 +27,14 @@ class Command(BaseCommand):
     # The sandbox touches no database and no URLconf: it starts even while the site is misconfigured.
     requires_system_checks: list[str] = []
 
-    def __init__(self, *args, **kwargs) -> None:
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         # Set to stop the loop (SIGTERM/SIGINT do it in the foreground; tests set it directly).
         self.stopped = threading.Event()
         self.ready = threading.Event()
         self.server: SandboxServer | None = None
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--host", default=app_settings.HOST, help="address to bind (default 127.0.0.1)")
         parser.add_argument(
             "--port", type=int, default=app_settings.PORT, help="port (default 8765; 0 = any)"
@@ -64,7 +65,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--json", action="store_true", help="print the base URLs as JSON once serving")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if not 0 <= options["port"] <= 65535:
             raise CommandError(f"--port must be 0..65535, not {options['port']}", returncode=2)
         if options["backfill_hours"] < 0 or options["backfill_hours"] > 24 * 31:
@@ -114,7 +115,7 @@ class Command(BaseCommand):
 
         server.start()
         self._install_signals()
-        info = {
+        info: dict[str, Any] = {
             "root": server.root_url,
             "base_urls": {vendor: server.base_url(vendor) for vendor in server.base_paths},
             "control": server.root_url + "/_control/faults",

@@ -14,7 +14,7 @@ import functools
 import logging
 import math
 from collections import defaultdict
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from datetime import timedelta as td
 from typing import Any
 
@@ -170,8 +170,8 @@ class EightByEightAdapter(base.Adapter):
         self,
         client: EightByEightClient,
         qid: str,
-        first_day,
-        last_day,
+        first_day: date,
+        last_day: date,
         start: datetime,
         end: datetime,
         now: datetime,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import functools
 import math
+from collections.abc import Iterator
 from datetime import UTC, datetime
 from datetime import timedelta as td
-from typing import Any
+from typing import Any, cast
 
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ from integrations.vendors.errors import DataError
 from integrations.vendors.grid import INTERVAL_SECONDS, floor_interval, require_on_grid
 from integrations.vendors.ncc.client import NCCClient
 from integrations.vendors.ncc.states import neutral_state
-from integrations.vendors.ncc.vendor import DEFAULT_AGENT_STATES_PATH, DEFAULT_VOLUME_PATH
+from integrations.vendors.ncc.vendor import DEFAULT_AGENT_STATES_PATH, DEFAULT_VOLUME_PATH, Nextiva
 from integrations.vendors.records import (
     AgentRecord,
     AgentStateRecord,
@@ -57,7 +58,7 @@ class NCCAdapter(base.Adapter):
 
     def _client(self, section_name: str) -> NCCClient:
         section = self.settings.realtime if section_name == base.REALTIME else self.settings.history
-        vendor = get_vendor(self.settings.vendor)
+        vendor = cast("type[Nextiva]", get_vendor(self.settings.vendor))  # an NCC vendor: Nextiva or Thrio
         return NCCClient(
             f"{self.settings.key}/{section_name}",
             section.base_url,
@@ -117,7 +118,7 @@ class NCCAdapter(base.Adapter):
         _unique([a.vendor_id for a in snapshot.agents], self.label, "user '_id'")
         return snapshot
 
-    def _all(self, client: NCCClient, kind: str):
+    def _all(self, client: NCCClient, kind: str) -> Iterator[tuple[str, dict[str, Any]]]:
         """Every object of a type, following `start`/`rows` paging to `total`."""
         start = 0
         seen: set[str] = set()

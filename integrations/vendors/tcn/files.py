@@ -246,7 +246,8 @@ def _parse_naive(text: str) -> datetime | None:
     if not all(p.isdigit() for p in (*parts, second)):
         raise ValueError(f"not a time ({TIME_HINT})")
     try:
-        return datetime(*(int(p) for p in parts), int(second))  # type: ignore[misc]
+        year, month, day, hour, minute = (int(p) for p in parts)
+        return datetime(year, month, day, hour, minute, int(second))
     except ValueError:
         raise ValueError(f"not a valid date/time ({TIME_HINT})") from None
 

@@ -52,13 +52,13 @@ class Command(BaseCommand):
             if not Tenant.objects.filter(slug=options["tenant"]).exists():
                 raise CommandError(f"no tenant with the slug {options['tenant']!r}", returncode=2)
             endpoints = endpoints.filter(tenant__slug=options["tenant"])
-        endpoints = list(endpoints)
+        listed = list(endpoints)
         newest = Delivery.objects.filter(endpoint=OuterRef("endpoint")).order_by("-created", "-id")
         last = {
             d.endpoint_id: d
-            for d in Delivery.objects.filter(endpoint__in=endpoints, pk=Subquery(newest.values("pk")[:1]))
+            for d in Delivery.objects.filter(endpoint__in=listed, pk=Subquery(newest.values("pk")[:1]))
         }
-        rows = [endpoint_dict(e, last.get(e.pk)) for e in endpoints]
+        rows = [endpoint_dict(e, last.get(e.pk)) for e in listed]
         if options["json"]:
             self.stdout.write(json.dumps({"endpoints": rows}, indent=2))
             return

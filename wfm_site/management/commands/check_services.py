@@ -1,9 +1,10 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from wfm_site.services import broker_error, create_database_if_missing, database_error
 
@@ -11,10 +12,10 @@ from wfm_site.services import broker_error, create_database_if_missing, database
 class Command(BaseCommand):
     help = "Check that the configured database and broker answer (used by `make test` under CI)."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true")
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         if create_database_if_missing():
             self.stderr.write(f"created database {settings.DATABASES['default']['NAME']}")
         engine = settings.DATABASES["default"]["ENGINE"].rsplit(".", 1)[-1]

@@ -6,10 +6,11 @@ import json
 import zoneinfo
 from datetime import date
 from datetime import timedelta as td
+from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
@@ -20,6 +21,9 @@ from notifications.models import EmailAddress
 from tokens.models import AccessToken
 from tokens.outbox import send_pending_alerts
 from tokens.reminders import run_pass
+
+if TYPE_CHECKING:
+    from django.contrib.auth.models import User
 
 SANDBOX = "http://127.0.0.1:{port}"
 DEMO_PASSWORD_DEFAULT = "switchboard-demo"
@@ -37,7 +41,7 @@ TOKEN_DAYS_LEFT = 12
 class Command(BaseCommand):
     help = "Create (or bring back) the demo tenant, its users and one sandbox connection per vendor."
 
-    def add_arguments(self, parser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--json", action="store_true", help="print the result as JSON")
         parser.add_argument(
             "--sandbox-port",
@@ -46,7 +50,7 @@ class Command(BaseCommand):
             help="port of the vendor sandbox (default 8765)",
         )
 
-    def handle(self, *args, **options) -> None:
+    def handle(self, *args: Any, **options: Any) -> None:
         base = SANDBOX.format(port=options["sandbox_port"])
         try:
             check_url(base)
@@ -134,7 +138,7 @@ class Command(BaseCommand):
         run_pass(today=today)
         return send_pending_alerts()
 
-    def _demo_token(self, tcn: VendorConnection, owner, today: date) -> date:
+    def _demo_token(self, tcn: VendorConnection, owner: User, today: date) -> date:
         expires = today + td(days=TOKEN_DAYS_LEFT)
         token, _ = AccessToken.objects.get_or_create(
             connection=tcn,
