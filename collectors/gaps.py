@@ -10,6 +10,11 @@ So a quiet queue never hides a dead feed: a feed that delivers nothing at all, a
 runs fail or stop, leaves its intervals absent. Queues are not counted one by one, since a
 queue with no calls in an interval legitimately has no row.
 
+The runs are not read back: when a history run records its success, the intervals its window
+covered are merged into its schedule's `covered` spans (`record_covered`), so counting reads a
+few spans per stream and one connection's intervals of the window (index `interval_conn_start`),
+the same work whatever the history stored, and unchanged when retention prunes old runs.
+
 What is expected. Every interval of the last HEALTH_GAP_DAYS days that has ended at least
 the volume stream's grace ago (vendors publish an interval a while after it closes), and
 not before the connection was created. Counting happens on the UTC grid, so a
@@ -24,10 +29,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import timedelta as td
 
-from django.db.models import Max
+from django.db import transaction
+from django.db.models import Max, OuterRef, Subquery
 
 from collectors.health_conf import conf
-from collectors.models import CollectionRun, DropFile, IntervalVolume
+from collectors.models import CollectionRun, CollectionSchedule, DropFile, IntervalVolume
+from integrations.models import VendorConnection
 from integrations.vendors.base import STREAM_FILE_DROP, STREAM_VOLUME
 
 INTERVAL = td(minutes=15)
@@ -78,7 +85,8 @@ def window(now: datetime, created: datetime | None = None) -> tuple[datetime, da
 
 
 def coverage(connections: Iterable[tuple[int, datetime]], now: datetime) -> dict[int, Coverage]:
-    """Gaps of each connection, given as (id, created); two queries whatever their number."""
+    """Gaps of each connection, given as (id, created); two queries whatever their number,
+    each reading rows of the gap window only."""
     bounds = {conn_id: window(now, created) for conn_id, created in connections}
     if not bounds:
         return {}
@@ -96,20 +104,17 @@ def coverage(connections: Iterable[tuple[int, datetime]], now: datetime) -> dict
     for conn_id, start in starts:
         present[conn_id].add(start.astimezone(UTC))
 
-    runs = CollectionRun.objects.filter(
-        connection_id__in=list(bounds),
-        stream__in=HISTORY_STREAMS,
-        status=CollectionRun.OK,
-        window_start__lt=last,
-        window_end__gt=first,
-    ).values_list("connection_id", "window_start", "window_end")
-    for conn_id, start, end in runs:
+    spans = CollectionSchedule.objects.filter(
+        connection_id__in=list(bounds), stream__in=HISTORY_STREAMS
+    ).values_list("connection_id", "covered")
+    for conn_id, covered in spans:
         since, until = bounds[conn_id]
-        t = max(ceil_interval(start), since)
-        end = min(end, until + INTERVAL)
-        while t + INTERVAL <= end:
-            present[conn_id].add(t)
-            t += INTERVAL
+        for start, end in covered or ():
+            t = max(_from_epoch(start), since)
+            end_at = min(_from_epoch(end), until)
+            while t < end_at:
+                present[conn_id].add(t)
+                t += INTERVAL
 
     out: dict[int, Coverage] = {}
     for conn_id, (since, until) in bounds.items():
@@ -137,12 +142,18 @@ class Freshness:
 def freshness(connection_ids: Iterable[int]) -> dict[int, Freshness]:
     """Newest interval and newest drop file of each connection, two queries in all."""
     ids = list(connection_ids)
+    # One backward step down index `interval_conn_start` per connection: a MAX() grouped by
+    # connection would read every interval ever stored.
+    newest_start = (
+        IntervalVolume.objects.filter(connection_id=OuterRef("pk"))
+        .order_by("-interval_start")
+        .values("interval_start")[:1]
+    )
     newest = dict(
-        IntervalVolume.objects.filter(connection_id__in=ids)
+        VendorConnection.objects.filter(pk__in=ids)
         .order_by()
-        .values("connection_id")
-        .annotate(m=Max("interval_start"))
-        .values_list("connection_id", "m")
+        .annotate(m=Subquery(newest_start))
+        .values_list("pk", "m")
     )
     files = dict(
         DropFile.objects.filter(connection_id__in=ids, status=DropFile.INGESTED)
@@ -152,3 +163,56 @@ def freshness(connection_ids: Iterable[int]) -> dict[int, Freshness]:
         .values_list("connection_id", "m")
     )
     return {i: Freshness(newest.get(i), files.get(i)) for i in ids}
+
+
+# --- the covered spans of history streams ----------------------------------------------------
+
+
+def _epoch(moment: datetime) -> int:
+    return int((moment - _EPOCH).total_seconds())
+
+
+def _from_epoch(seconds: int) -> datetime:
+    return _EPOCH + td(seconds=seconds)
+
+
+def whole_intervals(start: datetime, end: datetime) -> tuple[datetime, datetime] | None:
+    """The [first, last) interval starts a window [start, end) contains whole, if any: an
+    interval only partly inside a run's window was not asked for in full."""
+    first, last = ceil_interval(start), floor_interval(end)
+    return (first, last) if first < last else None
+
+
+def merge_span(spans: list[list[int]], span: tuple[int, int], horizon: int) -> list[list[int]]:
+    """`spans` (merged [start, end) pairs, oldest first) with `span` added, adjacent and
+    overlapping spans joined, and those ending at or before `horizon` dropped."""
+    out: list[list[int]] = []
+    for start, end in sorted([*([s, e] for s, e in spans), list(span)]):
+        if end <= horizon:
+            continue
+        if out and start <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], end)
+        else:
+            out.append([start, end])
+    return out
+
+
+def record_covered(schedule_id: int, run: CollectionRun, now: datetime) -> None:
+    """Add what a successful history run covered to its schedule's spans (a no-op for other
+    runs). The row is locked while its spans are merged: two runs never lose each other's."""
+    if run.status != CollectionRun.OK or run.stream not in HISTORY_STREAMS:
+        return
+    if run.window_start is None or run.window_end is None:
+        return
+    whole = whole_intervals(run.window_start, run.window_end)
+    # A day beyond the window, so a scrape a little in the past or a larger HEALTH_GAP_DAYS
+    # still finds the spans it counts.
+    horizon = _epoch(floor_interval(now) - td(days=conf.GAP_DAYS + 1))
+    if whole is None or _epoch(whole[1]) <= horizon:
+        return
+    with transaction.atomic():
+        rows = CollectionSchedule.objects.filter(pk=schedule_id)
+        spans = rows.select_for_update().values_list("covered", flat=True).first()
+        if spans is None:
+            return
+        rows.update(covered=merge_span(spans, (_epoch(whole[0]), _epoch(whole[1])), horizon))

@@ -240,6 +240,10 @@ class CollectionSchedule(models.Model):
     run_le_7 = models.PositiveBigIntegerField(default=0)
     run_le_8 = models.PositiveBigIntegerField(default=0)
     run_le_9 = models.PositiveBigIntegerField(default=0)
+    # History streams: the 15-minute intervals their successful runs covered, as merged
+    # [start, end) spans in Unix seconds, oldest first, none older than the gap window and a
+    # day (collectors.gaps.record_covered). Gap counting reads these few spans, never the runs.
+    covered = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ("connection", "stream")

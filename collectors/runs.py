@@ -22,7 +22,7 @@ from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
 from django.utils import timezone
 
-from collectors import agent_states, config_import
+from collectors import agent_states, config_import, gaps
 from collectors.conf import app_settings
 from collectors.health import OK as HEALTHY
 from collectors.health import evaluate_all
@@ -198,6 +198,7 @@ def store_outcome(
         updates["lease_until"] = Case(When(holds, then=Value(hold_until)), default=F("lease_until"))
         if hold_until is None:
             updates["lease_id"] = Case(When(holds, then=Value("")), default=F("lease_id"))
+    gaps.record_covered(schedule.pk, run, now)
     rows = CollectionSchedule.objects.filter(pk=schedule.pk)
     if run.status == CollectionRun.OK and rows.filter(status=HEALTHY).update(**updates):
         return True
