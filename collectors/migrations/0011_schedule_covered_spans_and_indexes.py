@@ -57,4 +57,16 @@ class Migration(migrations.Migration):
             field=models.JSONField(blank=True, default=list),
         ),
         migrations.RunPython(backfill_covered, migrations.RunPython.noop),
+        migrations.AddIndex(
+            model_name="agentstateevent",
+            index=models.Index(fields=["connection", "state"], name="state_event_conn_state"),
+        ),
+        migrations.AddIndex(
+            model_name="collectionrun",
+            index=models.Index(
+                condition=models.Q(("status", "ok"), _negated=True),
+                fields=["connection", "status", "-id"],
+                name="run_conn_not_ok",
+            ),
+        ),
     ]
