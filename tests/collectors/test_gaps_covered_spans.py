@@ -73,10 +73,12 @@ def windows(rng: random.Random, since: datetime, until: datetime) -> list[tuple[
     return out
 
 
-@pytest.mark.parametrize("seed", range(6))
-def test_spans_count_the_same_gaps_as_the_runs_in_any_history(conn, seed):
+@pytest.mark.parametrize("max_ranges", [gaps.MAX_RANGES, 0], ids=["range per connection", "one range"])
+@pytest.mark.parametrize("seed", range(4))
+def test_spans_count_the_same_gaps_as_the_runs_in_any_history(conn, seed, max_ranges, monkeypatch):
     """Successes, failures, silent stretches, retried windows, runs recorded out of order and
     runs older than the window, on both history streams."""
+    monkeypatch.setattr(gaps, "MAX_RANGES", max_ranges)
     rng = random.Random(seed)
     since, until = gaps.window(NOW, conn.created)
     queue = make_queue(conn)
