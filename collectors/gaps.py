@@ -25,7 +25,7 @@ converted to UTC before they are stored.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import timedelta as td
@@ -90,31 +90,29 @@ def window(now: datetime, created: datetime | None = None) -> tuple[datetime, da
 def coverage(connections: Iterable[tuple[int, datetime]], now: datetime) -> dict[int, Coverage]:
     """Gaps of each connection, given as (id, created); at most two queries whatever their
     number: the history streams' covered spans, then the stored intervals of what they left
-    uncovered (none at all when every connection's runs answered for its whole window)."""
+    uncovered (none at all when every connection's runs answered for its whole window).
+
+    Times are Unix seconds on the grid inside, and the work is per hole, not per interval of
+    the window: a healthy feed costs the same as a quiet one, whatever its history."""
     bounds = {conn_id: window(now, created) for conn_id, created in connections}
     if not bounds:
         return {}
-    present: dict[int, set[datetime]] = {conn_id: set() for conn_id in bounds}
-
+    covered: dict[int, list[tuple[int, int]]] = {conn_id: [] for conn_id in bounds}
     spans = CollectionSchedule.objects.filter(
         connection_id__in=list(bounds), stream__in=HISTORY_STREAMS
     ).values_list("connection_id", "covered")
-    for conn_id, covered in spans:
-        since, until = bounds[conn_id]
-        for start, end in covered or ():
-            t = max(_from_epoch(start), since)
-            end_at = min(_from_epoch(end), until)
-            while t < end_at:
-                present[conn_id].add(t)
-                t += INTERVAL
+    for conn_id, pairs in spans:
+        covered[conn_id] += [(start, end) for start, end in pairs or ()]
 
-    # Per connection, the intervals from its first to its last one no run covered: a
-    # healthy feed's runs cover nearly the whole window, so few stored intervals are read.
-    uncovered: dict[int, tuple[datetime, datetime]] = {}
+    step = int(INTERVAL.total_seconds())
+    holes: dict[int, list[tuple[int, int]]] = {}
     for conn_id, (since, until) in bounds.items():
-        holes = [t for t in _starts(since, until) if t not in present[conn_id]]
-        if holes:
-            uncovered[conn_id] = (holes[0], holes[-1] + INTERVAL)
+        holes[conn_id] = _holes(_epoch(since), _epoch(until), covered[conn_id])
+
+    # Per connection, its stored intervals from the first to the last interval no run
+    # covered: a healthy feed's runs cover nearly the whole window, so few rows are read.
+    uncovered = {conn_id: (_from_epoch(h[0][0]), _from_epoch(h[-1][1])) for conn_id, h in holes.items() if h}
+    present: dict[int, set[int]] = {conn_id: set() for conn_id in bounds}
     if len(uncovered) > MAX_RANGES:
         # One range for all: a statement of thousands of conditions costs more to plan.
         first = min(start for start, _ in uncovered.values())
@@ -127,24 +125,33 @@ def coverage(connections: Iterable[tuple[int, datetime]], now: datetime) -> dict
     if uncovered:
         starts = IntervalVolume.objects.filter(where).values_list("connection_id", "interval_start")
         for conn_id, start in starts.distinct():
-            present[conn_id].add(start.astimezone(UTC))
+            present[conn_id].add(_epoch(start.astimezone(UTC)))
 
     out: dict[int, Coverage] = {}
     for conn_id, (since, until) in bounds.items():
-        cov = Coverage(since, until)
-        for t in _starts(since, until):
-            cov.expected += 1
-            if t not in present[conn_id]:
-                cov.missing.append(t)
+        cov = Coverage(since, until, expected=int((until - since) / INTERVAL))
+        cov.missing = [
+            _from_epoch(t)
+            for start, end in holes[conn_id]
+            for t in range(start, end, step)
+            if t not in present[conn_id]
+        ]
         out[conn_id] = cov
     return out
 
 
-def _starts(since: datetime, until: datetime) -> Iterator[datetime]:
-    t = since
-    while t < until:
-        yield t
-        t += INTERVAL
+def _holes(since: int, until: int, spans: list[tuple[int, int]]) -> list[tuple[int, int]]:
+    """The parts of [since, until) that no span covers, oldest first (all on the grid)."""
+    out, t = [], since
+    for start, end in sorted(spans):
+        if end <= t or start >= until:
+            continue
+        if start > t:
+            out.append((t, start))
+        t = max(t, end)
+    if t < until:
+        out.append((t, until))
+    return out
 
 
 @dataclass(frozen=True)
