@@ -93,7 +93,8 @@ def coverage(connections: Iterable[tuple[int, datetime]], now: datetime) -> dict
     uncovered (none at all when every connection's runs answered for its whole window).
 
     Times are Unix seconds on the grid inside, and the work is per hole, not per interval of
-    the window: a healthy feed costs the same as a quiet one, whatever its history."""
+    the window: a connection whose runs covered its window costs one schedule row per stream,
+    whatever its history."""
     bounds = {conn_id: window(now, created) for conn_id, created in connections}
     if not bounds:
         return {}
