@@ -73,15 +73,20 @@ def test_a_scrape_never_reads_the_runs_and_reads_no_more_after_weeks_of_history(
 
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="EXPLAIN plans are PostgreSQL's")
-def test_freshness_steps_back_once_per_connection_down_the_interval_index(conn_a):
+def test_freshness_steps_back_once_per_connection_down_the_interval_index(conn_a, conn_b):
     queue = make_queue(conn_a)
     for hours in range(48):
         add_interval(queue, gaps.floor_interval(NOW) - td(hours=hours))
+    # Another connection's newer intervals: walking all intervals newest first would read them.
+    other = make_queue(conn_b)
+    for k in range(400):
+        add_interval(other, gaps.floor_interval(NOW) + k * gaps.INTERVAL)
     with CaptureQueriesContext(connection) as ctx:
         fresh = gaps.freshness([conn_a.pk])
     assert fresh[conn_a.pk].newest_interval == gaps.floor_interval(NOW)
     (sql,) = [q["sql"] for q in ctx.captured_queries if "collectors_intervalvolume" in q["sql"]]
     with connection.cursor() as cur:
+        cur.execute("ANALYZE collectors_intervalvolume")
         # Tables this small are cheaper to read whole; the plan is the one a big table gets.
         cur.execute("SET LOCAL enable_seqscan = off")
         cur.execute("EXPLAIN " + sql)
