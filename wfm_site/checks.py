@@ -28,6 +28,8 @@ from django.conf import settings
 from django.core import checks
 from django.core.checks import CheckMessage, Error
 
+from collectors.streams import STREAMS
+
 log = logging.getLogger(__name__)
 
 BOOLEANS = {"true", "false", "1", "0", "yes", "no", "on", "off", "y", "n", "t", "f", ""}
@@ -132,7 +134,10 @@ NUMBERS: tuple[Number, ...] = (
     Number("API_MAX_PAGE_SIZE", "rows", 1, 100_000),
     Number("API_CURSOR_MAX_AGE_DAYS", "days", 0.01, 3660, decimal=True),
     Number("API_LAST_USED_RESOLUTION_SECONDS", "seconds", 0, 86400),
-    # notifications/conf.py
+    # notifications/conf.py (which still reads the TOKENS_MAIL_* and TOKENS_CLAIM_TIMEOUT names above)
+    Number("NOTIFY_MAIL_MAX_ATTEMPTS", "attempts", 1, 100),
+    Number("NOTIFY_MAIL_RETRY_BASE", "seconds", 1, 86400),
+    Number("NOTIFY_CLAIM_TIMEOUT", "seconds", 1, 86400),
     Number("WEBHOOKS_MAX_ATTEMPTS", "attempts", 1, 100),
     Number("WEBHOOKS_RETRY_BASE", "seconds", 1, 86400),
     Number("WEBHOOKS_RETRY_MAX", "seconds", 1, 7 * 86400),
@@ -174,7 +179,7 @@ EMAIL_SCHEMES = (
     "dummymail",
 )
 BROKER_SCHEMES = ("redis", "rediss", "filesystem", "amqp", "amqps", "memory")
-KNOWN_STREAMS = ("volume", "agent_states", "config", "file_drop")
+KNOWN_STREAMS = tuple(STREAMS)  # the stream registry's keys
 # Longer than the longest hard time limit, or Redis redelivers a run still in progress
 # (wfm_site/settings.py sets it for the Redis broker).
 REDIS_VISIBILITY_TIMEOUT_KEY = "visibility_timeout"

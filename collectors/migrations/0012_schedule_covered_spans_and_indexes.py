@@ -47,7 +47,7 @@ def backfill_covered(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("collectors", "0010_retention_horizon_run_totals_and_indexes"),
+        ("collectors", "0011_healthflip_in_the_one_outbox"),
     ]
 
     operations = [
