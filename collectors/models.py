@@ -188,6 +188,9 @@ class AgentStateEvent(ChangePosition):
             models.Index(fields=("connection", "start"), name="state_event_conn_start"),
             # The admin's newest-first page over every connection, and pruning by age.
             models.Index(fields=("-start", "-id"), name="state_event_start_desc"),
+            # The admin's count of one tenant's events in one state stops at 10,000 matches; the
+            # connection index alone has it read every event of the tenant to find them.
+            models.Index(fields=("connection", "state"), name="state_event_conn_state"),
             models.Index(
                 fields=("connection", "change_txid", "change_seq"), name="state_event_change_position"
             ),
@@ -244,6 +247,10 @@ class CollectionSchedule(models.Model):
     run_le_7 = models.PositiveBigIntegerField(default=0)
     run_le_8 = models.PositiveBigIntegerField(default=0)
     run_le_9 = models.PositiveBigIntegerField(default=0)
+    # History streams: the 15-minute intervals their successful runs covered, as merged
+    # [start, end) spans in Unix seconds, oldest first, none older than the gap window and a
+    # day (collectors.gaps.record_covered). Gap counting reads these few spans, never the runs.
+    covered = models.JSONField(default=list, blank=True)
 
     class Meta:
         ordering = ("connection", "stream")
@@ -362,9 +369,14 @@ class CollectionRun(models.Model):
             # walk it whole for a stream without runs. The admin lists runs newest id first (a
             # run's id follows its start). Failures and runs of other streams than agent states
             # are rare: the admin's status and stream filters must not walk every successful
-            # poll. Polls skip both indexes.
+            # poll. Successful polls are in none of the partial indexes.
             models.Index(fields=("connection", "-id"), name="run_conn_newest"),
             models.Index(fields=("status", "-id"), name="run_not_ok", condition=~Q(status="ok")),
+            # A tenant's or a connection's failures, counted (up to 10,000) without reading its
+            # successful runs.
+            models.Index(
+                fields=("connection", "status", "-id"), name="run_conn_not_ok", condition=~Q(status="ok")
+            ),
             models.Index(
                 fields=("stream", "-id"), name="run_not_polls", condition=~Q(stream=STREAM_AGENT_STATES)
             ),

@@ -32,6 +32,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
+from collectors import gaps
 from collectors.conf import app_settings
 from collectors.health import OK as HEALTHY
 from collectors.models import RUN_DURATION_BUCKETS, CollectionRun, CollectionSchedule
@@ -215,6 +216,7 @@ def store_outcome(
         updates["lease_until"] = Case(When(holds, then=Value(hold_until)), default=F("lease_until"))
         if hold_until is None:
             updates["lease_id"] = Case(When(holds, then=Value("")), default=F("lease_id"))
+    gaps.record_covered(schedule.pk, run, now)
     rows = CollectionSchedule.objects.filter(pk=schedule.pk)
     if run.status == CollectionRun.OK and rows.filter(status=HEALTHY).update(**updates):
         return True

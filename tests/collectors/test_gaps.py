@@ -10,7 +10,7 @@ import pytest
 
 from collectors import gaps
 from collectors.models import CollectionRun
-from tests.collectors.healthkit import add_interval, backdate, make_queue, make_run
+from tests.collectors.healthkit import add_interval, backdate, make_queue, make_run, make_schedule
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +29,13 @@ def grace(settings):
 def conn(conn_a):
     backdate(conn_a, datetime(2024, 1, 1, tzinfo=UTC))
     return conn_a
+
+
+def finish(conn, stream, status, at, window):
+    """A history run whose outcome is stored the way the engine stores it."""
+    from collectors.runs import store_outcome
+
+    store_outcome(make_schedule(conn, stream), make_run(conn, stream, status, at, window=window), at)
 
 
 def fill(queue, start, end):
@@ -89,21 +96,21 @@ def test_a_successful_run_with_no_rows_counts_its_window_as_present(conn):
     since, until = gaps.window(NOW, conn.created)
     fill(make_queue(conn), since, until - td(hours=2))
     # The vendor answered for the last two hours: no calls at night.
-    make_run(conn, "volume", CollectionRun.OK, until, window=(until - td(hours=2), until), rows=0)
+    finish(conn, "volume", CollectionRun.OK, until, window=(until - td(hours=2), until))
     assert gaps.coverage([(conn.pk, conn.created)], NOW)[conn.pk].gaps == 0
 
 
 def test_a_failed_run_does_not_cover_its_window(conn):
     since, until = gaps.window(NOW, conn.created)
     fill(make_queue(conn), since, until - td(hours=2))
-    make_run(conn, "volume", CollectionRun.FAILED, until, window=(until - td(hours=2), until))
+    finish(conn, "volume", CollectionRun.FAILED, until, window=(until - td(hours=2), until))
     assert gaps.coverage([(conn.pk, conn.created)], NOW)[conn.pk].gaps == 8
 
 
 def test_a_partly_covered_interval_is_not_present(conn):
     since, until = gaps.window(NOW, conn.created)
     fill(make_queue(conn), since, until - td(minutes=15))
-    make_run(conn, "file_drop", CollectionRun.OK, until, window=(until - td(minutes=10), until))
+    finish(conn, "file_drop", CollectionRun.OK, until, window=(until - td(minutes=10), until))
     assert gaps.coverage([(conn.pk, conn.created)], NOW)[conn.pk].gaps == 1
 
 

@@ -112,11 +112,15 @@ def test_successful_agent_state_polls_stay_two_days(conn_a):
 def test_ok_history_runs_outlive_a_shorter_setting_while_gap_detection_reads_them(conn_a, settings):
     settings.RETENTION_RUNS_OK_DAYS = 1
     settings.HEALTH_GAP_DAYS = 7
-    make_schedule(conn_a, "volume")
+    from collectors.runs import store_outcome
+
+    sched = make_schedule(conn_a, "volume")
     # A run that covered a window of no intervals (nothing to store) still counts as collected.
     for d in (6, 3):
         start = (NOW - td(days=d)).replace(minute=0)
-        make_run(conn_a, "volume", CollectionRun.OK, start + td(hours=1), window=(start, start + td(hours=1)))
+        window = (start, start + td(hours=1))
+        run = make_run(conn_a, "volume", CollectionRun.OK, start + td(hours=1), window=window)
+        store_outcome(sched, run, run.finished_at)
     make_run(conn_a, "volume", CollectionRun.OK, NOW - td(minutes=20))
     created = NOW - td(days=10)
     before = gaps.coverage([(conn_a.pk, created)], NOW)[conn_a.pk].gaps
