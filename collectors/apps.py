@@ -13,6 +13,7 @@ class CollectorsConfig(AppConfig):
         from django.db.models.signals import post_migrate, post_save
 
         from collectors import heartbeat  # noqa: F401  (the task_postrun heartbeat for /healthz)
+        from collectors.checks import check_supplied_streams
         from collectors.health import on_outcome
         from collectors.retention_conf import check_settings
         from collectors.runs import outcome_recorded
@@ -26,3 +27,4 @@ class CollectorsConfig(AppConfig):
         # The health monitor judges a stream as soon as a run's outcome is stored.
         outcome_recorded.connect(on_outcome, dispatch_uid="collectors.health.on_outcome")
         checks.register(check_settings)
+        checks.register(check_supplied_streams)

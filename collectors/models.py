@@ -13,12 +13,11 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Exists, F, OuterRef, Q
 
+from collectors.streams import stream_choices
 from integrations.models import VendorConnection
 from integrations.vendors.base import (
     STREAM_AGENT_STATES,
     STREAM_CONFIG,
-    STREAM_FILE_DROP,
-    STREAM_VOLUME,
 )
 from integrations.vendors.records import NEUTRAL_STATES
 from notifications.models import MailRow
@@ -26,12 +25,6 @@ from notifications.models import MailRow
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
-STREAMS = (
-    (STREAM_VOLUME, "Contact volume"),
-    (STREAM_AGENT_STATES, "Agent states"),
-    (STREAM_CONFIG, "Configuration"),
-    (STREAM_FILE_DROP, "File drop"),
-)
 HEALTH_STATUSES = (
     ("new", "new"),
     ("ok", "ok"),
@@ -214,7 +207,7 @@ class CollectionSchedule(models.Model):
     """When a (connection, stream) runs next; the dispatcher claims due rows."""
 
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="schedules")
-    stream = models.CharField(max_length=16, choices=STREAMS)
+    stream = models.CharField(max_length=16, choices=stream_choices)
     enabled = models.BooleanField(default=True)
     interval_seconds = models.PositiveIntegerField()
     next_run_at = models.DateTimeField()
@@ -275,7 +268,7 @@ class Cursor(models.Model):
     """
 
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="cursors")
-    stream = models.CharField(max_length=16, choices=STREAMS)
+    stream = models.CharField(max_length=16, choices=stream_choices)
     position = models.DateTimeField()
     updated = models.DateTimeField(auto_now=True)
 
@@ -339,7 +332,7 @@ class CollectionRun(models.Model):
 
     # Indexed with the id below (a connection's runs newest first), not on its own.
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="runs", db_index=False)
-    stream = models.CharField(max_length=16, choices=STREAMS)
+    stream = models.CharField(max_length=16, choices=stream_choices)
     window_start = models.DateTimeField(null=True, blank=True)
     window_end = models.DateTimeField(null=True, blank=True)
     started_at = models.DateTimeField()
@@ -438,7 +431,7 @@ class HealthFlip(MailRow):
     """
 
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="flips")
-    stream = models.CharField(max_length=16, choices=STREAMS)
+    stream = models.CharField(max_length=16, choices=stream_choices)
     old_status = models.CharField(max_length=16, choices=HEALTH_STATUSES)
     new_status = models.CharField(max_length=16, choices=HEALTH_STATUSES)
     reason = models.CharField(max_length=500, blank=True)

@@ -41,8 +41,8 @@ from collectors.models import (
     RetentionHorizon,
 )
 from collectors.retention_conf import app_settings
+from collectors.streams import find_stream
 from integrations.models import Tenant, VendorConnection
-from integrations.vendors.base import STREAM_AGENT_STATES
 from notifications.models import Delivery
 from tokens.models import BannerShown, TokenAlert, TokenDigest
 
@@ -165,7 +165,8 @@ def run_targets(now: datetime) -> list[Target]:
     streams = CollectionSchedule.objects.order_by("pk").values_list("connection_id", "stream")
     for conn_id, stream in streams:
         runs = CollectionRun.objects.filter(connection_id=conn_id, stream=stream)
-        if stream == STREAM_AGENT_STATES:
+        declared = find_stream(stream)
+        if declared is not None and declared.poll:  # a poll's ok runs are kept shorter
             rule, cutoff = "agent_state_polls_ok", polls_cutoff
         else:
             rule, cutoff = "ok", ok_cutoff

@@ -60,6 +60,12 @@ def all_streams() -> list[Stream]:
     return [_load(path) for path in registered().values()]
 
 
+def stream_choices() -> list[tuple[str, str]]:
+    """(key, label) of every registered stream: the `stream` fields' choices, read at use, so
+    a new stream needs no migration."""
+    return [(s.key, s.label) for s in all_streams()]
+
+
 def dispatched_streams() -> tuple[str, ...]:
     """Keys of the streams the dispatcher runs (the others are fed by a transport)."""
     return tuple(s.key for s in all_streams() if s.dispatched)
