@@ -59,11 +59,11 @@ def run_as_dict(run: CollectionRun) -> dict[str, object]:
 
 
 class Command(BaseCommand):
-    help = "Run one collection of a connection's stream now (volume, agent-states or config)."
+    help = "Run one collection of a connection's stream now (one the dispatcher runs)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("conn", help="tenant-slug/connection-name")
-        parser.add_argument("stream", help="volume, agent-states or config")
+        parser.add_argument("stream", help=", ".join(streams_by_name()))
         parser.add_argument("--start", help="volume only: start of the window to backfill (ISO 8601, UTC)")
         parser.add_argument("--end", help="volume only: end of the window (ISO 8601, UTC; default: now)")
         parser.add_argument("--json", action="store_true", help="print the run as JSON")
