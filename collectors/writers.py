@@ -2,7 +2,7 @@
 
 Everything a vendor sends is checked before the first row is written: a record that
 breaks an invariant raises `DataError` naming the field and the value, and nothing is
-written (DESIGN.md, "Errors"). Rows whose values did not change are left alone, so
+written (docs/architecture.md, "Errors"). Rows whose values did not change are left alone, so
 rerunning a window changes nothing, not even `collected_at`.
 
 On PostgreSQL the checked rows are streamed with `COPY` into a temporary table and merged

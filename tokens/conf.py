@@ -11,7 +11,7 @@ from django.conf import settings
 
 _env = environ.Env()
 
-# Default reminder policy (DESIGN.md, "Reminder stages"): stage name -> days left.
+# Default reminder policy (docs/tokens.md, "Reminder stages"): stage name -> days left.
 # `expired` is implicit: sent once when days_left drops below zero.
 DEFAULT_STAGES: tuple[tuple[str, int], ...] = (
     ("d90", 90),

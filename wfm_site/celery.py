@@ -1,7 +1,7 @@
 """The Celery app, configured from Django settings (CELERY_* names).
 
 Beat holds a handful of global ticks, never one entry per connection: which connection is
-due lives in `CollectionSchedule` rows that `dispatch_due` claims (DESIGN.md, data flow).
+due lives in `CollectionSchedule` rows that `dispatch_due` claims (docs/architecture.md).
 """
 
 from __future__ import annotations

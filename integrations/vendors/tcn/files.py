@@ -1,7 +1,7 @@
 """TCN's 15-minute call-volume file: the customer-chosen CSV layouts, parsed as a stream.
 
-TCN sends whatever dashboard or report the customer picked (vendor-apis.md: "not a fixed
-public schema"), so the columns come from a per-connection mapping in
+TCN sends whatever dashboard or report the customer picked (its columns are not a fixed
+public schema), so the columns come from a per-connection mapping in
 `connection.options["file_layout"]` with two built-in layouts:
 
 * `interval_summary`: one row per queue (hunt group) and 15-minute interval.
@@ -10,7 +10,7 @@ public schema"), so the columns come from a per-connection mapping in
 
 Everything here is pure: bytes in, neutral records out. Memory is flat in the file size
 (rows are read one by one by the csv module); local times are converted with zoneinfo once
-per distinct 15-minute bucket, because per-row zone conversion is the cost (NOTES.md).
+per distinct 15-minute bucket: converting every row made a 1M-row file 5 times slower.
 
 Daylight saving (the connection's zone, default America/Los_Angeles):
 * a local time that does not exist (the spring-forward hour, 02:00-02:59) is refused with
