@@ -83,3 +83,8 @@ def test_the_readme_links_into_every_guide() -> None:
     readme = {target.partition("#")[0] for target in relative_links(ROOT / "README.md")}
     guides = {f"docs/{path.name}" for path in (ROOT / "docs").glob("*.md")}
     assert guides <= readme
+
+
+def test_the_readme_stays_a_short_start() -> None:
+    # The reference lives in docs/; the README says what Switchboard is and where to go next.
+    assert len((ROOT / "README.md").read_text(encoding="utf-8").splitlines()) <= 200
