@@ -1,7 +1,11 @@
-"""TCN's FTP drop: find complete files, ingest each once, atomically, then file it away.
+"""The file-drop transport: find complete files, ingest each once, atomically, then file it away.
 
-A scan (the `scan_drops` beat tick, every 60 s) looks at the top level of each TCN
-connection's drop folder. A file is taken when it is complete: the same size and mtime as
+Vendor-neutral: a vendor that delivers intervals by file (`Vendor.supplies`) names a file
+reader (`integrations.vendors.filereader`), and this module asks the connection's vendor for
+it; it knows folders, the ledger of files, quarantine and the call ledger, no file format.
+
+A scan (the `scan_drops` beat tick, every 60 s) looks at the top level of the drop folder of
+each connection whose vendor drops files. A file is taken when it is complete: the same size and mtime as
 at the previous scan, or at first sight when the previous scan saw it under a temporary
 name (`X.tmp`, `X.part`, `.X`), which is how uploaders signal a finished file. Then:
 
@@ -12,14 +16,10 @@ name (`X.tmp`, `X.part`, `.X`), which is how uploaders signal a finished file. T
   to `quarantine/` with `<name>.reason` beside it. A bad file writes no rows, fails its
   run with the line, column and value, and never stops the files after it.
 
-Call-detail files keep one `DropCall` row per (queue, call id): a call reported by two
-overlapping files counts once, and the intervals a file touches are recomputed from the
-stored calls (first report of a call wins), so ingestion order does not matter. On
-PostgreSQL the calls are streamed with a binary COPY into a temporary table, the new ones
-stored with one `INSERT … SELECT … WHERE NOT EXISTS` (the file's ledger id set at insert;
-safe because one file of a connection is ingested at a time, under its row lock), and the
-touched intervals are recomputed, checked and merged inside the database; SQLite takes the
-ORM path, same semantics.
+Files that list calls go through the call ledger (`collectors.call_ledger`): each call is
+stored once and the intervals a file touches are recomputed from every stored call, so
+overlapping files count a call once and ingestion order does not matter. Files of interval
+totals are upserted as they are.
 """
 
 from __future__ import annotations
@@ -28,49 +28,38 @@ import hashlib
 import logging
 import os
 import traceback
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from datetime import timedelta as td
 from pathlib import Path
 
 from django.db import DatabaseError, IntegrityError, InterfaceError, OperationalError, transaction
 from django.db import connection as db
-from django.db.models import Count, Q, Sum
 from django.utils import timezone
 
-from collectors.models import CollectionRun, CollectionSchedule, DropCall, DropFile, DropPending
+from collectors.call_ledger import store_calls, window_of
+from collectors.models import CollectionRun, CollectionSchedule, DropFile, DropPending
 from collectors.runs import record_outcome, storable
-from collectors.writers import NAMED_STAGE_SQL, NAMED_TABLE, Merged, merge_named_stage, upsert_intervals
+from collectors.writers import Merged, upsert_intervals
 from integrations.drop_folders import DropFolderError
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
+from integrations.vendors import vendors_supplying
 from integrations.vendors.base import STREAM_FILE_DROP
 from integrations.vendors.errors import DataError
-from integrations.vendors.records import IntervalRecord
-from integrations.vendors.tcn.files import (
-    CALL_DETAIL,
-    CallRow,
-    FileLayout,
-    LayoutError,
-    ParseStats,
-    read_call_rows,
-    read_summary,
-)
+from integrations.vendors.filereader import FileConfigError, FileReader
 
 log = logging.getLogger(__name__)
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
     # Django wraps the driver's errors raised through its cursor; psycopg's COPY is used
-    # directly (drops.store_calls), so its errors arrive unwrapped.
+    # directly (call_ledger.store_calls), so its errors arrive unwrapped.
     return (DatabaseError, db.Database.Error)
 
 
 PROCESSED = "processed"
 QUARANTINE = "quarantine"
 TEMP_SUFFIXES = (".tmp", ".part", ".partial", ".filepart", ".crdownload", ".upload")
-CALL_BATCH = 2000
 HASH_CHUNK = 1 << 20
 
 INGESTED = "ingested"
@@ -106,7 +95,12 @@ class IngestResult:
 
 
 class DropConfigError(Exception):
-    """The connection's drop folder or file layout is wrong; nothing is ingested until fixed."""
+    """The connection's drop folder or file options are wrong; nothing is ingested until fixed."""
+
+
+def file_reader(connection: VendorConnection) -> FileReader:
+    """The connection's vendor's reader of its files (FileConfigError when its options are wrong)."""
+    return connection.vendor_class.file_reader(connection.connection_settings())
 
 
 # --- folders -----------------------------------------------------------------------------
@@ -185,13 +179,13 @@ def ingest_path(
 ) -> IngestResult:
     """Ingest one file through the ledger, in one transaction, and file it away when `move`.
 
-    Raises DropConfigError (before touching anything) when the layout option is wrong.
+    Raises DropConfigError (before touching anything) when the connection's file options
+    are wrong.
     """
     now = now or timezone.now()
-    settings = connection.connection_settings()
     try:
-        layout = FileLayout.from_options(settings.options)
-    except LayoutError as exc:
+        reader = file_reader(connection)
+    except FileConfigError as exc:
         raise DropConfigError(f"{connection.key}: {exc}") from None
     name = path.name
     sha, size = sha256_of(path)
@@ -213,7 +207,7 @@ def ingest_path(
                 )
                 run = _run(connection, name, now, CollectionRun.OK, notes=result.notes)
             else:
-                run = _ingest(connection, path, name, sha, size, layout, settings.zone, now, result, previous)
+                run = _ingest(connection, path, name, sha, size, reader, now, result, previous)
             result.run_id = run.pk
             if schedule is not None:
                 record_outcome(schedule, run, now)
@@ -245,28 +239,27 @@ def _ingest(
     name: str,
     sha: str,
     size: int,
-    layout: FileLayout,
-    zone,
+    reader: FileReader,
     now: datetime,
     result: IngestResult,
     previous: DropFile | None,
 ) -> CollectionRun:
-    stats = ParseStats()
+    stats = reader.new_stats()
     try:
         with transaction.atomic():
             ledger = previous or DropFile(connection=connection, sha256=sha)
             ledger.name, ledger.size, ledger.received_at = name, size, now
-            if layout.kind == CALL_DETAIL:
+            if reader.has_calls:
                 # The ledger row first, so each new call is written with its file at once
                 # (completed below; a bad file rolls it back with the calls).
                 ledger.status, ledger.rows, ledger.reason, ledger.run = DropFile.INGESTED, 0, "", None
                 ledger.save()
             with path.open("rb") as stream:
-                if layout.kind == CALL_DETAIL:
-                    merged = store_calls(connection, ledger, read_call_rows(stream, layout, zone, stats), now)
+                if reader.has_calls:
+                    merged = store_calls(connection, ledger, reader.read_calls(stream, stats), now)
                 else:
-                    records = read_summary(stream, layout, zone, stats)
-                    merged = Merged(*upsert_intervals(connection, records, now), _window(records))
+                    records = reader.read_intervals(stream, stats)
+                    merged = Merged(*upsert_intervals(connection, records, now), window_of(records))
             result.created, result.updated = merged.created, merged.updated
             result.rows = stats.rows
             result.notes = list(stats.notes)
@@ -360,175 +353,6 @@ def _database_failure(
         if schedule is not None:
             record_outcome(schedule, run, now)
     result.run_id = run.pk
-
-
-def store_calls(
-    connection: VendorConnection, ledger: DropFile, calls: Iterable[CallRow], now: datetime
-) -> Merged:
-    """Store a file's new calls under its (saved) ledger row, the first report of a call
-    winning, and write the intervals the file touched, recomputed from every stored call.
-
-    Runs inside the caller's transaction, which must hold the connection's row lock (as
-    `ingest_path` does): new calls are found by an anti-join, not ON CONFLICT. A DataError
-    raised by `calls` part-way leaves nothing behind once the caller's savepoint rolls back.
-    """
-    from collectors.retention import retention_horizon
-
-    horizon = retention_horizon(DropCall)
-    if horizon is not None:
-        calls = _after_horizon(connection, ledger, calls, horizon)
-    if db.vendor == "postgresql":
-        return _store_calls_copy(connection, ledger, calls, now)
-    records = _store_calls_orm(connection, ledger, calls)
-    return Merged(*upsert_intervals(connection, records, now), _window(records))
-
-
-# A temporary table of the transaction; dropped after use too, so a second file ingested in
-# the same transaction (tests, a caller's outer atomic block) starts from an empty one.
-_CALLS_TEMP = "sb_drop_calls"
-
-
-def _store_calls_copy(
-    connection: VendorConnection, ledger: DropFile, calls: Iterable[CallRow], now: datetime
-) -> Merged:
-    table = DropCall._meta.db_table
-    with db.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMPORARY TABLE {_CALLS_TEMP} (n bigint GENERATED ALWAYS AS IDENTITY, call_id text, "
-            "queue_vendor_id text, interval_start timestamptz, handle_seconds bigint, abandoned boolean) "
-            "ON COMMIT DROP"
-        )
-        # Straight to psycopg's binary COPY: no model instance, no rendered VALUES, one round trip.
-        with cursor.cursor.copy(
-            f"COPY {_CALLS_TEMP} (call_id, queue_vendor_id, interval_start, handle_seconds, abandoned) "
-            "FROM STDIN (FORMAT BINARY)"
-        ) as copy:
-            copy.set_types(["text", "text", "timestamptz", "int8", "bool"])
-            write = copy.write_row
-            for row in calls:
-                write(row)
-        # Row estimates for the join below (a fresh temporary table has none).
-        cursor.execute(f"ANALYZE {_CALLS_TEMP}")
-        # Only calls not stored yet, each once, its first row in the file winning. An anti-join
-        # rather than ON CONFLICT DO NOTHING: its speculative insertion nearly doubled the
-        # statement (bench/: 13.8 s against 7.4 s for a million new calls). It is safe because
-        # the caller holds the connection's row lock, so no other file of this connection
-        # writes calls meanwhile; the unique constraint still stands behind it. Key order also
-        # makes the unique index's insertions sequential.
-        cursor.execute(
-            f"INSERT INTO {table} "  # noqa: S608 (table names from the models)
-            "(connection_id, queue_vendor_id, call_id, interval_start, handle_seconds, abandoned, file_id) "
-            "SELECT DISTINCT ON (queue_vendor_id, call_id) "
-            "%s, queue_vendor_id, call_id, interval_start, handle_seconds, abandoned, %s "
-            f"FROM {_CALLS_TEMP} t WHERE NOT EXISTS (SELECT 1 FROM {table} c WHERE c.connection_id = %s "
-            "AND c.queue_vendor_id = t.queue_vendor_id AND c.call_id = t.call_id) "
-            "ORDER BY queue_vendor_id, call_id, n",
-            [connection.pk, ledger.pk, connection.pk],
-        )
-        # The touched intervals, recomputed from every stored call, staged for the merge
-        # without coming through Python.
-        cursor.execute(NAMED_STAGE_SQL)
-        cursor.execute(
-            f"INSERT INTO {NAMED_TABLE} "  # noqa: S608 (table names from the models)
-            "SELECT c.queue_vendor_id, c.interval_start, count(*), count(*) FILTER (WHERE c.abandoned), "
-            "coalesce(sum(c.handle_seconds), 0) "
-            f"FROM {table} c JOIN (SELECT DISTINCT queue_vendor_id, interval_start FROM {_CALLS_TEMP}) t "
-            "ON c.queue_vendor_id = t.queue_vendor_id AND c.interval_start = t.interval_start "
-            "WHERE c.connection_id = %s "
-            "GROUP BY c.queue_vendor_id, c.interval_start",
-            [connection.pk],
-        )
-        cursor.execute(f"DROP TABLE {_CALLS_TEMP}")
-    return merge_named_stage(connection, now)
-
-
-def _after_horizon(
-    connection: VendorConnection, ledger: DropFile, calls: Iterable[CallRow], horizon: datetime
-) -> Iterable[CallRow]:
-    """The calls at or after the call ledger's retention horizon. An older call may repeat one
-    whose row was pruned, and its interval would be recomputed from part of its calls."""
-    skipped = 0
-    for row in calls:
-        if row[2] < horizon:
-            skipped += 1
-            continue
-        yield row
-    if skipped:
-        log.warning(
-            "drop %s: %s: %s call(s) before the call ledger's retention horizon %s ignored",
-            connection.key,
-            ledger.name,
-            skipped,
-            horizon.isoformat(),
-        )
-
-
-def _store_calls_orm(
-    connection: VendorConnection, ledger: DropFile, calls: Iterable[CallRow]
-) -> list[IntervalRecord]:
-    """The portable path (SQLite): batched inserts ignoring known calls, then one GROUP BY."""
-    touched: set[tuple[str, datetime]] = set()
-    batch: list[DropCall] = []
-
-    def flush() -> None:
-        DropCall.objects.bulk_create(batch, ignore_conflicts=True, batch_size=CALL_BATCH)
-        batch.clear()
-
-    for call_id, queue, start, handle, abandoned in calls:
-        touched.add((queue, start))
-        batch.append(
-            DropCall(
-                connection=connection,
-                queue_vendor_id=queue,
-                call_id=call_id,
-                interval_start=start,
-                handle_seconds=handle,
-                abandoned=abandoned,
-                file=ledger,
-            )
-        )
-        if len(batch) >= CALL_BATCH:
-            flush()
-    if batch:
-        flush()
-    if not touched:
-        return []
-    queues = sorted({q for q, _ in touched})
-    starts = [s for _, s in touched]
-    rows = (
-        DropCall.objects.filter(
-            connection=connection,
-            queue_vendor_id__in=queues,
-            interval_start__gte=min(starts),
-            interval_start__lte=max(starts),
-        )
-        .values("queue_vendor_id", "interval_start")
-        .annotate(
-            entered=Count("id"), abandoned=Count("id", filter=Q(abandoned=True)), handle=Sum("handle_seconds")
-        )
-    )
-    records = []
-    for row in rows:
-        start = row["interval_start"].astimezone(UTC)
-        if (row["queue_vendor_id"], start) in touched:
-            records.append(
-                IntervalRecord(
-                    queue_vendor_id=row["queue_vendor_id"],
-                    interval_start=start,
-                    entered=row["entered"],
-                    abandoned=row["abandoned"],
-                    handle_seconds=int(row["handle"] or 0),
-                    queue_name=row["queue_vendor_id"],
-                )
-            )
-    return records
-
-
-def _window(records: list[IntervalRecord]) -> tuple[datetime | None, datetime | None]:
-    if not records:
-        return None, None
-    starts = [r.interval_start for r in records]
-    return min(starts), max(starts) + td(minutes=15)
 
 
 def _run(
@@ -631,8 +455,8 @@ def scan_connection(
         # mkdir follows a link planted since the check; look again before reading anything.
         if folder.resolve() != folder:
             raise DropConfigError(f"{connection.key}: the drop folder became a symbolic link; refused")
-        FileLayout.from_options(connection.connection_settings().options)
-    except (DropConfigError, LayoutError, OSError) as exc:
+        file_reader(connection)
+    except (DropConfigError, FileConfigError, OSError) as exc:
         _config_failure(connection, str(exc), now or timezone.now())
         return []
     results = []
@@ -671,9 +495,11 @@ def _config_failure(connection: VendorConnection, message: str, now: datetime) -
 
 
 def scan_all(now: datetime | None = None) -> list[IngestResult]:
-    """The beat tick: every enabled TCN connection's drop folder."""
+    """The beat tick: the drop folder of every enabled connection whose vendor drops files."""
     results: list[IngestResult] = []
-    connections = VendorConnection.objects.filter(vendor="tcn", enabled=True, tenant__active=True)
+    connections = VendorConnection.objects.filter(
+        vendor__in=vendors_supplying(STREAM_FILE_DROP), enabled=True, tenant__active=True
+    )
     folders = VendorConnection.objects.drop_folders()
     for connection in connections.select_related("tenant"):
         try:

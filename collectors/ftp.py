@@ -1,6 +1,7 @@
-"""The embedded FTP receiver for TCN's 15-minute drop (pyftpdlib), `manage.py ftp_receiver`.
+"""The embedded FTP receiver of the file-drop transport (pyftpdlib), `manage.py ftp_receiver`.
 
-One login per TCN connection that has an FTP password (history section, stored
+One login per connection whose vendor drops files (`Vendor.supplies`, e.g. TCN's 15-minute
+call file) and that has an FTP password (history section, stored
 encrypted like every credential): the login is the connection's `ftp_username`, or
 `tenant-slug.connection-name`, unique across all connections (case-insensitively; the
 database holds it in a unique column). A session is jailed to that connection's own drop
@@ -37,10 +38,11 @@ from pyftpdlib.authorizers import AuthenticationFailed
 from pyftpdlib.handlers import FTPHandler, TLS_FTPHandler
 from pyftpdlib.servers import FTPServer
 
+from collectors import ftp_conf as conf
 from integrations.drop_folders import DropFolderError
 from integrations.models import VendorConnection, normalise_login
-from integrations.vendors.base import HISTORY
-from integrations.vendors.tcn import conf
+from integrations.vendors import vendors_supplying
+from integrations.vendors.base import HISTORY, STREAM_FILE_DROP
 
 log = logging.getLogger(__name__)
 
@@ -62,7 +64,10 @@ def find_login(username: str) -> tuple[VendorConnection, str, Path] | None:
     """
     connection = (
         VendorConnection.objects.filter(
-            ftp_login=normalise_login(username), vendor="tcn", enabled=True, tenant__active=True
+            ftp_login=normalise_login(username),
+            vendor__in=vendors_supplying(STREAM_FILE_DROP),
+            enabled=True,
+            tenant__active=True,
         )
         .select_related("tenant")
         .first()
@@ -80,7 +85,7 @@ def find_login(username: str) -> tuple[VendorConnection, str, Path] | None:
 
 
 class ConnectionAuthorizer:
-    """pyftpdlib's authorizer interface over the TCN connections in the database."""
+    """pyftpdlib's authorizer interface over the file-drop connections in the database."""
 
     read_perms = "el"
     write_perms = "wf"
@@ -153,7 +158,7 @@ class DropHandlerMixin:
             log.info("ftp: %s received %s", connection.key, Path(file).name)
 
     def on_incomplete_file_received(self, file: str) -> None:
-        # A broken upload must never be ingested; TCN sends the next one whole.
+        # A broken upload must never be ingested; the vendor sends the next one whole.
         with contextlib.suppress(OSError):
             os.remove(file)
 

@@ -25,7 +25,7 @@ from integrations.forms import (
     section_fieldsets,
 )
 from integrations.models import Membership, Tenant, VendorConnection
-from integrations.vendors import VENDORS, get_vendor
+from integrations.vendors import get_vendor, is_known, vendor_choices, vendor_keys
 from integrations.vendors.base import HISTORY, REALTIME, STREAM_FILE_DROP
 
 
@@ -139,10 +139,23 @@ class MembershipAdmin(GuardedDeleteMixin, TenantScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+class VendorFilter(admin.SimpleListFilter):
+    """The registered vendors (the column has no choices), never values read from other tenants' rows."""
+
+    title = "vendor"
+    parameter_name = "vendor"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return vendor_choices()
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        return queryset.filter(vendor=self.value()) if self.value() else queryset
+
+
 @admin.register(VendorConnection)
 class VendorConnectionAdmin(GuardedDeleteMixin, TenantScopedAdmin):
-    list_display = ("name", "tenant", "vendor", "enabled", "interval_seconds", "time_zone", "updated")
-    list_filter = ("vendor", "enabled", ("tenant", RelatedOnlyFieldListFilter))
+    list_display = ("name", "tenant", "vendor_shown", "enabled", "interval_seconds", "time_zone", "updated")
+    list_filter = (VendorFilter, "enabled", ("tenant", RelatedOnlyFieldListFilter))
     search_fields = ("name", "tenant__name", "tenant__slug")
     list_select_related = ("tenant",)
     autocomplete_fields = ("tenant",)
@@ -160,21 +173,21 @@ class VendorConnectionAdmin(GuardedDeleteMixin, TenantScopedAdmin):
 
     def get_fieldsets(self, request: HttpRequest, obj: VendorConnection | None = None) -> Any:
         vendor = self._vendor_of(request, obj)
-        if vendor in VENDORS and self._editable(request, obj):
+        if is_known(vendor) and self._editable(request, obj):
             fieldsets = section_fieldsets(vendor, self._form_class(request, vendor))
             if STREAM_FILE_DROP in get_vendor(vendor).streams:
                 fieldsets[2][1]["fields"].insert(1, "drop_folder_shown")
             return fieldsets
         # View only (partners): no credential field at all, not even masked.
         return [
-            (None, {"fields": ["tenant", "name", "vendor", "enabled"]}),
+            (None, {"fields": ["tenant", "name", "vendor_shown", "enabled"]}),
             (SECTION_TITLES[REALTIME], {"fields": ["realtime_base_url", "interval_seconds", "time_zone"]}),
             (SECTION_TITLES[HISTORY], {"fields": ["history_base_url"]}),
             ("Advanced", {"fields": ["options", "state_map", "created", "updated"]}),
         ]
 
     def get_readonly_fields(self, request: HttpRequest, obj: VendorConnection | None = None) -> Any:
-        shown = ("drop_folder_shown",)
+        shown = ("drop_folder_shown", "vendor_shown")
         if obj is not None:
             # A connection's collected data belongs to its tenant: it never moves.
             return ("tenant", *shown)
@@ -186,6 +199,10 @@ class VendorConnectionAdmin(GuardedDeleteMixin, TenantScopedAdmin):
             return "DROP_ROOT/<tenant-slug>/<connection-name>/ (from the tenant and the name)"
         return obj.drop_folder_label()
 
+    @admin.display(description="Vendor", ordering="vendor")
+    def vendor_shown(self, obj: VendorConnection) -> str:
+        return obj.get_vendor_display()
+
     def _form_class(self, request: HttpRequest, vendor: str) -> Any:
         return connection_form(vendor, staff=is_account_manager(request.user))
 
@@ -193,7 +210,7 @@ class VendorConnectionAdmin(GuardedDeleteMixin, TenantScopedAdmin):
         self, request: HttpRequest, obj: VendorConnection | None = None, change: bool = False, **kwargs: Any
     ) -> Any:
         vendor = self._vendor_of(request, obj)
-        if vendor in VENDORS and self._editable(request, obj):
+        if is_known(vendor) and self._editable(request, obj):
             kwargs["form"] = self._form_class(request, vendor)
         else:
             # View only: a bare form; every field is shown read-only from the model.
@@ -203,7 +220,7 @@ class VendorConnectionAdmin(GuardedDeleteMixin, TenantScopedAdmin):
     def add_view(self, request: HttpRequest, form_url: str = "", extra_context: Any = None) -> HttpResponse:
         if not self.has_add_permission(request):
             raise PermissionDenied
-        if request.GET.get("vendor") in VENDORS:
+        if is_known(request.GET.get("vendor", "")):
             extra = {**(extra_context or {}), "subtitle": get_vendor(request.GET["vendor"]).label}
             return super().add_view(request, form_url, extra)
         return self.choose_vendor_view(request)
@@ -215,7 +232,7 @@ class VendorConnectionAdmin(GuardedDeleteMixin, TenantScopedAdmin):
         keep = {k: v for k, v in request.GET.items() if k != "vendor"}
         choices = [
             {"key": key, "label": get_vendor(key).label, "query": urlencode({**keep, "vendor": key})}
-            for key in VENDORS
+            for key in vendor_keys()
         ]
         context = {
             **self.admin_site.each_context(request),

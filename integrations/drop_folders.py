@@ -22,7 +22,17 @@ import os
 from collections.abc import Hashable, Mapping
 from pathlib import Path
 
-from integrations.vendors.tcn.conf import drop_root
+from django.conf import settings
+
+
+def drop_root() -> Path:
+    """DROP_ROOT: every drop folder must lie under it (default `<VAR_DIR>/drops`).
+
+    A Django setting, with the environment variable of the same name as the fallback.
+    """
+    default = Path(getattr(settings, "VAR_DIR", Path.cwd() / "var")) / "drops"
+    value = getattr(settings, "DROP_ROOT", None) or os.environ.get("DROP_ROOT") or str(default)
+    return Path(str(value)).expanduser().resolve()
 
 
 class DropFolderError(ValueError):

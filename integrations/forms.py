@@ -16,7 +16,7 @@ from django.utils.html import format_html
 
 from integrations.models import Tenant, VendorConnection
 from integrations.scrub import mask
-from integrations.vendors import VENDORS, get_vendor, vendor_choices
+from integrations.vendors import get_vendor, is_known, vendor_choices, vendor_keys
 from integrations.vendors.base import HISTORY, REALTIME, SECTIONS, Field
 
 SECTION_TITLES = {REALTIME: "Real-time adherence", HISTORY: "Historical contact volume"}
@@ -35,8 +35,8 @@ class VendorChoiceForm(forms.Form):
 
     def clean_vendor(self) -> str:
         vendor = self.cleaned_data["vendor"]
-        if vendor not in VENDORS:
-            known = ", ".join(VENDORS)
+        if not is_known(vendor):
+            known = ", ".join(vendor_keys())
             raise forms.ValidationError(f"unknown vendor {vendor!r} (use one of {known})")
         return vendor
 
@@ -51,7 +51,8 @@ class VendorConnectionForm(forms.ModelForm):
 
     vendor_key: str = ""
 
-    vendor = forms.ChoiceField(choices=vendor_choices(), disabled=True)
+    # A callable: the registry is read when a form is built, not when this module is imported.
+    vendor = forms.ChoiceField(choices=vendor_choices, disabled=True)
     options = forms.JSONField(
         required=False, initial=dict, help_text=VendorConnection.options.field.help_text
     )

@@ -15,7 +15,7 @@ from django.db.models import Q
 from integrations import drop_folders, validators
 from integrations.crypto import EncryptedJSONField, SecretDict
 from integrations.egress import EgressError, UnresolvedHost, check_url
-from integrations.vendors import VENDORS, get_vendor, vendor_choices
+from integrations.vendors import get_vendor, is_known, validate_key, vendors_supplying
 from integrations.vendors.base import HISTORY, REALTIME, STREAM_FILE_DROP, ConnectionSettings, Section
 
 if TYPE_CHECKING:
@@ -221,7 +221,7 @@ class ConnectionQuerySet(models.QuerySet["VendorConnection"]):
         """Every file-drop connection's folder (of all tenants, enabled or not) checked
         against its own rules, or the rule it breaks; overlap is not judged yet. One query.
         """
-        rows = VendorConnection.objects.filter(vendor__in=file_drop_vendors()).values_list(
+        rows = VendorConnection.objects.filter(vendor__in=vendors_supplying(STREAM_FILE_DROP)).values_list(
             "pk", "tenant__slug", "name", "history_values"
         )
         root = drop_folders.drop_root()
@@ -249,10 +249,6 @@ class ConnectionQuerySet(models.QuerySet["VendorConnection"]):
         return result
 
 
-def file_drop_vendors() -> list[str]:
-    return [key for key in VENDORS if STREAM_FILE_DROP in get_vendor(key).streams]
-
-
 def normalise_login(login: str) -> str:
     # Logins are compared case-insensitively, so "Bolt.tcn" cannot stand beside "bolt.tcn".
     return login.strip().casefold()
@@ -260,7 +256,10 @@ def normalise_login(login: str) -> str:
 
 class VendorConnection(models.Model):
     tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="connections")
-    vendor = models.CharField(max_length=16, choices=vendor_choices())
+    # The vendor registry (integrations.vendors) is the list of valid keys, checked here and
+    # by clean(); the column holds no choices or constraint, so adding a vendor needs no
+    # migration. The admin shows a select built from the registry.
+    vendor = models.CharField(max_length=16, validators=[validate_key])
     name = models.CharField(max_length=64, validators=[validators.connection_name])
     enabled = models.BooleanField(default=True)
 
@@ -321,7 +320,6 @@ class VendorConnection(models.Model):
                 & Q(interval_seconds__lte=validators.MAX_INTERVAL_SECONDS),
                 name="connection_interval_in_range",
             ),
-            models.CheckConstraint(condition=Q(vendor__in=list(VENDORS)), name="connection_vendor_known"),
         ]
 
     def __str__(self) -> str:
@@ -347,10 +345,14 @@ class VendorConnection(models.Model):
     def vendor_class(self) -> type[Vendor]:
         return get_vendor(self.vendor)
 
+    def get_vendor_display(self) -> str:
+        """The vendor's label (what Django generates for a field with choices)."""
+        return self.vendor_class.label if is_known(self.vendor) else self.vendor
+
     # --- file drop: folder and FTP login -------------------------------------------------
     @property
     def has_drop(self) -> bool:
-        return self.vendor in VENDORS and STREAM_FILE_DROP in self.vendor_class.streams
+        return is_known(self.vendor) and STREAM_FILE_DROP in self.vendor_class.streams
 
     @property
     def explicit_drop_folder(self) -> str:
@@ -510,7 +512,7 @@ class VendorConnection(models.Model):
                 errors.setdefault(name, str(exc))
 
     def clean(self) -> None:
-        if self.vendor not in VENDORS:
+        if not is_known(self.vendor):
             raise ValidationError({"vendor": f"unknown vendor {self.vendor!r}"})
         self.apply_vendor_defaults()
         vendor = self.vendor_class

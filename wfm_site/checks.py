@@ -140,7 +140,7 @@ NUMBERS: tuple[Number, ...] = (
     Number("WEBHOOKS_TIMEOUT", "seconds", 1, 300),
     Number("WEBHOOKS_CLAIM_TIMEOUT", "seconds", 1, 86400),
     Number("WEBHOOKS_BATCH", "deliveries", 1, 100_000),
-    # integrations/vendors/tcn/conf.py
+    # collectors/ftp_conf.py
     Number("FTP_RECEIVER_PORT", "(a TCP port)", 1, 65535),
     # integrations/sandbox/conf.py (0 lets the system choose a free port)
     Number("SANDBOX_PORT", "(a TCP port)", 0, 65535),

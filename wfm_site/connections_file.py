@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from integrations.models import Membership, Tenant, VendorConnection
-from integrations.vendors import VENDORS, get_vendor
+from integrations.vendors import get_vendor, is_known, vendor_keys
 from integrations.vendors.base import HISTORY, REALTIME, SECTIONS
 from tokens.models import AccessToken
 
@@ -347,8 +347,10 @@ class _Importer:
 
     def connection(self, path: str, entry: dict[str, Any], tenant: Tenant, name: str) -> None:
         vendor = self.text(f"{path}.vendor", entry["vendor"])
-        if vendor not in VENDORS:
-            self.problem(f"{path}.vendor", f"unknown vendor {vendor!r} (use one of {', '.join(VENDORS)})")
+        if not is_known(vendor):
+            self.problem(
+                f"{path}.vendor", f"unknown vendor {vendor!r} (use one of {', '.join(vendor_keys())})"
+            )
             return
         conn = VendorConnection.objects.filter(tenant=tenant, name=name).first() if tenant.pk else None
         created = conn is None

@@ -13,17 +13,19 @@
 | `SANDBOX_NEXTIVA_LOGIN` / `SANDBOX_NEXTIVA_PASSWORD` | `wfm` / `sandbox-nextiva` |
 | `SANDBOX_THRIO_LOGIN` / `SANDBOX_THRIO_PASSWORD` | `wfm` / `sandbox-thrio` |
 | `SANDBOX_TCN_TOKEN`      | `sandbox-tcn-token`                  |
+
+The credential settings are those each simulation declares (`SandboxVendor.credentials`).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
 import environ
 from django.conf import settings
 
 from integrations.sandbox.traffic import DEFAULT_SEED, DEFAULT_ZONE
+from integrations.sandbox.vendors import sandbox_vendors
 
 _env = environ.Env()
 
@@ -35,30 +37,16 @@ def _get(name: str, default: str) -> str:
     return str(value)
 
 
-@dataclass(frozen=True)
-class Credentials:
-    """What the sandbox accepts; the demo connections (`setup_demo`) use the defaults."""
+# What the sandbox accepts, per vendor: {vendor key: {connection field: value}}. A vendor or
+# field left out takes its simulation's default, which the demo connections (`setup_demo`) use.
+Credentials = dict[str, dict[str, str]]
 
-    eightbyeight_tenant: str = "demo"
-    eightbyeight_token: str = "sandbox-8x8-token"
-    nextiva_login: str = "wfm"
-    nextiva_password: str = "sandbox-nextiva"
-    thrio_login: str = "wfm"
-    thrio_password: str = "sandbox-thrio"
-    tcn_token: str = "sandbox-tcn-token"
 
-    @classmethod
-    def from_settings(cls) -> Credentials:
-        d = cls()
-        return cls(
-            eightbyeight_tenant=_get("SANDBOX_8X8_TENANT", d.eightbyeight_tenant),
-            eightbyeight_token=_get("SANDBOX_8X8_TOKEN", d.eightbyeight_token),
-            nextiva_login=_get("SANDBOX_NEXTIVA_LOGIN", d.nextiva_login),
-            nextiva_password=_get("SANDBOX_NEXTIVA_PASSWORD", d.nextiva_password),
-            thrio_login=_get("SANDBOX_THRIO_LOGIN", d.thrio_login),
-            thrio_password=_get("SANDBOX_THRIO_PASSWORD", d.thrio_password),
-            tcn_token=_get("SANDBOX_TCN_TOKEN", d.tcn_token),
-        )
+def credentials_from_settings() -> Credentials:
+    out: Credentials = {}
+    for key, spec in sandbox_vendors().items():
+        out[key] = {c.field: _get(c.setting, c.default) for c in spec.credentials}
+    return out
 
 
 class SandboxSettings:
@@ -83,7 +71,7 @@ class SandboxSettings:
         value = getattr(settings, "SANDBOX_DROP_FOLDERS", None)
         if value is None:
             # The demo TCN connection's derived folder, DROP_ROOT/<tenant-slug>/<connection-name>;
-            # DROP_ROOT read here as TCN's conf reads it (the sandbox imports no vendor package).
+            # DROP_ROOT read here as integrations.drop_folders reads it.
             root = getattr(settings, "DROP_ROOT", None) or _env.str("DROP_ROOT", default="")
             root = root or str(Path(settings.VAR_DIR) / "drops")
             default = str(Path(root).expanduser() / "demo" / "tcn-demo")
@@ -102,7 +90,7 @@ class SandboxSettings:
 
     @property
     def CREDENTIALS(self) -> Credentials:
-        return Credentials.from_settings()
+        return credentials_from_settings()
 
 
 app_settings = SandboxSettings()

@@ -12,7 +12,24 @@ from datetime import UTC, date, datetime, time
 from datetime import timedelta as td
 
 from integrations.sandbox.faults import FaultBoard
-from integrations.sandbox.traffic import Call, Traffic
+from integrations.sandbox.traffic import (
+    AVAILABLE,
+    BREAK,
+    BUSY,
+    LOGGED_OUT,
+    LOGIN,
+    LUNCH,
+    NO_ANSWER,
+    OFFERED,
+    OFFLINE,
+    WRAP,
+    Call,
+    Queue,
+    Roster,
+    Traffic,
+    agents,
+)
+from integrations.sandbox.vendors import Credential, SandboxVendor
 from integrations.sandbox.web import Request, Response, json_response, not_found, text_response
 
 VENDOR = "8x8"
@@ -143,3 +160,44 @@ class EightByEight:
             "processtime": process,
             "postprocess": post,
         }
+
+
+_QUEUES = (Queue("103", "Appointments", 8.0), Queue("104", "Billing", 5.0), Queue("105", "Support", 12.0))
+
+SANDBOX = SandboxVendor(
+    key=VENDOR,
+    base_path="/8x8/api/",
+    app=lambda traffic, faults, creds, _lifetime: EightByEight(
+        traffic, creds["tenant"], creds["token"], faults
+    ),
+    # Agent ids are logins; agents belong to group 126 or 127.
+    roster=Roster(
+        _QUEUES, agents(VENDOR, 12, _QUEUES, 0, ids=lambda i, login, _q: (login, str(126 + i % 2)))
+    ),
+    # rtstats agent-status codes (seed 001).
+    states={
+        LOGIN: 0,
+        AVAILABLE: 0,
+        OFFERED: 1,
+        BUSY: 2,
+        WRAP: 3,
+        NO_ANSWER: 0,
+        BREAK: 4,
+        LUNCH: 4,
+        OFFLINE: 5,
+        LOGGED_OUT: 9,
+    },
+    documented_neutral={
+        0: "available",
+        1: "offered",
+        2: "busy",
+        3: "wrap_up",
+        4: "break",
+        5: "work_offline",
+        9: "logged_out",
+    },
+    credentials=(
+        Credential("tenant", "SANDBOX_8X8_TENANT", "demo"),
+        Credential("token", "SANDBOX_8X8_TOKEN", "sandbox-8x8-token"),
+    ),
+)

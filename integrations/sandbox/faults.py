@@ -11,6 +11,9 @@
 |                 | before the fault was set answers 401 "Token expired" (a new login works)   |
 | `malformed`     | a 200 answer's body is cut in half (JSON) or replaced by an HTML page (text)|
 | `missing_file`  | TCN only: the drop writer skips its files while set                         |
+
+Which vendors there are, and which faults each takes, their simulations declare
+(`integrations.sandbox.vendors`).
 """
 
 from __future__ import annotations
@@ -18,8 +21,9 @@ from __future__ import annotations
 import threading
 from dataclasses import asdict, dataclass
 
+from integrations.sandbox.vendors import sandbox_vendors
+
 FAULTS = ("500", "429", "slow", "invalid_token", "expired_token", "malformed", "missing_file")
-FAULT_VENDORS = ("8x8", "nextiva", "thrio", "tcn")
 
 
 class FaultError(ValueError):
@@ -46,12 +50,14 @@ class FaultBoard:
     def set(
         self, vendor: str, fault: str | None, *, retry_after: int = 5, delay: float = 3.0
     ) -> Fault | None:
-        if vendor not in FAULT_VENDORS:
-            raise FaultError(f"unknown vendor {vendor!r}; expected one of {', '.join(FAULT_VENDORS)}")
+        vendors = sandbox_vendors()
+        if vendor not in vendors:
+            raise FaultError(f"unknown vendor {vendor!r}; expected one of {', '.join(vendors)}")
         if fault is not None and fault not in FAULTS:
             raise FaultError(f"unknown fault {fault!r}; expected one of {', '.join(FAULTS)} or null")
-        if fault == "missing_file" and vendor != "tcn":
-            raise FaultError("missing_file applies to tcn only (the FTP drop)")
+        if fault is not None and fault not in vendors[vendor].faults:
+            takers = [key for key, spec in vendors.items() if fault in spec.faults]
+            raise FaultError(f"{fault} applies to {', '.join(takers)} only (the file drop)")
         if not isinstance(retry_after, int) or isinstance(retry_after, bool) or retry_after < 0:
             raise FaultError(f"retry_after must be a whole number of seconds >= 0, not {retry_after!r}")
         if not isinstance(delay, int | float) or isinstance(delay, bool) or not 0 <= delay <= 300:
@@ -83,7 +89,7 @@ class FaultBoard:
 
     def snapshot(self) -> dict[str, dict | None]:
         with self._lock:
-            out: dict[str, dict | None] = dict.fromkeys(FAULT_VENDORS)
+            out: dict[str, dict | None] = dict.fromkeys(sandbox_vendors())
             for vendor, fault in self._faults.items():
                 out[vendor] = {k: v for k, v in asdict(fault).items() if k != "generation"}
             return out

@@ -18,7 +18,26 @@ from datetime import UTC, datetime
 from datetime import timedelta as td
 
 from integrations.sandbox.faults import FaultBoard
-from integrations.sandbox.traffic import SLOT, Traffic
+from integrations.sandbox.traffic import (
+    AVAILABLE,
+    BREAK,
+    BUSY,
+    LOGGED_OUT,
+    LOGIN,
+    LUNCH,
+    NO_ANSWER,
+    OFFERED,
+    OFFLINE,
+    SLOT,
+    WRAP,
+    Queue,
+    Roster,
+    Skill,
+    Traffic,
+    agents,
+    hex_id,
+)
+from integrations.sandbox.vendors import Credential, SandboxVendor
 from integrations.sandbox.web import Request, Response, json_response, not_found
 
 MAX_ROWS = 100
@@ -201,3 +220,66 @@ class NCC:
         if not 0 <= value < _MAX_SECONDS:
             raise ValueError(f"{name} must be Unix time in seconds, got {raw!r}")
         return datetime.fromtimestamp(value, UTC)
+
+
+# Both brands show activities alike, and their documents say the same of each state.
+_STATES = {
+    LOGIN: "Logged in",
+    AVAILABLE: "Available",
+    OFFERED: "Available",
+    BUSY: "Busy",
+    WRAP: "Wrapup",
+    NO_ANSWER: "No Answer",
+    BREAK: "Lunch",  # the one custom state this tenant created
+    LUNCH: "Lunch",
+    OFFLINE: "Working",
+    LOGGED_OUT: "Logged out",
+}
+_NEUTRAL = {
+    "Available": "available",
+    "Logged in": "available",
+    "Busy": "busy",
+    "Working": "busy",
+    "Wrapup": "wrap_up",
+    "Logged out": "logged_out",
+    "No Answer": "other",
+    "Lunch": "other",
+}
+
+
+def _roster(brand: str, names: tuple[tuple[str, float], ...], n: int, offset: int) -> Roster:
+    queues = tuple(Queue(hex_id(brand, "queue", name), name, rate) for name, rate in names)
+    skills = tuple(Skill(hex_id(brand, "skill", s), s) for s in ("English", "Spanish", "Tier 2"))
+    return Roster(queues, agents(brand, n, queues, offset), skills)
+
+
+def _brand(brand: str, roster: Roster, login_field: str, password: str) -> SandboxVendor:
+    upper = brand.upper()
+    return SandboxVendor(
+        key=brand,
+        base_path=f"/{brand}/",
+        app=lambda traffic, faults, creds, lifetime: NCC(
+            brand, traffic, creds[login_field], creds["password"], faults, lifetime
+        ),
+        roster=roster,
+        states=_STATES,
+        documented_neutral=_NEUTRAL,
+        credentials=(
+            Credential(login_field, f"SANDBOX_{upper}_LOGIN", "wfm"),
+            Credential("password", f"SANDBOX_{upper}_PASSWORD", password),
+        ),
+    )
+
+
+NEXTIVA = _brand(
+    "nextiva",
+    _roster("nextiva", (("Sales", 9.0), ("Service", 11.0), ("Billing", 5.0), ("Retention", 3.0)), 14, 3),
+    "username",
+    "sandbox-nextiva",
+)
+THRIO = _brand(
+    "thrio",
+    _roster("thrio", (("Inbound Sales", 6.0), ("Care", 9.0), ("Tech Support", 4.0)), 10, 9),
+    "account",
+    "sandbox-thrio",
+)

@@ -1,6 +1,8 @@
-"""One HTTP server for all four simulated platforms, with a control endpoint for faults.
+"""One HTTP server for every simulated platform, with a control endpoint for faults.
 
-Path prefixes: `/8x8/`, `/nextiva/`, `/thrio/`, `/tcn/`; `/_control/faults` switches faults.
+The platforms are those of the vendor registry whose declaration names a simulation
+(`integrations.sandbox.vendors`), each under its own path prefix (`/8x8/`, `/nextiva/`,
+`/thrio/`, `/tcn/`); `/_control/faults` switches faults.
 Use `SandboxServer(...).start()` / `.stop()` in tests (port 0 picks a free port, `.port` tells
 which), `serve_forever()` in the foreground (`manage.py sandbox`).
 """
@@ -11,7 +13,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from datetime import timedelta as td
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -20,20 +22,14 @@ from urllib.parse import parse_qsl, urlsplit
 
 from django.utils import timezone
 
-from integrations.sandbox.conf import Credentials
 from integrations.sandbox.drop import DropWriter
-from integrations.sandbox.eightbyeight import EightByEight
 from integrations.sandbox.faults import FaultBoard, FaultError
-from integrations.sandbox.ncc import NCC
-from integrations.sandbox.tcn import TCN
 from integrations.sandbox.traffic import DEFAULT_SEED, DEFAULT_ZONE, Traffic
+from integrations.sandbox.vendors import Platform, sandbox_vendors
 from integrations.sandbox.web import Request, Response, json_response, not_found
 
 log = logging.getLogger(__name__)
 
-PREFIXES = {"8x8": "/8x8", "nextiva": "/nextiva", "thrio": "/thrio", "tcn": "/tcn"}
-# Where a connection's base URL points, below the server's root.
-BASE_PATHS = {"8x8": "/8x8/api/", "nextiva": "/nextiva/", "thrio": "/thrio/", "tcn": "/tcn/backoffice/"}
 MAX_BODY = 1 << 20
 
 _ERROR_PAGE = (
@@ -51,22 +47,28 @@ class SandboxServer:
         *,
         seed: str | int = DEFAULT_SEED,
         zone: str = DEFAULT_ZONE,
-        credentials: Credentials | None = None,
+        credentials: Mapping[str, Mapping[str, str]] | None = None,
         clock: Callable[[], datetime] | None = None,
         token_lifetime: td = td(hours=1),
         drop_folders: Iterable[Path | str] = (),
         faults: FaultBoard | None = None,
     ) -> None:
-        creds = credentials or Credentials()
+        given = credentials or {}
         self.clock = clock or timezone.now
         self.traffic = Traffic(seed, zone)
         self.faults = faults or FaultBoard()
-        traffic, faults, lifetime = self.traffic, self.faults, token_lifetime
-        self.vendors = {
-            "8x8": EightByEight(traffic, creds.eightbyeight_tenant, creds.eightbyeight_token, faults),
-            "nextiva": NCC("nextiva", traffic, creds.nextiva_login, creds.nextiva_password, faults, lifetime),
-            "thrio": NCC("thrio", traffic, creds.thrio_login, creds.thrio_password, faults, lifetime),
-            "tcn": TCN(traffic, creds.tcn_token, faults),
+        self.specs = sandbox_vendors()
+        # Where a connection's base URL points, below the server's root, per vendor.
+        self.base_paths = {key: spec.base_path for key, spec in self.specs.items()}
+        self.prefixes = {key: spec.prefix for key, spec in self.specs.items()}
+        self.vendors: dict[str, Platform] = {
+            key: spec.app(
+                self.traffic,
+                self.faults,
+                {**spec.credential_values(), **given.get(key, {})},
+                token_lifetime,
+            )
+            for key, spec in self.specs.items()
         }
         self.drop = DropWriter(drop_folders, self.traffic, self.faults, self.clock)
         self.httpd = ThreadingHTTPServer((host, port), _handler_for(self))
@@ -88,7 +90,7 @@ class SandboxServer:
 
     def base_url(self, vendor: str) -> str:
         """The base URL a connection of `vendor` uses, e.g. `http://127.0.0.1:8765/8x8/api/`."""
-        return self.root_url + BASE_PATHS[vendor]
+        return self.root_url + self.base_paths[vendor]
 
     # -- running --------------------------------------------------------------------------
     def start(self) -> SandboxServer:
@@ -124,7 +126,7 @@ class SandboxServer:
     def dispatch(self, request: Request) -> Response:
         if request.path == "/_control/faults":
             return self.control(request)
-        for vendor, prefix in PREFIXES.items():
+        for vendor, prefix in self.prefixes.items():
             if request.path.startswith(prefix + "/"):
                 request.path = request.path[len(prefix) :]
                 return self._vendor(vendor, request)

@@ -13,7 +13,23 @@ import io
 import secrets
 
 from integrations.sandbox.faults import FaultBoard
-from integrations.sandbox.traffic import Traffic
+from integrations.sandbox.traffic import (
+    AVAILABLE,
+    BREAK,
+    BUSY,
+    LOGGED_OUT,
+    LOGIN,
+    LUNCH,
+    NO_ANSWER,
+    OFFERED,
+    OFFLINE,
+    WRAP,
+    Queue,
+    Roster,
+    Traffic,
+    agents,
+)
+from integrations.sandbox.vendors import HTTP_FAULTS, Credential, SandboxVendor
 from integrations.sandbox.web import Request, Response, json_response, text_response
 
 VENDOR = "tcn"
@@ -96,3 +112,46 @@ class TCN:
         detail: dict[str, object] = dict(groups)
         detail["totalLoggedInAgents"] = sum(len(v) for v in groups.values())
         return json_response({"resultDetail": detail})
+
+
+_QUEUES = (
+    Queue("Sales", "Sales", 7.0, sid="501"),
+    Queue("Service", "Service", 10.0, sid="502"),
+    Queue("Collections", "Collections", 4.0, sid="503"),
+)
+
+SANDBOX = SandboxVendor(
+    key=VENDOR,
+    base_path="/tcn/backoffice/",
+    app=lambda traffic, faults, creds, _lifetime: TCN(traffic, creds["access_token"], faults),
+    # Agent sids from 1001; an agent's group is its primary hunt group's sid.
+    roster=Roster(_QUEUES, agents(VENDOR, 10, _QUEUES, 15, ids=lambda i, _login, q: (str(1001 + i), q.sid))),
+    # The AgentSummary group an agent is listed in; None: listed nowhere (logged out).
+    states={
+        LOGIN: "otherStatusAgents",
+        AVAILABLE: "readyAgents",
+        OFFERED: "readyAgents",
+        BUSY: "onCallAgents",
+        WRAP: "wrapUpAgents",
+        NO_ANSWER: "readyAgents",
+        BREAK: "pausedAgents",
+        LUNCH: "pausedAgents",
+        OFFLINE: "otherStatusAgents",
+        LOGGED_OUT: None,
+    },
+    documented_neutral={
+        "readyAgents": "available",
+        "onCallAgents": "busy",
+        "wrapUpAgents": "wrap_up",
+        "pausedAgents": "break",
+        "otherStatusAgents": "other",
+        None: "logged_out",
+    },
+    credentials=(Credential("access_token", "SANDBOX_TCN_TOKEN", "sandbox-tcn-token"),),
+    # The drop writer (integrations.sandbox.drop) skips TCN's files while it is set.
+    faults=(*HTTP_FAULTS, "missing_file"),
+    # The sandbox serves a day of traffic in a few minutes: poll TCN every minute.
+    demo_interval_seconds=60,
+    # The demo TCN token expires soon, so reminders and the login banner show at once.
+    demo_token=True,
+)

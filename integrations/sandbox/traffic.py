@@ -22,13 +22,15 @@ import math
 import random
 import zoneinfo
 from bisect import bisect_right
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from datetime import timedelta as td
 from functools import lru_cache
 
+from integrations.sandbox.vendors import ByVendor, sandbox_vendors
+
 SLOT = td(minutes=15)
-VENDORS = ("8x8", "nextiva", "thrio", "tcn")
 DEFAULT_ZONE = "America/Chicago"
 DEFAULT_SEED = "switchboard"
 
@@ -44,84 +46,12 @@ WRAP, NO_ANSWER = "wrap", "no_answer"
 BREAK, LUNCH, OFFLINE, LOGGED_OUT = "break", "lunch", "offline", "logged_out"
 ACTIVITIES = (LOGIN, AVAILABLE, OFFERED, BUSY, WRAP, NO_ANSWER, BREAK, LUNCH, OFFLINE, LOGGED_OUT)
 
-# How each platform shows an activity. Consecutive activities showing the same code are one
-# state on that platform (a poll cannot tell them apart).
-_NCC_STATES = {
-    LOGIN: "Logged in",
-    AVAILABLE: "Available",
-    OFFERED: "Available",
-    BUSY: "Busy",
-    WRAP: "Wrapup",
-    NO_ANSWER: "No Answer",
-    BREAK: "Lunch",  # the one custom state this tenant created
-    LUNCH: "Lunch",
-    OFFLINE: "Working",
-    LOGGED_OUT: "Logged out",
-}
-VENDOR_STATES: dict[str, dict[str, object]] = {
-    # rtstats agent-status codes (seed 001).
-    "8x8": {
-        LOGIN: 0,
-        AVAILABLE: 0,
-        OFFERED: 1,
-        BUSY: 2,
-        WRAP: 3,
-        NO_ANSWER: 0,
-        BREAK: 4,
-        LUNCH: 4,
-        OFFLINE: 5,
-        LOGGED_OUT: 9,
-    },
-    "nextiva": _NCC_STATES,
-    "thrio": _NCC_STATES,
-    # The AgentSummary group an agent is listed in; None: listed nowhere (logged out).
-    "tcn": {
-        LOGIN: "otherStatusAgents",
-        AVAILABLE: "readyAgents",
-        OFFERED: "readyAgents",
-        BUSY: "onCallAgents",
-        WRAP: "wrapUpAgents",
-        NO_ANSWER: "readyAgents",
-        BREAK: "pausedAgents",
-        LUNCH: "pausedAgents",
-        OFFLINE: "otherStatusAgents",
-        LOGGED_OUT: None,
-    },
-}
-
-# The neutral state each vendor code means *according to the documents* (seeds and issue), for
-# end-to-end tests to compare adapters' neutral rows with. Not used to serve anything.
-_NCC_NEUTRAL = {
-    "Available": "available",
-    "Logged in": "available",
-    "Busy": "busy",
-    "Working": "busy",
-    "Wrapup": "wrap_up",
-    "Logged out": "logged_out",
-    "No Answer": "other",
-    "Lunch": "other",
-}
-DOCUMENTED_NEUTRAL: dict[str, dict[object, str]] = {
-    "8x8": {
-        0: "available",
-        1: "offered",
-        2: "busy",
-        3: "wrap_up",
-        4: "break",
-        5: "work_offline",
-        9: "logged_out",
-    },
-    "nextiva": _NCC_NEUTRAL,
-    "thrio": _NCC_NEUTRAL,
-    "tcn": {
-        "readyAgents": "available",
-        "onCallAgents": "busy",
-        "wrapUpAgents": "wrap_up",
-        "pausedAgents": "break",
-        "otherStatusAgents": "other",
-        None: "logged_out",
-    },
-}
+# How each platform shows an activity and what its documents say each code means: declared by
+# the platform's simulation (`integrations.sandbox.vendors.SandboxVendor`), read through the
+# vendor registry. Consecutive activities showing the same code are one state on that
+# platform (a poll cannot tell them apart).
+VENDOR_STATES: Mapping[str, Mapping[str, object]] = ByVendor(lambda spec: spec.states)
+DOCUMENTED_NEUTRAL: Mapping[str, Mapping[object, str]] = ByVendor(lambda spec: spec.documented_neutral)
 
 
 @dataclass(frozen=True)
@@ -262,7 +192,7 @@ _LAST = (
 )
 
 
-def _hex_id(*parts: object) -> str:
+def hex_id(*parts: object) -> str:
     """A stable 24-hex-digit id, like the platform's Mongo-style `_id`s."""
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:24]
 
@@ -274,19 +204,22 @@ def _shift_start(i: int) -> int:
     return 6 * 60 + (i * 47) % 300
 
 
-def _agents(vendor: str, n: int, queues: tuple[Queue, ...], offset: int) -> tuple[Agent, ...]:
-    agents = []
+# (agent number, login, primary queue) -> (the platform's agent id, its group).
+AgentIds = Callable[[int, str, "Queue"], tuple[str, str]]
+
+
+def agents(
+    vendor: str, n: int, queues: tuple[Queue, ...], offset: int, ids: AgentIds | None = None
+) -> tuple[Agent, ...]:
+    """`n` agents of a platform, each in two queues; `ids` gives the platform's id style
+    (default: Mongo-style hex ids and no group)."""
+    out = []
     for i in range(n):
         first, last = _FIRST[(i + offset) % len(_FIRST)], _LAST[(i * 7 + offset) % len(_LAST)]
         login = f"{first[0]}{last}".lower()
         primary, second = queues[i % len(queues)], queues[(i + 1) % len(queues)]
-        if vendor == "8x8":
-            agent_id, group = login, str(126 + i % 2)
-        elif vendor == "tcn":
-            agent_id, group = str(1001 + i), primary.sid
-        else:
-            agent_id, group = _hex_id(vendor, "user", i), ""
-        agents.append(
+        agent_id, group = ids(i, login, primary) if ids else (hex_id(vendor, "user", i), "")
+        out.append(
             Agent(
                 id=agent_id,
                 first_name=first,
@@ -297,33 +230,16 @@ def _agents(vendor: str, n: int, queues: tuple[Queue, ...], offset: int) -> tupl
                 shift_start=_shift_start(i),
             )
         )
-    return tuple(agents)
+    return tuple(out)
 
 
-def _ncc_roster(brand: str, names: tuple[tuple[str, float], ...], n: int, offset: int) -> Roster:
-    queues = tuple(Queue(_hex_id(brand, "queue", name), name, rate) for name, rate in names)
-    skills = tuple(Skill(_hex_id(brand, "skill", s), s) for s in ("English", "Spanish", "Tier 2"))
-    return Roster(queues, _agents(brand, n, queues, offset), skills)
+# The roster of every simulated platform, from its SandboxVendor declaration.
+ROSTERS: Mapping[str, Roster] = ByVendor(lambda spec: spec.roster)
 
 
-def _build_rosters() -> dict[str, Roster]:
-    q8 = (Queue("103", "Appointments", 8.0), Queue("104", "Billing", 5.0), Queue("105", "Support", 12.0))
-    tcn = (
-        Queue("Sales", "Sales", 7.0, sid="501"),
-        Queue("Service", "Service", 10.0, sid="502"),
-        Queue("Collections", "Collections", 4.0, sid="503"),
-    )
-    return {
-        "8x8": Roster(q8, _agents("8x8", 12, q8, 0)),
-        "nextiva": _ncc_roster(
-            "nextiva", (("Sales", 9.0), ("Service", 11.0), ("Billing", 5.0), ("Retention", 3.0)), 14, 3
-        ),
-        "thrio": _ncc_roster("thrio", (("Inbound Sales", 6.0), ("Care", 9.0), ("Tech Support", 4.0)), 10, 9),
-        "tcn": Roster(tcn, _agents("tcn", 10, tcn, 15)),
-    }
-
-
-ROSTERS = _build_rosters()
+def sandbox_vendor_keys() -> list[str]:
+    """The vendors the sandbox simulates, in registry order."""
+    return list(sandbox_vendors())
 
 
 def daily_curve(local_hour: float) -> float:
@@ -467,8 +383,6 @@ class Traffic:
 
     # -- roster ---------------------------------------------------------------------------
     def roster(self, vendor: str) -> Roster:
-        if vendor not in ROSTERS:
-            raise KeyError(f"unknown sandbox vendor {vendor!r}")
         return ROSTERS[vendor]
 
     def queues(self, vendor: str) -> tuple[Queue, ...]:

@@ -1,9 +1,12 @@
 """What every vendor package declares and implements.
 
 A vendor package (`integrations/vendors/<vendor>/`) holds every fact about its platform:
-`vendor.py` declares the connection fields and defaults (a `Vendor` subclass), `client.py`
-speaks HTTP, `adapter.py` turns payloads into `records`, `states.py` maps state codes.
-Shared behaviour lives here and in `http.py`, so a package only fills in hooks.
+`vendor.py` declares the connection fields and defaults, what it supplies and by which
+transport (a `Vendor` subclass), `client.py` speaks HTTP, `adapter.py` turns payloads into
+`records`, `states.py` maps state codes; a vendor that drops files names its
+`filereader.FileReader`, and a vendor the sandbox simulates names its `SandboxVendor`.
+Shared behaviour lives here and in `http.py`, so a package only fills in hooks. Adding a
+vendor is that package and one line in the registry (`integrations/vendors/__init__.py`).
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
+    from integrations.vendors.filereader import FileReader
     from integrations.vendors.records import ConfigSnapshot, IntervalRecord, StateSnapshot
 
 # The two sections of every connection, as the seeds' configuration pages show them.
@@ -26,6 +30,14 @@ STREAM_VOLUME = "volume"
 STREAM_AGENT_STATES = "agent_states"
 STREAM_CONFIG = "config"
 STREAM_FILE_DROP = "file_drop"
+
+# How a vendor delivers a kind of data. POLL: the engine asks the vendor's REST API on a
+# schedule (the adapter's fetch_* methods). FILE: the vendor drops files (into a folder or
+# through the FTP receiver) that its file reader turns into neutral records; the file-drop
+# transport carries intervals only, under the STREAM_FILE_DROP schedule.
+POLL = "poll"
+FILE = "file"
+TRANSPORTS = (POLL, FILE)
 
 
 @dataclass(frozen=True)
@@ -84,6 +96,15 @@ class Vendor:
     default_interval_seconds: ClassVar[int] = 30
     default_time_zone: ClassVar[str] = "UTC"
     default_base_url: ClassVar[str] = ""
+    # What the vendor supplies and by which transport: neutral data (STREAM_VOLUME,
+    # STREAM_AGENT_STATES, STREAM_CONFIG) to POLL or FILE.
+    supplies: ClassVar[dict[str, str]] = {
+        STREAM_VOLUME: POLL,
+        STREAM_AGENT_STATES: POLL,
+        STREAM_CONFIG: POLL,
+    }
+    # The schedule streams, derived from `supplies` (see __init_subclass__): a polled kind
+    # under its own key, intervals delivered as files under STREAM_FILE_DROP.
     streams: ClassVar[tuple[str, ...]] = (STREAM_VOLUME, STREAM_AGENT_STATES, STREAM_CONFIG)
     # How long the vendor keeps filling in recent history (8x8 leaves handle times empty
     # for a while). The engine re-reads that span every run and never moves its cursor
@@ -92,6 +113,42 @@ class Vendor:
     # Non-secret per-connection options with their defaults (e.g. endpoint paths).
     default_options: ClassVar[dict[str, object]] = {}
     adapter_path: ClassVar[str]
+    # A vendor that supplies anything by FILE: its `filereader.FileReader` subclass (dotted path).
+    file_reader_path: ClassVar[str] = ""
+    # The vendor's simulated API for the sandbox (`integrations.sandbox.base.SandboxVendor`);
+    # a vendor without one is not served by the sandbox.
+    sandbox_path: ClassVar[str] = ""
+
+    def __init_subclass__(cls, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        if "streams" not in cls.__dict__:
+            cls.streams = tuple(
+                STREAM_FILE_DROP if transport == FILE else kind for kind, transport in cls.supplies.items()
+            )
+
+    @classmethod
+    def transport(cls, stream: str) -> str:
+        """How a schedule stream's data arrives: FILE for the file drop, POLL otherwise."""
+        return FILE if stream == STREAM_FILE_DROP else POLL
+
+    @classmethod
+    def problems(cls) -> list[str]:
+        """What is wrong with the declaration (the system check reports it)."""
+        found = []
+        if not getattr(cls, "key", "") or not getattr(cls, "label", ""):
+            found.append("declares no key or no label")
+        for kind, transport in cls.supplies.items():
+            if kind not in (STREAM_VOLUME, STREAM_AGENT_STATES, STREAM_CONFIG):
+                found.append(f"supplies unknown data {kind!r}")
+            if transport not in TRANSPORTS:
+                found.append(f"supplies {kind} by unknown transport {transport!r}")
+            elif transport == FILE and kind != STREAM_VOLUME:
+                found.append(f"supplies {kind} by file; the file drop carries intervals only")
+        if FILE in cls.supplies.values() and not cls.file_reader_path:
+            found.append("supplies data by file but names no file_reader_path")
+        if any(t == POLL for t in cls.supplies.values()) and not getattr(cls, "adapter_path", ""):
+            found.append("polls a REST API but names no adapter_path")
+        return found
 
     @classmethod
     def fields(cls, section: str) -> tuple[Field, ...]:
@@ -111,6 +168,15 @@ class Vendor:
         from django.utils.module_loading import import_string
 
         return import_string(cls.adapter_path)(settings)
+
+    @classmethod
+    def file_reader(cls, settings: ConnectionSettings) -> FileReader:
+        """The reader of this connection's dropped files (FileConfigError when its options are wrong)."""
+        from django.utils.module_loading import import_string
+
+        if not cls.file_reader_path:
+            raise TypeError(f"{cls.label} delivers no files")
+        return import_string(cls.file_reader_path)(settings)
 
 
 class Adapter:

@@ -21,11 +21,14 @@ from collectors.drops import DUPLICATE, INGESTED, scan_all
 from collectors.models import AgentStateEvent, IntervalVolume
 from integrations.models import VendorConnection
 from integrations.sandbox import drop
-from integrations.sandbox.traffic import DOCUMENTED_NEUTRAL, Traffic
+from integrations.sandbox.traffic import DOCUMENTED_NEUTRAL, Traffic, sandbox_vendor_keys
+from integrations.vendors import get_vendor
+from integrations.vendors.base import POLL, STREAM_VOLUME
 
 TENANT = "demo"
-REST_VOLUME = ("8x8", "nextiva", "thrio")  # volume over HTTP; TCN's comes as FTP files
-ALL_VENDORS = ("8x8", "nextiva", "thrio", "tcn")
+ALL_VENDORS = tuple(sandbox_vendor_keys())
+# Volume over HTTP; TCN's comes as FTP files.
+REST_VOLUME = tuple(v for v in ALL_VENDORS if get_vendor(v).supplies.get(STREAM_VOLUME) == POLL)
 
 Counts = tuple[int, int, int]  # entered, abandoned, handle seconds
 Volume = dict[tuple[str, datetime], Counts]

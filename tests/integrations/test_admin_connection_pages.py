@@ -166,3 +166,23 @@ def test_a_partner_has_no_actions_that_change_things(client, partner_a, conn):
     )
     conn.refresh_from_db()
     assert conn.enabled is True
+
+
+def test_the_list_shows_and_filters_by_the_vendors_label(client, manager_a, tenant_a, tenant_b, conn):
+    make_connection(tenant_a, "8x8", "eight")
+    make_connection(tenant_b, "thrio", "bolt-thrio")
+    client.force_login(manager_a)
+    url = reverse("admin:integrations_vendorconnection_changelist")
+    html = client.get(url).content.decode()
+    # Every registered vendor is offered, by its label, whoever's connections exist.
+    for label in ("TCN", "8x8", "Nextiva Contact Center", "Thrio"):
+        assert f">{label}</a>" in html
+    assert '<td class="field-vendor_shown">TCN</td>' in html
+    filtered = client.get(url, {"vendor": "8x8"})
+    assert [c.name for c in filtered.context["cl"].result_list] == ["eight"]
+
+
+def test_a_partner_sees_the_vendors_label(client, partner_a, conn):
+    client.force_login(partner_a)
+    response = client.get(change_url(conn))
+    assert '<div class="readonly">TCN</div>' in response.content.decode()

@@ -31,7 +31,7 @@ def _is_loopback(host: str) -> bool:
 
 
 class Command(BaseCommand):
-    help = "Run the embedded FTP receiver for TCN drop folders."
+    help = "Run the embedded FTP receiver for the drop folders of file-drop connections (TCN's)."
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument(

@@ -1,4 +1,4 @@
-"""`manage.py ingest_file CONN PATH [--json]`: ingest one TCN call-volume file now.
+"""`manage.py ingest_file CONN PATH [--json]`: ingest one dropped file (TCN's call volume) now.
 
 The same path as a drop-folder scan (collectors.drops): the ledger makes a file already
 ingested a no-op, and a bad file fails its run with the line, column and value. A file in
@@ -17,10 +17,15 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from collectors.drops import FAILED, QUARANTINED, DropConfigError, drop_folder, ingest_path
 from integrations.models import VendorConnection
+from integrations.vendors import get_vendor, vendors_supplying
+from integrations.vendors.base import STREAM_FILE_DROP
 
 
 class Command(BaseCommand):
-    help = "Ingest one TCN call-volume file for a connection (tenant-slug/connection-name)."
+    help = (
+        "Ingest one dropped file (e.g. TCN's call volume) for a file-drop connection "
+        "(tenant-slug/connection-name)."
+    )
 
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("connection", metavar="CONN", help="tenant-slug/connection-name")
@@ -32,8 +37,12 @@ class Command(BaseCommand):
             connection = VendorConnection.objects.get_by_key(str(options["connection"]))
         except VendorConnection.DoesNotExist as exc:
             raise CommandError(str(exc), returncode=2) from None
-        if connection.vendor != "tcn":
-            raise CommandError(f"{connection.key} is a {connection.vendor} connection, not TCN", returncode=2)
+        if not connection.has_drop:
+            droppers = " or ".join(get_vendor(key).label for key in vendors_supplying(STREAM_FILE_DROP))
+            raise CommandError(
+                f"{connection.key} is a {connection.vendor} connection, not {droppers} (no files)",
+                returncode=2,
+            )
         path = Path(str(options["path"])).expanduser()
         if not path.is_file():
             raise CommandError(f"{path} is not a file", returncode=2)

@@ -14,14 +14,14 @@ from django.utils import timezone
 
 from integrations.sandbox import drop
 from integrations.sandbox.conf import app_settings
-from integrations.sandbox.server import BASE_PATHS, SandboxServer
+from integrations.sandbox.server import SandboxServer
 from integrations.sandbox.traffic import SLOT, slot_start
 
 
 class Command(BaseCommand):
     help = (
-        "Serve simulated 8x8, Nextiva, Thrio and TCN APIs on one port, and write TCN's 15-minute "
-        "call files into the drop folder(s), backfilling the last day first."
+        "Serve every simulated vendor API (8x8, Nextiva, Thrio, TCN) on one port, and write TCN's "
+        "15-minute call files into the drop folder(s), backfilling the last day first."
     )
     # The sandbox touches no database and no URLconf: it starts even while the site is misconfigured.
     requires_system_checks: list[str] = []
@@ -116,7 +116,7 @@ class Command(BaseCommand):
         self._install_signals()
         info = {
             "root": server.root_url,
-            "base_urls": {vendor: server.base_url(vendor) for vendor in BASE_PATHS},
+            "base_urls": {vendor: server.base_url(vendor) for vendor in server.base_paths},
             "control": server.root_url + "/_control/faults",
             "drop_folders": [str(f) for f in folders],
             "backfilled_files": len(written),

@@ -21,3 +21,4 @@ class EightByEight(Vendor):
     volume_settle_seconds = 3 * 3600
     default_base_url = "https://vcc-na10b.8x8.com/api/"
     adapter_path = "integrations.vendors.eightbyeight.adapter.EightByEightAdapter"
+    sandbox_path = "integrations.sandbox.eightbyeight.SANDBOX"

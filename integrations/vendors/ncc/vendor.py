@@ -30,6 +30,7 @@ class Nextiva(Vendor):
         "volume_path": DEFAULT_VOLUME_PATH,
     }
     adapter_path = "integrations.vendors.ncc.adapter.NCCAdapter"
+    sandbox_path = "integrations.sandbox.ncc.NEXTIVA"
 
     # The field holding the login name, per section, in order of preference.
     login_fields: ClassVar[dict[str, tuple[str, ...]]] = {REALTIME: ("username",), HISTORY: ("username",)}
@@ -45,6 +46,7 @@ class Nextiva(Vendor):
 class Thrio(Nextiva):
     key = "thrio"
     label = "Thrio"
+    sandbox_path = "integrations.sandbox.ncc.THRIO"
     # Thrio's real-time page asks for an Account where Nextiva's asks for a Username; its
     # history page asks for a UserName, which falls back to the Account when left blank.
     realtime_fields = (

@@ -4,10 +4,12 @@ import re
 from pathlib import Path
 
 from integrations.vendors.base import (
+    FILE,
     HISTORY,
+    POLL,
     STREAM_AGENT_STATES,
     STREAM_CONFIG,
-    STREAM_FILE_DROP,
+    STREAM_VOLUME,
     Field,
     Vendor,
 )
@@ -68,8 +70,11 @@ class TCN(Vendor):
     # The platform API guide gives times in US Pacific time.
     default_time_zone = "America/Los_Angeles"
     default_base_url = "https://api.tcn3.com/backoffice/"
-    streams = (STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_FILE_DROP)
+    # Call volume arrives as a 15-minute file (folder or FTP), never through the API.
+    supplies = {STREAM_AGENT_STATES: POLL, STREAM_CONFIG: POLL, STREAM_VOLUME: FILE}
     adapter_path = "integrations.vendors.tcn.adapter.TCNAdapter"
+    file_reader_path = "integrations.vendors.tcn.reader.TCNFileReader"
+    sandbox_path = "integrations.sandbox.tcn.SANDBOX"
     # Access names (platform API guide, section 2), joined to the base URL; override per
     # connection in `options` if TCN gives the customer other names.
     default_options = {
@@ -99,7 +104,7 @@ def resolve_drop_folder(folder: str) -> Path:
 
     Symlinks are resolved first, so a link pointing out of the root is refused too.
     """
-    from integrations.vendors.tcn.conf import drop_root
+    from integrations.drop_folders import drop_root
 
     root = drop_root()
     path = (root / Path(folder).expanduser()).resolve()

@@ -147,10 +147,9 @@ def test_it_refuses_anything_but_the_tenant_and_token(http, sandbox, auth):
 
 
 def test_credentials_given_to_the_server_replace_the_defaults(http, clock):
-    from integrations.sandbox.conf import Credentials
     from integrations.sandbox.server import SandboxServer
 
-    creds = Credentials(eightbyeight_tenant="acme", eightbyeight_token="s3cret")
+    creds = {"8x8": {"tenant": "acme", "token": "s3cret"}}
     with SandboxServer("127.0.0.1", 0, clock=clock, credentials=creds) as server:
         url = server.base_url("8x8") + "rtstats/stats/queues.json"
         assert http.get(url, auth=("acme", "s3cret")).status_code == 200

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import timedelta as td
 
 from integrations.sandbox import traffic as traffic_module
-from integrations.sandbox.traffic import VENDORS, Traffic
+from integrations.sandbox.traffic import Traffic, sandbox_vendor_keys
 
 from .conftest import NOON
 
@@ -11,13 +11,13 @@ from .conftest import NOON
 def _fingerprint(t: Traffic) -> tuple:
     calls = tuple(
         (c.call_id, c.entered, c.abandoned, c.handle_seconds)
-        for vendor in VENDORS
+        for vendor in sandbox_vendor_keys()
         for q in t.queues(vendor)
         for c in t.calls_between(vendor, q.id, NOON - td(hours=3), NOON)
     )
     states = tuple(
         t.agent_states_between(vendor, a.id, NOON - td(hours=3), NOON)
-        for vendor in VENDORS
+        for vendor in sandbox_vendor_keys()
         for a in t.agents(vendor)
     )
     return calls, states

@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from integrations.egress import EgressError, check_url
 from integrations.models import Membership, Tenant, VendorConnection
+from integrations.sandbox.vendors import sandbox_vendors
 from tokens.models import AccessToken, EmailAddress
 from tokens.outbox import send_pending_alerts
 from tokens.reminders import run_pass
@@ -22,20 +23,13 @@ from tokens.reminders import run_pass
 SANDBOX = "http://127.0.0.1:{port}"
 DEMO_PASSWORD_DEFAULT = "switchboard-demo"
 
-# Credentials the sandbox accepts by default (integrations/sandbox).
-CONNECTIONS = (
-    ("tcn-demo", "tcn", "/tcn/backoffice/", {"access_token": "sandbox-tcn-token"}),
-    ("8x8-demo", "8x8", "/8x8/api/", {"tenant": "demo", "token": "sandbox-8x8-token"}),
-    ("nextiva-demo", "nextiva", "/nextiva/", {"username": "wfm", "password": "sandbox-nextiva"}),
-    ("thrio-demo", "thrio", "/thrio/", {"account": "wfm", "password": "sandbox-thrio"}),
-)
 USERS = (
     ("admin", None, "superuser"),
     ("owner@demo.example", Membership.OWNER, "account owner"),
     ("manager@demo.example", Membership.MANAGER, "account manager"),
     ("partner@demo.example", Membership.PARTNER, "partner"),
 )
-# The demo TCN token expires soon, so reminders and the login banner show at once.
+# The demo access token expires soon, so reminders and the login banner show at once.
 TOKEN_DAYS_LEFT = 12
 
 
@@ -99,26 +93,32 @@ class Command(BaseCommand):
             users[username] = user
 
         base = SANDBOX.format(port=options["sandbox_port"])
+        # One connection per simulated vendor, `<vendor>-demo`, with the credentials the
+        # sandbox accepts by default.
         connections = []
-        for name, vendor, path, secrets in CONNECTIONS:
+        token_connection = None
+        for vendor, spec in sandbox_vendors().items():
+            name = f"{vendor}-demo"
             conn = VendorConnection.objects.filter(tenant=tenant, name=name).first() or VendorConnection(
                 tenant=tenant, name=name, vendor=vendor
             )
-            conn.realtime_base_url = base + path
+            conn.realtime_base_url = base + spec.base_path
             conn.apply_vendor_defaults()
-            conn.set_values("realtime", secrets)
-            if vendor == "tcn":
-                # No path: the folder is derived, DROP_ROOT/demo/tcn-demo/, where the sandbox
-                # writes (an explicit path left by an older demo is cleared).
+            conn.set_values("realtime", spec.credential_values())
+            if conn.has_drop:
+                # No path: the folder is derived, DROP_ROOT/demo/<vendor>-demo/, where the
+                # sandbox writes (an explicit path left by an older demo is cleared).
                 conn.set_values("history", {})
-                # The sandbox serves a day of traffic in a few minutes: poll TCN every minute.
-                conn.interval_seconds = 60
+            if spec.demo_interval_seconds:
+                conn.interval_seconds = spec.demo_interval_seconds
             conn.full_clean()
             conn.save()
             connections.append(conn)
+            if spec.demo_token and token_connection is None:
+                token_connection = conn
 
         today = timezone.localdate(timezone=zoneinfo.ZoneInfo(tenant.time_zone))
-        token = self._demo_token(connections[0], users["owner@demo.example"], today)
+        token = self._demo_token(token_connection or connections[0], users["owner@demo.example"], today)
         return {
             "admin_url": f"{settings.SITE_URL}/admin/",
             "logins": [{"username": u, "password": password, "role": label} for u, _r, label in USERS],

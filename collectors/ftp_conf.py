@@ -1,4 +1,4 @@
-"""Settings of the TCN integration, read from Django settings with documented defaults.
+"""Settings of the embedded FTP receiver, read from Django settings with documented defaults.
 
 Each is a plain Django setting (set it in the environment-backed settings or with
 `override_settings` in tests); the environment variable of the same name is the fallback.
@@ -7,19 +7,12 @@ Each is a plain Django setting (set it in the environment-backed settings or wit
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 from django.conf import settings
 
 
 def _get(name: str, default: str) -> str:
     return str(getattr(settings, name, None) or os.environ.get(name) or default)
-
-
-def drop_root() -> Path:
-    """DROP_ROOT: every TCN drop folder must lie under it (default `<VAR_DIR>/drops`)."""
-    default = Path(getattr(settings, "VAR_DIR", Path.cwd() / "var")) / "drops"
-    return Path(_get("DROP_ROOT", str(default))).expanduser().resolve()
 
 
 def ftp_host() -> str:
