@@ -8,18 +8,24 @@ the form shows "stored ••••abcd" and a blank input keeps the stored valu
 
 from __future__ import annotations
 
+from decimal import Decimal
 from functools import cache
 from typing import Any
 
 from django import forms
+from django.core.exceptions import ValidationError
 from django.utils.html import format_html
 
+from integrations import validators
 from integrations.models import Tenant, VendorConnection
 from integrations.scrub import mask
-from integrations.vendors import get_vendor, is_known, vendor_choices, vendor_keys
+from integrations.vendors import field_map, get_vendor, is_known, vendor_choices, vendor_keys
 from integrations.vendors.base import HISTORY, REALTIME, SECTIONS, Field
 
 SECTION_TITLES = {REALTIME: "Real-time adherence", HISTORY: "Historical contact volume"}
+# The interval field of a vendor that asks for it in minutes (TCN), in place of the model's
+# `interval_seconds`; the connection stores seconds either way.
+INTERVAL_MINUTES = "interval_minutes"
 
 
 class TenantForm(forms.ModelForm):
@@ -89,6 +95,16 @@ class VendorConnectionForm(forms.ModelForm):
             ):
                 if name in self.fields and not self.initial.get(name):
                     self.initial[name] = value
+        if INTERVAL_MINUTES in self.fields and INTERVAL_MINUTES not in self.initial:
+            seconds = self.instance.interval_seconds or vendor.default_interval_seconds
+            self.initial[INTERVAL_MINUTES] = _minutes(seconds)
+        if "field_map" in self.fields:
+            # Every name is shown, the stored renames over the defaults.
+            names = dict(vendor.default_field_map)
+            stored = (self.instance.options or {}).get(field_map.OPTION)
+            if isinstance(stored, dict):
+                names.update({k: v for k, v in stored.items() if k in names and isinstance(v, str)})
+            self.initial.setdefault("field_map", field_map.as_lines(names))
         for section in SECTIONS:
             stored = self.instance.realtime_secrets if section == REALTIME else self.instance.history_secrets
             plain = self.instance.realtime_values if section == REALTIME else self.instance.history_values
@@ -119,7 +135,40 @@ class VendorConnectionForm(forms.ModelForm):
         value = self.cleaned_data.get("options") or {}
         if not isinstance(value, dict):
             raise forms.ValidationError('Options must be a JSON object, e.g. {"key": "value"}.')
+        if field_map.OPTION in value:
+            vendor = get_vendor(self.vendor_key)
+            try:
+                field_map.validate(vendor.default_field_map, value[field_map.OPTION], vendor.label)
+            except field_map.FieldMapError as exc:
+                raise forms.ValidationError(f"Option 'field_map': {exc}.") from None
         return value
+
+    def clean_time_zone(self) -> str:
+        # A vendor may accept old zone aliases (TCN's list); the canonical zone is stored.
+        value = (self.cleaned_data.get("time_zone") or "").strip()
+        return get_vendor(self.vendor_key).canonical_time_zone(value)
+
+    def clean_interval_minutes(self) -> Decimal:
+        minutes = self.cleaned_data[INTERVAL_MINUTES]
+        seconds = round(minutes * 60)
+        try:
+            validators.interval_seconds(seconds)
+        except ValidationError:
+            raise forms.ValidationError(
+                f"interval must be between {_minutes(validators.MIN_INTERVAL_SECONDS)} and "
+                f"{_minutes(validators.MAX_INTERVAL_SECONDS)} minutes (5 seconds to one day), got {minutes}"
+            ) from None
+        # Not a field of this form's model fields: stored here, in seconds.
+        self.instance.interval_seconds = seconds
+        return minutes
+
+    def clean_field_map(self) -> dict[str, str]:
+        vendor = get_vendor(self.vendor_key)
+        try:
+            raw = field_map.parse_text(self.cleaned_data.get("field_map") or "")
+            return field_map.validate(vendor.default_field_map, raw, vendor.label)
+        except field_map.FieldMapError as exc:
+            raise forms.ValidationError(f"Field map: {exc}.") from None
 
     def clean_state_map(self) -> dict[str, Any]:
         value = self.cleaned_data.get("state_map") or {}
@@ -129,6 +178,7 @@ class VendorConnectionForm(forms.ModelForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        self._merge_field_map(data)
         tenant = data.get("tenant") or (self.instance.tenant if self.instance.tenant_id else None)
         name = data.get("name")
         if tenant is not None and name:
@@ -152,6 +202,54 @@ class VendorConnectionForm(forms.ModelForm):
                 if field.secret and data.get(f"{form_field_name(section, field.name)}__clear"):
                     stored.pop(field.name, None)
         return data
+
+    def _merge_field_map(self, data: dict[str, Any]) -> None:
+        """The field map textarea, when edited, is the connection's `options["field_map"]`
+        (only the names that differ from the defaults); otherwise the options keep theirs."""
+        if "field_map" not in self.fields or "field_map" not in data or "options" not in data:
+            return
+        vendor = get_vendor(self.vendor_key)
+        # Compared by meaning, not text: a browser sends the shown lines back with CR LF.
+        initial = str(self.get_initial_for_field(self.fields["field_map"], "field_map"))
+        try:
+            shown = field_map.validate(vendor.default_field_map, field_map.parse_text(initial), vendor.label)
+        except field_map.FieldMapError:  # a stored map these checks refuse: the textarea replaces it
+            shown = None
+        if data["field_map"] == shown:
+            return
+        options = {k: v for k, v in data["options"].items() if k != field_map.OPTION}
+        if data["field_map"]:
+            options[field_map.OPTION] = data["field_map"]
+        data["options"] = options
+
+
+def _minutes(seconds: int) -> int | Decimal:
+    """Seconds as minutes: whole where they are, else to the hundredth."""
+    if seconds % 60 == 0:
+        return seconds // 60
+    return round(Decimal(seconds) / 60, 2)
+
+
+def _interval_minutes_field(vendor_label: str, default_seconds: int) -> forms.Field:
+    return forms.DecimalField(
+        label="Transaction collection interval (minutes)",
+        max_digits=7,
+        decimal_places=2,
+        help_text=f"How often agent states are polled, in minutes as {vendor_label} gives it "
+        f"(default {_minutes(default_seconds)}).",
+    )
+
+
+def _field_map_field(vendor: Any) -> forms.Field:
+    defaults = ", ".join(f"{k}={v}" for k, v in vendor.default_field_map.items())
+    return forms.CharField(
+        label="Payload field names",
+        required=False,
+        widget=forms.Textarea(attrs={"rows": min(len(vendor.default_field_map), 16), "cols": 40}),
+        help_text=f"One name=vendor_field per line (or a JSON object), for an API whose answers "
+        f"name these fields otherwise. Lists may come as a bare JSON array or under the list's "
+        f"name. Defaults: {defaults}.",
+    )
 
 
 def _credential_field(section: str, field: Field) -> forms.Field:
@@ -181,6 +279,13 @@ def connection_form(vendor_key: str, staff: bool = False) -> type[VendorConnecti
     """
     vendor = get_vendor(vendor_key)
     attrs: dict[str, Any] = {"vendor_key": vendor_key, "__module__": __name__}
+    if vendor.interval_unit_seconds == 60:
+        # Asked in minutes: the model's seconds field leaves the form (clean sets it).
+        fields = tuple(f for f in VendorConnectionForm.Meta.fields if f != "interval_seconds")
+        attrs["Meta"] = type("Meta", (VendorConnectionForm.Meta,), {"fields": fields})
+        attrs[INTERVAL_MINUTES] = _interval_minutes_field(vendor.label, vendor.default_interval_seconds)
+    if vendor.default_field_map:
+        attrs["field_map"] = _field_map_field(vendor)
     for section in SECTIONS:
         for field in vendor.fields(section):
             if field.staff_only and not staff:
@@ -198,6 +303,8 @@ def section_fieldsets(vendor_key: str, form_class: type[forms.BaseForm]) -> list
     """Admin fieldsets of a vendor's form: general, then the two sections."""
     vendor = get_vendor(vendor_key)
     declared = form_class.base_fields
+    interval = INTERVAL_MINUTES if INTERVAL_MINUTES in declared else "interval_seconds"
+    advanced = ["options", "field_map", "state_map"] if "field_map" in declared else ["options", "state_map"]
 
     def section(sec: str, head: tuple[str, ...]) -> list[str]:
         names = list(head)
@@ -214,7 +321,7 @@ def section_fieldsets(vendor_key: str, form_class: type[forms.BaseForm]) -> list
         (None, {"fields": ["tenant", "name", "vendor", "enabled"]}),
         (
             SECTION_TITLES[REALTIME],
-            {"fields": section(REALTIME, ("realtime_base_url", "interval_seconds", "time_zone"))},
+            {"fields": section(REALTIME, ("realtime_base_url", interval, "time_zone"))},
         ),
         (
             SECTION_TITLES[HISTORY],
@@ -223,5 +330,5 @@ def section_fieldsets(vendor_key: str, form_class: type[forms.BaseForm]) -> list
                 "description": "Fields left blank use the real-time values.",
             },
         ),
-        ("Advanced", {"fields": ["options", "state_map"], "classes": ["collapse"]}),
+        ("Advanced", {"fields": advanced, "classes": ["collapse"]}),
     ]

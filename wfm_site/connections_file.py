@@ -27,7 +27,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 
 from integrations.models import Membership, Tenant, VendorConnection
-from integrations.vendors import get_vendor, is_known, vendor_keys
+from integrations.vendors import field_map, get_vendor, is_known, vendor_keys
 from integrations.vendors.base import HISTORY, REALTIME, SECTIONS
 from tokens.models import AccessToken
 
@@ -369,8 +369,9 @@ class _Importer:
             self.problem(f"{path}.interval_seconds", f"expected a whole number of seconds, got {interval!r}")
             interval = None
         conn.interval_seconds = interval or get_vendor(vendor).default_interval_seconds
-        conn.time_zone = self.text(
-            f"{path}.time_zone", entry.get("time_zone"), get_vendor(vendor).default_time_zone
+        # A vendor may accept old zone aliases (TCN's list); the canonical zone is stored.
+        conn.time_zone = get_vendor(vendor).canonical_time_zone(
+            self.text(f"{path}.time_zone", entry.get("time_zone"), get_vendor(vendor).default_time_zone)
         )
         for key in ("options", "state_map"):
             value = entry.get(key) or {}
@@ -378,6 +379,7 @@ class _Importer:
                 self.problem(f"{path}.{key}", "expected a mapping")
                 value = {}
             setattr(conn, key, value)
+        self.field_map(f"{path}.options.{field_map.OPTION}", conn, vendor)
         for section in SECTIONS:
             base_url, values = self.section_values(f"{path}.{section}", entry.get(section), vendor, section)
             if section == REALTIME:
@@ -408,6 +410,21 @@ class _Importer:
             if section and section in sections:
                 self.problem(f"{path}.tokens[{k}].section", f"a second {section} token for this connection")
             sections.add(section or "")
+
+    def field_map(self, path: str, conn: VendorConnection, vendor: str) -> None:
+        """Check `options.field_map` and keep only the names that differ from the defaults."""
+        if field_map.OPTION not in conn.options:
+            return
+        declared = get_vendor(vendor)
+        try:
+            overrides = field_map.validate(
+                declared.default_field_map, conn.options[field_map.OPTION], declared.label
+            )
+        except field_map.FieldMapError as exc:
+            self.problem(path, str(exc))
+            return
+        options = {k: v for k, v in conn.options.items() if k != field_map.OPTION}
+        conn.options = {**options, field_map.OPTION: overrides} if overrides else options
 
     # --- tokens -----------------------------------------------------------------------
     def token(self, path: str, entry: Any, conn: VendorConnection | None) -> str | None:

@@ -112,6 +112,12 @@ class Vendor:
     volume_settle_seconds: ClassVar[int] = 0
     # Non-secret per-connection options with their defaults (e.g. endpoint paths).
     default_options: ClassVar[dict[str, object]] = {}
+    # The unit the vendor's own configuration page uses for the transaction collection
+    # interval; forms ask in it, the connection stores seconds either way.
+    interval_unit_seconds: ClassVar[int] = 1
+    # The names its payload fields have unless a connection's `options["field_map"]` renames
+    # them (key -> vendor field name); empty for a vendor whose payloads are fixed.
+    default_field_map: ClassVar[dict[str, str]] = {}
     adapter_path: ClassVar[str]
     # A vendor that supplies anything by FILE: its `filereader.FileReader` subclass (dotted path).
     file_reader_path: ClassVar[str] = ""
@@ -162,6 +168,11 @@ class Vendor:
     def validate_values(cls, section: str, values: dict[str, str]) -> dict[str, str]:
         """Vendor-specific checks of a section's values: {field name: message}."""
         return {}
+
+    @classmethod
+    def canonical_time_zone(cls, name: str) -> str:
+        """The zone name to store for one a user typed (a vendor may accept old aliases)."""
+        return name
 
     @classmethod
     def adapter(cls, settings: ConnectionSettings) -> Adapter:

@@ -24,7 +24,7 @@ def tcn_post(tenant, **over):
         "name": "tcn-main",
         "enabled": "on",
         "realtime_base_url": "https://api.tcn3.com/backoffice/",
-        "interval_seconds": "900",
+        "interval_minutes": "15",
         "time_zone": "America/Los_Angeles",
         "realtime_access_token": SECRET,
         "realtime_client_sid": "",
@@ -88,11 +88,11 @@ def test_adding_a_connection_saves_it_encrypted(client, manager_a, tenant_a):
 def test_a_bad_post_saves_nothing_and_never_echoes_the_secret(client, manager_a, tenant_a):
     client.force_login(manager_a)
     response = client.post(
-        reverse(ADD) + "?vendor=tcn", tcn_post(tenant_a, realtime_base_url="ftp://x", interval_seconds="2")
+        reverse(ADD) + "?vendor=tcn", tcn_post(tenant_a, realtime_base_url="ftp://x", interval_minutes="0")
     )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert set(errors) == {"realtime_base_url", "interval_seconds"}
+    assert set(errors) == {"realtime_base_url", "interval_minutes"}
     assert SECRET not in response.content.decode()
     assert not VendorConnection.objects.exists()
 
@@ -109,7 +109,7 @@ def test_the_change_page_shows_only_the_mask(client, manager_a, conn):
 
 def test_saving_the_change_page_with_blank_secret_keeps_it(client, manager_a, tenant_a, conn):
     client.force_login(manager_a)
-    data = tcn_post(tenant_a, realtime_access_token="", interval_seconds="600")
+    data = tcn_post(tenant_a, realtime_access_token="", interval_minutes="10")
     data.pop("tenant")
     response = client.post(change_url(conn), data)
     assert response.status_code == 302, response.context["adminform"].form.errors

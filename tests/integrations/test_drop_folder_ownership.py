@@ -66,7 +66,7 @@ def post_data(conn: VendorConnection, **over: str) -> dict[str, object]:
         "name": conn.name,
         "enabled": "on",
         "realtime_base_url": conn.realtime_base_url,
-        "interval_seconds": str(conn.interval_seconds),
+        "interval_minutes": f"{conn.interval_seconds / 60:g}",  # TCN asks in minutes
         "time_zone": conn.time_zone,
         "realtime_access_token": "",
         "realtime_client_sid": "",
@@ -111,7 +111,7 @@ def test_a_tenant_managers_save_keeps_an_account_managers_path(client, manager_a
     conn_a.set_values("history", {"drop_folder": "acme/inbox"})
     conn_a.save()
     client.force_login(manager_a)
-    response = client.post(change_url(conn_a), post_data(conn_a, interval_seconds="600"))
+    response = client.post(change_url(conn_a), post_data(conn_a, interval_minutes="10"))
     assert response.status_code == 302
     conn_a.refresh_from_db()
     assert conn_a.interval_seconds == 600

@@ -18,7 +18,7 @@ def tcn_data(tenant, **over):
         "name": "tcn-main",
         "enabled": "on",
         "realtime_base_url": "https://api.tcn3.com/backoffice/",
-        "interval_seconds": "900",
+        "interval_minutes": "15",
         "time_zone": "America/Los_Angeles",
         "realtime_access_token": "tcn-token-abcdefghijkl-0001",
         "realtime_client_sid": "4412",
@@ -121,16 +121,35 @@ def test_a_base_url_that_is_not_http_is_rejected(tenant_a, url):
     assert "history_base_url" in form.errors
 
 
+def eight_data(tenant, **over):
+    """An 8x8 form, whose interval is entered in seconds (TCN's is in minutes)."""
+    data = {
+        "tenant": tenant.pk,
+        "name": "eight",
+        "enabled": "on",
+        "realtime_base_url": "https://vcc-na10b.8x8.com/api/",
+        "interval_seconds": "10",
+        "time_zone": "America/Chicago",
+        "realtime_tenant": "acme",
+        "realtime_token": "8x8-token-abcdefghijkl-0001",
+        "history_base_url": "",
+        "options": "{}",
+        "state_map": "{}",
+    }
+    data.update(over)
+    return data
+
+
 @pytest.mark.parametrize("interval", ["4", "0", "86401"])
 def test_an_interval_outside_five_seconds_to_a_day_is_rejected(tenant_a, interval):
-    form = connection_form("tcn")(data=tcn_data(tenant_a, interval_seconds=interval))
+    form = connection_form("8x8")(data=eight_data(tenant_a, interval_seconds=interval))
     assert not form.is_valid()
     assert "interval must be between 5 seconds and one day" in form.errors["interval_seconds"][0]
 
 
 @pytest.mark.parametrize("interval", ["5", "86400"])
 def test_the_interval_bounds_themselves_are_accepted(tenant_a, interval):
-    form = connection_form("tcn")(data=tcn_data(tenant_a, interval_seconds=interval))
+    form = connection_form("8x8")(data=eight_data(tenant_a, interval_seconds=interval))
     assert form.is_valid(), form.errors
 
 

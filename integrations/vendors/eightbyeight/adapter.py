@@ -3,10 +3,14 @@
 Agent states and configuration come from the real-time (rtstats) lists. Volume per 15-minute
 interval is built from the per-queue interaction records of the Statistics Reporting API,
 because that API aggregates its own statistics into 30-minute periods [DOC].
+
+Field names come from the connection's field map (defaults in `fields.py`), and every list may
+come bare (a JSON array) or in its object.
 """
 
 from __future__ import annotations
 
+import functools
 import logging
 import math
 from collections import defaultdict
@@ -16,8 +20,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from integrations.vendors import base
-from integrations.vendors.eightbyeight import fields as f
+from integrations.vendors import base, field_map
 from integrations.vendors.eightbyeight.client import PAGE_SIZE, EightByEightClient
 from integrations.vendors.eightbyeight.states import neutral_state
 from integrations.vendors.errors import DataError
@@ -46,6 +49,13 @@ MAX_TIME_IN_STATUS = 400 * 86400
 
 
 class EightByEightAdapter(base.Adapter):
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """Payload field names: the defaults with this connection's field map."""
+        from integrations.vendors.eightbyeight.vendor import EightByEight
+
+        return field_map.effective(EightByEight.default_field_map, self.settings.options, "8x8")
+
     # --- clients -----------------------------------------------------------------------
     def _client(self, section: base.Section) -> EightByEightClient:
         values = section.values
@@ -54,15 +64,16 @@ class EightByEightAdapter(base.Adapter):
     def check(self) -> list[str]:
         done = []
         realtime = self._client(self.settings.realtime)
-        agents = _agent_items(realtime.agents())
+        n = self.names
+        agents = _agent_items(realtime.agents(), n)
         done.append(f"8x8 real-time statistics: {len(agents)} agent(s) listed")
         history = self._client(self.settings.history)
-        queues = _queue_items(history.queues(), "queues.json")
+        queues = _queue_items(history.queues(), "queues.json", n)
         done.append(f"8x8 queue list (history credentials): {len(queues)} queue(s)")
         if queues:
             today = timezone.now().astimezone(UTC).date()
-            qid = _text(queues[0], f.QUEUE_ID, "queues.json queue[0]")
-            _statistics(history.interactions(qid, today, today, 1), f"interactions of queue {qid}")
+            qid = _text(queues[0], n["queue_id"], f"queues.json {n['queue_list']}[0]")
+            _statistics(history.interactions(qid, today, today, 1), f"interactions of queue {qid}", n)
             done.append(f"8x8 statistics reporting: interactions of queue {qid} readable")
         return done
 
@@ -70,22 +81,23 @@ class EightByEightAdapter(base.Adapter):
     def fetch_config(self) -> ConfigSnapshot:
         client = self._client(self.settings.realtime)
         snapshot = ConfigSnapshot(memberships_complete=False)  # rtstats lists no memberships
-        for i, item in enumerate(_queue_items(client.queues(), "queues.json")):
-            where = f"queues.json queue[{i}]"
+        n = self.names
+        for i, item in enumerate(_queue_items(client.queues(), "queues.json", n)):
+            where = f"queues.json {n['queue_list']}[{i}]"
             snapshot.queues.append(
-                QueueRecord(_text(item, f.QUEUE_ID, where), _optional_text(item, f.QUEUE_NAME, where))
+                QueueRecord(_text(item, n["queue_id"], where), _optional_text(item, n["queue_name"], where))
             )
-        for i, item in enumerate(_agent_items(client.agents())):
-            where = f"agents.json agent[{i}]"
+        for i, item in enumerate(_agent_items(client.agents(), n)):
+            where = f"agents.json {n['agent_list']}[{i}]"
             snapshot.agents.append(
                 AgentRecord(
-                    _text(item, f.AGENT_ID, where),
-                    _optional_text(item, f.AGENT_NAME, where),
-                    _optional_text(item, f.AGENT_GROUP, where),
+                    _text(item, n["agent_id"], where),
+                    _optional_text(item, n["agent_name"], where),
+                    _optional_text(item, n["agent_group"], where),
                 )
             )
-        _no_duplicates([q.vendor_id for q in snapshot.queues], "queues.json", f.QUEUE_ID)
-        _no_duplicates([a.vendor_id for a in snapshot.agents], "agents.json", f.AGENT_ID)
+        _no_duplicates([q.vendor_id for q in snapshot.queues], "queues.json", n["queue_id"])
+        _no_duplicates([a.vendor_id for a in snapshot.agents], "agents.json", n["agent_id"])
         return snapshot
 
     # --- agent states ------------------------------------------------------------------
@@ -93,15 +105,16 @@ class EightByEightAdapter(base.Adapter):
         now = now.astimezone(UTC)
         client = self._client(self.settings.realtime)
         snapshot = StateSnapshot(observed_at=now)
-        for i, item in enumerate(_agent_items(client.agents())):
-            where = f"agents.json agent[{i}]"
-            agent_id = _text(item, f.AGENT_ID, where)
-            code = _int(item, f.AGENT_STATUS, where)
+        n = self.names
+        for i, item in enumerate(_agent_items(client.agents(), n)):
+            where = f"agents.json {n['agent_list']}[{i}]"
+            agent_id = _text(item, n["agent_id"], where)
+            code = _int(item, n["agent_state"], where)
             since = None
-            if item.get(f.AGENT_TIME_IN_STATUS) not in (None, ""):
-                seconds = _int(item, f.AGENT_TIME_IN_STATUS, where)
+            if item.get(n["time_in_state"]) not in (None, ""):
+                seconds = _int(item, n["time_in_state"], where)
                 if not 0 <= seconds <= MAX_TIME_IN_STATUS:
-                    raise DataError(f"8x8 {where}: '{f.AGENT_TIME_IN_STATUS}' is {seconds}, not a duration")
+                    raise DataError(f"8x8 {where}: '{n['time_in_state']}' is {seconds}, not a duration")
                 since = now - td(seconds=seconds)
             state, label = neutral_state(code, self.settings.state_map)
             snapshot.agents.append(
@@ -110,11 +123,11 @@ class EightByEightAdapter(base.Adapter):
                     state=state,
                     raw_code=str(code),
                     raw_label=label,
-                    agent_name=_optional_text(item, f.AGENT_NAME, where),
+                    agent_name=_optional_text(item, n["agent_name"], where),
                     since=since,
                 )
             )
-        _no_duplicates([a.agent_vendor_id for a in snapshot.agents], "agents.json", f.AGENT_ID)
+        _no_duplicates([a.agent_vendor_id for a in snapshot.agents], "agents.json", n["agent_id"])
         return snapshot
 
     # --- volume ------------------------------------------------------------------------
@@ -124,11 +137,12 @@ class EightByEightAdapter(base.Adapter):
         # Only closed intervals: one still running would be written with part of its calls.
         last_start = min(end, floor_interval(now)) - INTERVAL
         client = self._client(self.settings.history)
+        n = self.names
         queues = []
-        for i, item in enumerate(_queue_items(client.queues(), "queues.json")):
-            where = f"queues.json queue[{i}]"
-            queues.append((_text(item, f.QUEUE_ID, where), _optional_text(item, f.QUEUE_NAME, where)))
-        _no_duplicates([qid for qid, _ in queues], "queues.json", f.QUEUE_ID)
+        for i, item in enumerate(_queue_items(client.queues(), "queues.json", n)):
+            where = f"queues.json {n['queue_list']}[{i}]"
+            queues.append((_text(item, n["queue_id"], where), _optional_text(item, n["queue_name"], where)))
+        _no_duplicates([qid for qid, _ in queues], "queues.json", n["queue_id"])
 
         # The `d` range is in days of the tenant's zone, which the API does not tell us:
         # ask for one more UTC day on each side and keep the exact interval below.
@@ -168,12 +182,13 @@ class EightByEightAdapter(base.Adapter):
         pending: set[datetime] = set()
         seen: set[str] = set()
         offset = 1
+        n = self.names
         for _ in range(MAX_PAGES):
             where = f"interactions of queue {qid} (n={offset})"
-            items = _statistics(client.interactions(qid, first_day, last_day, offset), where)
+            items = _statistics(client.interactions(qid, first_day, last_day, offset), where, n)
             new = 0
             for j, item in enumerate(items):
-                record = _interaction(item, f"{where} statistic[{j}]", now)
+                record = _interaction(item, f"{where} {n['statistic_list']}[{j}]", now, n)
                 if record.transaction_id in seen:  # pages may overlap when records arrive
                     continue
                 seen.add(record.transaction_id)
@@ -213,23 +228,23 @@ class _Interaction:
         self.pending = pending
 
 
-def _interaction(item: Any, where: str, now: datetime) -> _Interaction:
+def _interaction(item: Any, where: str, now: datetime, n: dict[str, str]) -> _Interaction:
     _object(item, where)
-    tid = _text(item, f.TRANSACTION_ID, where)
-    millis = _int(item, f.TIME_ENTERED, where)
+    tid = _text(item, n["call_id"], where)
+    millis = _int(item, n["entered_at"], where)
     try:
         entered_at = datetime.fromtimestamp(millis / 1000, tz=UTC)
     except (OverflowError, OSError, ValueError):
         entered_at = EARLIEST - td(days=1)
     if entered_at < EARLIEST:
-        raise DataError(f"8x8 {where}: '{f.TIME_ENTERED}' is {millis}, not epoch milliseconds")
+        raise DataError(f"8x8 {where}: '{n['entered_at']}' is {millis}, not epoch milliseconds")
     if entered_at > now + FUTURE_TOLERANCE:
         raise DataError(
-            f"8x8 {where}: '{f.TIME_ENTERED}' is {millis} ({entered_at:%Y-%m-%d %H:%M} UTC), in the future"
+            f"8x8 {where}: '{n['entered_at']}' is {millis} ({entered_at:%Y-%m-%d %H:%M} UTC), in the future"
         )
-    abandoned = _yes_no(item, f.ABANDONED, where)
-    process = _seconds(item, f.PROCESS_TIME, where)
-    post = _seconds(item, f.POST_PROCESS, where)
+    abandoned = _yes_no(item, n["abandoned"], where)
+    process = _seconds(item, n["process_seconds"], where)
+    post = _seconds(item, n["post_process_seconds"], where)
     pending = False
     handle = 0
     if not abandoned:  # abandoned interactions have no handle time to add
@@ -247,12 +262,16 @@ def _object(item: Any, where: str) -> dict[str, Any]:
 
 
 def _items(payload: Any, key: str, where: str) -> list[dict[str, Any]]:
-    """`{key: [...]}`; one element may come as a bare object, none as "" or []."""
-    if not isinstance(payload, dict):
-        raise DataError(f"8x8 {where}: expected a JSON object, got {type(payload).__name__}")
-    if key not in payload:
-        raise DataError(f"8x8 {where}: missing '{key}'")
-    value = payload[key]
+    """A bare JSON array, or `{key: [...]}` where one element may come as a bare object and
+    none as "" or []."""
+    if isinstance(payload, list):
+        value: Any = payload
+    elif not isinstance(payload, dict):
+        raise DataError(f"8x8 {where}: expected a JSON object or array, got {type(payload).__name__}")
+    elif key not in payload:
+        raise field_map.missing(f"8x8 {where}", key, payload)
+    else:
+        value = payload[key]
     if value in ("", None):
         return []
     if isinstance(value, dict):
@@ -264,26 +283,32 @@ def _items(payload: Any, key: str, where: str) -> list[dict[str, Any]]:
     return value
 
 
-def _agent_items(payload: Any) -> list[dict[str, Any]]:
-    return _items(payload, f.AGENT_LIST, "agents.json")
+def _agent_items(payload: Any, n: dict[str, str]) -> list[dict[str, Any]]:
+    return _items(payload, n["agent_list"], "agents.json")
 
 
-def _queue_items(payload: Any, where: str) -> list[dict[str, Any]]:
-    return _items(payload, f.QUEUE_LIST, where)
+def _queue_items(payload: Any, where: str, n: dict[str, str]) -> list[dict[str, Any]]:
+    return _items(payload, n["queue_list"], where)
 
 
-def _statistics(payload: Any, where: str) -> list[Any]:
-    """`{"statistics": {"statistic": [...]}}`, or `{"statistics": ""}` for no data [CODE]."""
+def _statistics(payload: Any, where: str, n: dict[str, str]) -> list[Any]:
+    """`{"statistics": {"statistic": [...]}}`, or `{"statistics": ""}` for no data [CODE]; also
+    the records as a bare array, or as a list directly under "statistics"."""
+    key = n["statistics"]
+    if isinstance(payload, list):
+        return _items(payload, n["statistic_list"], where)
     if not isinstance(payload, dict):
-        raise DataError(f"8x8 {where}: expected a JSON object, got {type(payload).__name__}")
-    if f.STATISTICS not in payload:
-        raise DataError(f"8x8 {where}: missing '{f.STATISTICS}'")
-    stats = payload[f.STATISTICS]
+        raise DataError(f"8x8 {where}: expected a JSON object or array, got {type(payload).__name__}")
+    if key not in payload:
+        raise field_map.missing(f"8x8 {where}", key, payload)
+    stats = payload[key]
     if stats in ("", None):
         return []
+    if isinstance(stats, list):
+        return _items(stats, n["statistic_list"], f"{where} {key}")
     if not isinstance(stats, dict):
-        raise DataError(f"8x8 {where}: '{f.STATISTICS}' is {type(stats).__name__}, expected an object")
-    return _items(stats, f.STATISTIC, f"{where} {f.STATISTICS}")
+        raise DataError(f"8x8 {where}: '{key}' is {type(stats).__name__}, expected an object")
+    return _items(stats, n["statistic_list"], f"{where} {key}")
 
 
 def _show(value: Any) -> str:
@@ -293,7 +318,7 @@ def _show(value: Any) -> str:
 
 def _text(item: dict[str, Any], key: str, where: str) -> str:
     if key not in item:
-        raise DataError(f"8x8 {where}: missing '{key}'")
+        raise field_map.missing(f"8x8 {where}", key, item)
     value = item[key]
     if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
         raise DataError(f"8x8 {where}: '{key}' is {_show(value)}, expected an identifier")
@@ -311,7 +336,7 @@ def _optional_text(item: dict[str, Any], key: str, where: str) -> str:
 
 def _int(item: dict[str, Any], key: str, where: str) -> int:
     if key not in item:
-        raise DataError(f"8x8 {where}: missing '{key}'")
+        raise field_map.missing(f"8x8 {where}", key, item)
     value = item[key]
     if isinstance(value, int) and not isinstance(value, bool):
         return value
@@ -325,7 +350,7 @@ def _int(item: dict[str, Any], key: str, where: str) -> int:
 def _seconds(item: dict[str, Any], key: str, where: str) -> int | None:
     """A duration in seconds (8x8 sends a string); None when 8x8 has not filled it yet."""
     if key not in item:
-        raise DataError(f"8x8 {where}: missing '{key}'")
+        raise field_map.missing(f"8x8 {where}", key, item)
     value = item[key]
     if value in ("", None):
         return None
@@ -346,7 +371,7 @@ def _seconds(item: dict[str, Any], key: str, where: str) -> int | None:
 
 def _yes_no(item: dict[str, Any], key: str, where: str) -> bool:
     if key not in item:
-        raise DataError(f"8x8 {where}: missing '{key}'")
+        raise field_map.missing(f"8x8 {where}", key, item)
     value = item[key]
     if isinstance(value, bool):
         return value

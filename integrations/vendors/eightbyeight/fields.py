@@ -4,7 +4,9 @@
 names below are those public wallboard code uses [CODE]. The interaction record names of the
 legacy Statistics Reporting API are INFERRED (the docs name `processtime` and `postprocess`
 among the 25 lagging interaction columns; the rest follow the same lower-case, hyphenated
-style). If a tenant's payload disagrees, this file is the only one to change.
+style). These are the defaults: a connection whose payload names a field otherwise renames it
+in its field map (`options["field_map"]`, keys in `vendor.EightByEight.default_field_map`), and
+every list may also come as a bare JSON array.
 """
 
 from __future__ import annotations

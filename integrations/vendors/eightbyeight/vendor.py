@@ -1,6 +1,9 @@
 from __future__ import annotations
 
+from typing import ClassVar
+
 from integrations.vendors.base import Field, Vendor
+from integrations.vendors.eightbyeight import fields as f
 
 
 class EightByEight(Vendor):
@@ -20,5 +23,25 @@ class EightByEight(Vendor):
     # intervals with unsettled records younger than its LAG_WINDOW (3 h).
     volume_settle_seconds = 3 * 3600
     default_base_url = "https://vcc-na10b.8x8.com/api/"
+    # A connection renames any of these in `options["field_map"]` (see fields.py for which
+    # names are documented and which inferred).
+    default_field_map: ClassVar[dict[str, str]] = {
+        "agent_list": f.AGENT_LIST,
+        "agent_id": f.AGENT_ID,
+        "agent_name": f.AGENT_NAME,
+        "agent_group": f.AGENT_GROUP,
+        "agent_state": f.AGENT_STATUS,
+        "time_in_state": f.AGENT_TIME_IN_STATUS,
+        "queue_list": f.QUEUE_LIST,
+        "queue_id": f.QUEUE_ID,
+        "queue_name": f.QUEUE_NAME,
+        "statistics": f.STATISTICS,
+        "statistic_list": f.STATISTIC,
+        "call_id": f.TRANSACTION_ID,
+        "entered_at": f.TIME_ENTERED,
+        "abandoned": f.ABANDONED,
+        "process_seconds": f.PROCESS_TIME,
+        "post_process_seconds": f.POST_PROCESS,
+    }
     adapter_path = "integrations.vendors.eightbyeight.adapter.EightByEightAdapter"
     sandbox_path = "integrations.sandbox.eightbyeight.SANDBOX"

@@ -1,7 +1,13 @@
-"""Nextiva Contact Center / Thrio payloads to neutral records (one adapter, two vendors)."""
+"""Nextiva Contact Center / Thrio payloads to neutral records (one adapter, two vendors).
+
+The WFM integration endpoints (agent states, queue intervals) are not published: every list
+may come bare (a JSON array) or in an object under its list key, and the connection's field
+map (`options["field_map"]`, defaults in `vendor.Nextiva.default_field_map`) names the fields.
+"""
 
 from __future__ import annotations
 
+import functools
 import math
 from datetime import UTC, datetime
 from datetime import timedelta as td
@@ -9,7 +15,7 @@ from typing import Any
 
 from django.utils import timezone
 
-from integrations.vendors import base, get_vendor
+from integrations.vendors import base, field_map, get_vendor
 from integrations.vendors.errors import DataError
 from integrations.vendors.grid import INTERVAL_SECONDS, floor_interval, require_on_grid
 from integrations.vendors.ncc.client import NCCClient
@@ -43,6 +49,12 @@ class NCCAdapter(base.Adapter):
     def label(self) -> str:
         return get_vendor(self.settings.vendor).label
 
+    @functools.cached_property
+    def names(self) -> dict[str, str]:
+        """Payload field names: the vendor's defaults with this connection's field map."""
+        vendor = get_vendor(self.settings.vendor)
+        return field_map.effective(vendor.default_field_map, self.settings.options, self.label)
+
     def _client(self, section_name: str) -> NCCClient:
         section = self.settings.realtime if section_name == base.REALTIME else self.settings.history
         vendor = get_vendor(self.settings.vendor)
@@ -67,7 +79,11 @@ class NCCAdapter(base.Adapter):
         page = client.config_page("queue", 0, 1)
         _objects(page, self.label, "queue list")
         done.append(f"{self.label} login and configuration API (real-time credentials)")
-        _agents(client.get_json(self._path("agent_states_path", DEFAULT_AGENT_STATES_PATH)), self.label)
+        _agents(
+            client.get_json(self._path("agent_states_path", DEFAULT_AGENT_STATES_PATH)),
+            self.label,
+            self.names["agent_list"],
+        )
         done.append(f"{self.label} agent state endpoint")
         history = self._client(base.HISTORY)
         now = floor_interval(timezone.now().astimezone(UTC))
@@ -141,21 +157,25 @@ class NCCAdapter(base.Adapter):
         payload = client.get_json(self._path("agent_states_path", DEFAULT_AGENT_STATES_PATH))
         snapshot = StateSnapshot(observed_at=now)
         seen: set[str] = set()
-        for i, item in enumerate(_agents(payload, self.label)):
-            where = f"agents[{i}]"
-            agent_id = _id(item, "agent-id", where, self.label)
+        names = self.names
+        id_key, state_key, since_key = names["agent_id"], names["agent_state"], names["state_since"]
+        for i, item in enumerate(_agents(payload, self.label, names["agent_list"])):
+            where = f"{names['agent_list']}[{i}]"
+            agent_id = _id(item, id_key, where, self.label)
             if agent_id in seen:
-                raise DataError(f"{self.label} {where}: 'agent-id' {agent_id!r} appears twice")
+                raise DataError(f"{self.label} {where}: '{id_key}' {agent_id!r} appears twice")
             seen.add(agent_id)
-            status = item.get("agent-status")
+            if state_key not in item:
+                raise field_map.missing(f"{self.label} {where}", state_key, item)
+            status = item[state_key]
             if not isinstance(status, str) or not status.strip():
                 raise DataError(
-                    f"{self.label} {where}: 'agent-status' is {_show(status)}, expected a state name"
+                    f"{self.label} {where}: '{state_key}' is {_show(status)}, expected a state name"
                 )
             status = status.strip()
             since = None
-            if item.get("timestamp") is not None:
-                since = min(_unix_time(item, "timestamp", where, self.label, now), now)
+            if item.get(since_key) is not None:
+                since = min(_unix_time(item, since_key, where, self.label, now), now)
             snapshot.agents.append(
                 AgentStateRecord(
                     agent_vendor_id=agent_id,
@@ -176,32 +196,26 @@ class NCCAdapter(base.Adapter):
             self._path("volume_path", DEFAULT_VOLUME_PATH),
             {"start": int(start.timestamp()), "end": int(end.timestamp())},
         )
-        if not isinstance(payload, dict):
-            raise DataError(f"{self.label} intervals: expected a JSON object, got {type(payload).__name__}")
-        if "intervals" not in payload:
-            raise DataError(f"{self.label} intervals: missing 'intervals'")
-        items = payload["intervals"]
-        if not isinstance(items, list):
-            raise DataError(f"{self.label} intervals: 'intervals' is {type(items).__name__}, expected a list")
+        n = self.names
+        key = n["interval_list"]
+        items = _list_of_objects(payload, key, f"{self.label} intervals", f"{self.label} {key}")
         out: dict[tuple[str, datetime], IntervalRecord] = {}
         for i, item in enumerate(items):
-            where = f"intervals[{i}]"
-            if not isinstance(item, dict):
-                raise DataError(f"{self.label} {where}: expected an object, got {type(item).__name__}")
-            queue = _id(item, "queueId", where, self.label)
-            at = _unix_time(item, "intervalStart", where, self.label, now)
+            where = f"{key}[{i}]"
+            queue = _id(item, n["queue_id"], where, self.label)
+            at = _unix_time(item, n["interval_start"], where, self.label, now)
             if int(at.timestamp()) % INTERVAL_SECONDS or at.microsecond:
                 raise DataError(
-                    f"{self.label} {where}: 'intervalStart' {item['intervalStart']!r} "
+                    f"{self.label} {where}: '{n['interval_start']}' {item[n['interval_start']]!r} "
                     f"({at:%Y-%m-%d %H:%M:%S} UTC) is not on the 15-minute grid"
                 )
             record = IntervalRecord(
                 queue_vendor_id=queue,
                 interval_start=at,
-                entered=_count(item, "enteredCount", where, self.label),
-                abandoned=_count(item, "abandonedCount", where, self.label),
-                handle_seconds=_count(item, "sumHandleTime", where, self.label, duration=True),
-                queue_name=_name(item, "queueName", where, self.label),
+                entered=_count(item, n["entered"], where, self.label),
+                abandoned=_count(item, n["abandoned"], where, self.label),
+                handle_seconds=_count(item, n["handle_seconds"], where, self.label, duration=True),
+                queue_name=_name(item, n["queue_name"], where, self.label),
             )
             if (queue, at) in out:
                 raise DataError(
@@ -219,12 +233,16 @@ def _show(value: Any) -> str:
 
 
 def _list_of_objects(payload: Any, key: str, prefix: str, item_label: str) -> list[dict[str, Any]]:
-    """`payload[key]` as a list of JSON objects, or a DataError naming what is wrong."""
-    if not isinstance(payload, dict):
-        raise DataError(f"{prefix}: expected a JSON object, got {type(payload).__name__}")
-    if key not in payload:
-        raise DataError(f"{prefix}: missing '{key}'")
-    items = payload[key]
+    """A bare JSON array, or `payload[key]`, as a list of JSON objects; else a DataError
+    naming what is wrong."""
+    if isinstance(payload, list):
+        items = payload
+    elif not isinstance(payload, dict):
+        raise DataError(f"{prefix}: expected a JSON object or array, got {type(payload).__name__}")
+    elif key not in payload:
+        raise field_map.missing(prefix, key, payload)
+    else:
+        items = payload[key]
     if not isinstance(items, list):
         raise DataError(f"{prefix}: '{key}' is {type(items).__name__}, expected a list")
     for i, item in enumerate(items):
@@ -236,20 +254,20 @@ def _list_of_objects(payload: Any, key: str, prefix: str, item_label: str) -> li
 def _objects(page: Any, label: str, where: str) -> tuple[list[dict[str, Any]], int | None]:
     prefix = f"{label} {where}".strip()
     objects = _list_of_objects(page, "objects", prefix, f"{prefix} objects")
-    total = page.get("total")
+    total = page.get("total") if isinstance(page, dict) else None
     if total is not None and (isinstance(total, bool) or not isinstance(total, int) or total < 0):
         raise DataError(f"{prefix}: 'total' is {_show(total)}, expected a count")
     return objects, total
 
 
-def _agents(payload: Any, label: str) -> list[dict[str, Any]]:
-    return _list_of_objects(payload, "agents", f"{label} agent states", f"{label} agents")
+def _agents(payload: Any, label: str, key: str) -> list[dict[str, Any]]:
+    return _list_of_objects(payload, key, f"{label} agent states", f"{label} {key}")
 
 
 def _id(item: dict[str, Any], key: str, where: str, label: str = "") -> str:
     prefix = f"{label} {where}".strip()
     if key not in item:
-        raise DataError(f"{prefix}: missing '{key}'")
+        raise field_map.missing(prefix, key, item)
     value = item[key]
     if isinstance(value, bool) or not isinstance(value, str | int) or not str(value).strip():
         raise DataError(f"{prefix}: '{key}' is {_show(value)}, expected an identifier")
@@ -269,7 +287,7 @@ def _count(item: dict[str, Any], key: str, where: str, label: str, *, duration: 
     """A whole, non-negative count. A fractional count is refused, never rounded: 2.5 calls
     is a broken answer. A duration (seconds) may carry a fraction, rounded to the second."""
     if key not in item:
-        raise DataError(f"{label} {where}: missing '{key}'")
+        raise field_map.missing(f"{label} {where}", key, item)
     value = item[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise DataError(f"{label} {where}: '{key}' is {_show(value)}, expected a number")
@@ -283,7 +301,7 @@ def _count(item: dict[str, Any], key: str, where: str, label: str, *, duration: 
 def _unix_time(item: dict[str, Any], key: str, where: str, label: str, now: datetime) -> datetime:
     """Unix seconds or milliseconds (the seeds say Unix time; workitems use ms [DOC])."""
     if key not in item:
-        raise DataError(f"{label} {where}: missing '{key}'")
+        raise field_map.missing(f"{label} {where}", key, item)
     value = item[key]
     if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
         raise DataError(f"{label} {where}: '{key}' is {_show(value)}, expected Unix time")

@@ -29,6 +29,22 @@ class Nextiva(Vendor):
         "agent_states_path": DEFAULT_AGENT_STATES_PATH,
         "volume_path": DEFAULT_VOLUME_PATH,
     }
+    # The integration specification names agent-id, agent-status, sumHandleTime, enteredCount
+    # and abandonedCount; the other names and the lists' keys are what the sandbox serves.
+    # A connection renames any of them in `options["field_map"]`.
+    default_field_map: ClassVar[dict[str, str]] = {
+        "agent_list": "agents",
+        "agent_id": "agent-id",
+        "agent_state": "agent-status",
+        "state_since": "timestamp",
+        "interval_list": "intervals",
+        "queue_id": "queueId",
+        "queue_name": "queueName",
+        "interval_start": "intervalStart",
+        "entered": "enteredCount",
+        "abandoned": "abandonedCount",
+        "handle_seconds": "sumHandleTime",
+    }
     adapter_path = "integrations.vendors.ncc.adapter.NCCAdapter"
     sandbox_path = "integrations.sandbox.ncc.NEXTIVA"
 

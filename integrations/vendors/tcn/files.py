@@ -1,7 +1,7 @@
 """TCN's 15-minute call-volume file: the customer-chosen CSV layouts, parsed as a stream.
 
-TCN sends whatever dashboard or report the customer picked (its columns are not a fixed
-public schema), so the columns come from a per-connection mapping in
+TCN sends whatever dashboard or report the customer picked (the export is not a fixed public
+schema), so the columns come from a per-connection mapping in
 `connection.options["file_layout"]` with two built-in layouts:
 
 * `interval_summary`: one row per queue (hunt group) and 15-minute interval.
@@ -10,16 +10,20 @@ public schema), so the columns come from a per-connection mapping in
 
 Everything here is pure: bytes in, neutral records out. Memory is flat in the file size
 (rows are read one by one by the csv module); local times are converted with zoneinfo once
-per distinct 15-minute bucket: converting every row made a 1M-row file 5 times slower.
+per distinct 15-minute bucket, because per-row zone conversion is what a large file spends
+its time on.
 
 Daylight saving (the connection's zone, default America/Los_Angeles):
 * a local time that does not exist (the spring-forward hour, 02:00-02:59) is refused with
   the line and value: no clock produces it, so guessing would invent data;
-* a local time in the repeated fall-back hour (01:00-01:59) is taken as the *earlier*
-  instant (the first pass, still on daylight time; Python's fold=0), except that an
-  interval-summary row repeating a queue's local interval start inside that hour is the
-  second pass (standard time), as TCN lists intervals in time order. Files that carry an
-  ISO 8601 offset are never ambiguous.
+* a local time in the repeated fall-back hour (01:00-01:59) is ambiguous. TCN writes its
+  files in time order, and that order settles it where it can: an interval-summary row
+  repeating a queue's local interval start inside that hour is the second pass (standard
+  time), and in a call-detail file whose times in that hour run 01:58, 01:59 and then 01:00
+  again, the calls from the return on are the second pass (`RepeatedHour`). Where the order
+  cannot tell (no return, or times out of order), such a time is taken as the *earlier*
+  instant (the first pass, still on daylight time; Python's fold=0), and a note on the run
+  says so. Files that carry an ISO 8601 offset are never ambiguous.
 """
 
 from __future__ import annotations
@@ -63,7 +67,10 @@ REQUIRED_KEYS = {
     CALL_DETAIL: ("call_id", "queue", "start", "handle_seconds"),
 }
 OPTIONAL_KEYS = {SUMMARY: ("interval_end",), CALL_DETAIL: ("result", "abandoned")}
-DEFAULT_ABANDONED_RESULTS = ("ABANDONED",)
+# The result values that mean the caller hung up before an agent answered: the plain word, and
+# TCN's default call result map (platform API guide, Appendix A) as code, short and long result:
+# 2110 / ALA / "Answered Linkcall Abandoned". A connection's `abandoned_results` replaces them.
+DEFAULT_ABANDONED_RESULTS = ("ABANDONED", "2110", "ALA", "Answered Linkcall Abandoned")
 TRUE_FLAGS = frozenset({"1", "true", "yes", "y", "t", "x", "abandoned"})
 FALSE_FLAGS = frozenset({"", "0", "false", "no", "n", "f"})
 DEFAULT_TOTAL_LABELS = ("total", "totals", "grand total", "sum", "summary")
@@ -564,7 +571,7 @@ def read_call_rows(
     verdicts: dict[str, bool] = {}  # result code or flag text -> abandoned
     footers: dict[str, bool] = {}  # queue label -> is a totals row
     in_footer = False
-    ambiguous_rows = 0
+    hour = RepeatedHour(times)
     count = 0
     try:
         for row in rows._raw():
@@ -589,7 +596,6 @@ def read_call_rows(
                     hit = times.bucket(text)
                 except ValueError as exc:
                     raise rows.fail("start", text, str(exc)) from None
-            ambiguous_rows += hit[2]
             handle_text = row[i_handle].strip()
             if handle_text.isdigit():
                 handle = int(handle_text)
@@ -623,15 +629,107 @@ def read_call_rows(
             if not queue:
                 raise rows.fail("queue", "", "empty")
             count += 1
-            yield call_id, queue, hit[0], handle, abandoned
+            if hit[2] or hour.held:
+                yield from hour.take((call_id, queue, hit[0], handle, abandoned), text, hit)
+            else:
+                yield call_id, queue, hit[0], handle, abandoned
+        yield from hour.flush()
     finally:
         # Counted as we go, published once (also when the caller stops early or a row fails).
         stats.rows += count
-    if ambiguous_rows:
-        stats.note(
-            f"{ambiguous_rows} call(s) in the repeated fall-back hour were placed in its first pass "
-            f"(daylight time) of {zone.key}"
-        )
+    hour.note(stats, zone)
+
+
+class RepeatedHour:
+    """Which pass of the repeated fall-back hour each call of a call-detail file is in.
+
+    From the first row in the repeated hour, rows are held (in file order; memory is that
+    hour's rows) until one lies after the hour, or the file ends. If the held times of the
+    hour then go back exactly once (01:58, 01:59, 01:00, ...), the file crossed the hour and
+    the rows from the step on are its second pass (fold=1). With no step the rows could be
+    either pass, and with more than one the file is not in time order: then every held row
+    keeps the first pass (fold=0), as `note` says on the run.
+    """
+
+    __slots__ = ("disordered", "first", "held", "last", "second", "times", "unresolved")
+
+    def __init__(self, times: LocalTimes) -> None:
+        self.times = times
+        # (row, its time text when in the repeated hour, else None)
+        self.held: list[tuple[CallRow, str | None]] = []
+        # The second-pass instant of the first held row: every row before the end of the
+        # repeated hour has an earlier first-pass bucket, every row after it a later one.
+        self.last: datetime | None = None
+        self.first = self.second = self.unresolved = self.disordered = 0
+
+    def take(self, row: CallRow, text: str, hit: tuple[datetime, bool, bool]) -> list[CallRow]:
+        """Rows ready to be yielded, in file order, after this one."""
+        out: list[CallRow] = []
+        if self.held and self.last is not None and hit[0] > self.last:
+            out = self.flush()
+        if not hit[2]:
+            if self.held:
+                self.held.append((row, None))
+            else:
+                out.append(row)
+            return out
+        if not self.held:
+            self.last = self.times.bucket(text, fold=1)[0]
+        self.held.append((row, text))
+        return out
+
+    def flush(self) -> list[CallRow]:
+        held, self.held = self.held, []
+        # Per distinct time text, as in the main loop: a busy hour repeats each minute often.
+        local_of: dict[str, datetime] = {}
+        ambiguous: list[tuple[int, datetime]] = []
+        for i, (_, text) in enumerate(held):
+            if text is not None:
+                when = local_of.get(text)
+                if when is None:
+                    when = local_of[text] = _local(text)
+                ambiguous.append((i, when))
+        steps = [ambiguous[k][0] for k in range(1, len(ambiguous)) if ambiguous[k][1] < ambiguous[k - 1][1]]
+        if len(steps) != 1:
+            self.unresolved += len(ambiguous)
+            if len(steps) > 1:
+                self.disordered += len(ambiguous)
+            return [row for row, _ in held]
+        out: list[CallRow] = []
+        second_pass: dict[str, datetime] = {}
+        for i, (row, text) in enumerate(held):
+            if text is not None and i >= steps[0]:
+                start = second_pass.get(text)
+                if start is None:
+                    start = second_pass[text] = self.times.bucket(text, fold=1)[0]
+                row = (row[0], row[1], start, row[3], row[4])
+                self.second += 1
+            elif text is not None:
+                self.first += 1
+            out.append(row)
+        return out
+
+    def note(self, stats: ParseStats, zone: ZoneInfo) -> None:
+        if self.first or self.second:
+            stats.note(
+                f"{self.first + self.second} call(s) in the repeated fall-back hour of {zone.key} were "
+                f"placed by the file's time order: {self.first} in its first pass (daylight time), "
+                f"{self.second} in its second (standard time)"
+            )
+        if self.unresolved:
+            if self.disordered:
+                why = "the file's times there are not in time order"
+            else:
+                why = "the file's times there never return to the hour's start, so they do not show the pass"
+            stats.note(
+                f"{self.unresolved} call(s) in the repeated fall-back hour were placed in its first pass "
+                f"(daylight time) of {zone.key}: {why}"
+            )
+
+
+def _local(text: str) -> datetime:
+    """The local wall-clock time of a time text `LocalTimes` has already accepted."""
+    return _parse_naive(text) or datetime.fromisoformat(text)
 
 
 def aggregate_calls(calls: Iterable[CallFact]) -> list[IntervalRecord]:

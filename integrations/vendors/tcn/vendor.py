@@ -65,8 +65,10 @@ class TCN(Vendor):
             help_text="Set it to give TCN a login on the embedded FTP receiver, jailed to the drop folder.",
         ),
     )
-    # The seed sets TCN's transaction collection interval to 15 minutes.
+    # The seed sets TCN's transaction collection interval to 15 minutes; TCN's own
+    # configuration page gives it in minutes.
     default_interval_seconds = 900
+    interval_unit_seconds = 60
     # The platform API guide gives times in US Pacific time.
     default_time_zone = "America/Los_Angeles"
     default_base_url = "https://api.tcn3.com/backoffice/"
@@ -83,6 +85,12 @@ class TCN(Vendor):
         "agent_status_path": "backoffice/AgentSummary",
         "file_layout": "call_detail",
     }
+
+    @classmethod
+    def canonical_time_zone(cls, name: str) -> str:
+        from integrations.vendors.tcn.zones import canonical
+
+        return canonical(name)
 
     @classmethod
     def validate_values(cls, section: str, values: dict[str, str]) -> dict[str, str]:

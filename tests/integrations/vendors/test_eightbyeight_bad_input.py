@@ -96,7 +96,11 @@ CASES = [
     Case("not-json", "states", states(body="agent=jdoe;status=0"), DataError, "body is not JSON"),
     Case("html-with-200", "states", states(body=HTML, status=200), DataError, "body is an HTML page"),
     Case("empty-body", "states", states(body=""), DataError, "empty body"),
-    Case("top-level-list", "states", states(json=[1, 2]), DataError, "expected a JSON object, got list"),
+    # A bare array is accepted as the agent list, but its elements must be objects.
+    Case(
+        "top-level-list", "states", states(json=[1, 2]), DataError, "agents.json agent[0]: expected an object"
+    ),
+    Case("top-level-number", "states", states(json=7), DataError, "expected a JSON object or array, got int"),
     Case("missing-agent-list", "states", states(json={"agents": []}), DataError, "missing 'agent'"),
     Case("agent-list-wrong-type", "states", states(json={"agent": 3}), DataError, "'agent' is int"),
     Case(

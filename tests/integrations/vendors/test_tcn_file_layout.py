@@ -15,7 +15,7 @@ def test_the_default_layout_is_call_detail_with_the_documented_headers():
         "handle_seconds": "Handle Time",
         "result": "Result",
     }
-    assert layout.abandoned_results == {"abandoned"}
+    assert layout.abandoned_results == {"abandoned", "2110", "ala", "answered linkcall abandoned"}
 
 
 @pytest.mark.parametrize(
