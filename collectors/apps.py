@@ -13,7 +13,9 @@ class CollectorsConfig(AppConfig):
         from django.db.models.signals import post_migrate, post_save
 
         from collectors import heartbeat  # noqa: F401  (the task_postrun heartbeat for /healthz)
+        from collectors.health import on_outcome
         from collectors.retention_conf import check_settings
+        from collectors.runs import outcome_recorded
         from collectors.schedules import on_connection_saved, on_migrated
         from integrations.models import VendorConnection
 
@@ -21,4 +23,6 @@ class CollectorsConfig(AppConfig):
         # migrate (each deploy) brings all of them in step with changed settings.
         post_save.connect(on_connection_saved, sender=VendorConnection, dispatch_uid="collectors.schedules")
         post_migrate.connect(on_migrated, sender=self, dispatch_uid="collectors.schedules.migrate")
+        # The health monitor judges a stream as soon as a run's outcome is stored.
+        outcome_recorded.connect(on_outcome, dispatch_uid="collectors.health.on_outcome")
         checks.register(check_settings)

@@ -16,8 +16,8 @@ from django.utils import timezone
 
 from collectors import gaps, health
 from collectors.models import CollectionRun, CollectionSchedule
+from collectors.streams import find_stream, gap_streams
 from integrations.models import Tenant, VendorConnection
-from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_FILE_DROP, STREAM_VOLUME
 
 HOURS = 24
 
@@ -166,33 +166,39 @@ def build(
     if connections is not None:
         qs = qs.filter(connection__in=connections)
     rows = list(qs.order_by("connection__tenant__name", "connection__name", "stream"))
-    history = {s.connection_id: s.connection.created for s in rows if s.stream in gaps.HISTORY_STREAMS}
+    counted = gap_streams()
+    history = {s.connection_id: s.connection.created for s in rows if s.stream in counted}
     coverage = gaps.coverage(history.items(), now)
     fresh = gaps.freshness({s.connection_id for s in rows}) if for_display else {}
     strip = strips(rows, now) if for_display else {}
     warnings = token_warnings(rows, now)
     out = []
     for s in rows:
-        f = fresh.get(s.connection_id)
-        freshness = s.last_success_at
-        if s.stream == STREAM_VOLUME and f and f.newest_interval:
-            freshness = f.newest_interval + gaps.INTERVAL
-        elif s.stream == STREAM_FILE_DROP:
-            freshness = f.last_file if f else None
-        elif s.stream == STREAM_AGENT_STATES:
-            freshness = s.last_success_at
         cov = coverage.get(s.connection_id)
         out.append(
             StreamRow(
                 schedule=s,
                 last_error=health.last_error(s),
-                gaps=cov.gaps if cov is not None and s.stream in gaps.HISTORY_STREAMS else None,
+                gaps=cov.gaps if cov is not None and s.stream in counted else None,
                 strip=strip.get((s.connection_id, s.stream), []),
                 token_warning=warnings.get(s.connection_id, ""),
-                freshness=freshness,
+                freshness=freshness_of(s, fresh.get(s.connection_id)),
             )
         )
     return out
+
+
+def freshness_of(schedule: CollectionSchedule, fresh: gaps.Freshness | None) -> datetime | None:
+    """The age of a stream's data as its declaration defines it (`Stream.freshness`): the end
+    of the newest interval stored (else the last success), the newest file received, or the
+    last success."""
+    declared = find_stream(schedule.stream)
+    rule = declared.freshness if declared is not None else "last_success"
+    if rule == "newest_interval" and fresh and fresh.newest_interval:
+        return fresh.newest_interval + gaps.INTERVAL
+    if rule == "last_file":
+        return fresh.last_file if fresh else None
+    return schedule.last_success_at
 
 
 def grid(rows: list[StreamRow]) -> list[TenantRow]:

@@ -7,6 +7,10 @@ token on rows still due and unleased. In the same transaction one `UPDATE … FR
 gives each claimed row its lease and its next run time. The tasks are published after the
 commit, a batch through one producer, with a deterministic id per (schedule, window).
 Queries per tick grow with batches, not rows.
+
+What differs between streams (queue, expiry, time limits, the window a dispatch stands for)
+is read from their declarations (`collectors.streams`). The collect task is sent by name,
+so this module never imports `collectors.tasks` (which imports it).
 """
 
 from __future__ import annotations
@@ -17,8 +21,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
+from functools import partial
 from typing import Any
 
+from celery import Celery, current_app
 from django.db import connection as db_connection
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -26,10 +32,10 @@ from django.utils import timezone
 
 from collectors.conf import app_settings
 from collectors.models import CollectionSchedule
-from collectors.runs import lease_seconds, poll_time_limits
-from collectors.schedules import DISPATCHED_STREAMS, next_run_after, phase
+from collectors.runs import lease_seconds, time_limits
+from collectors.schedules import next_run_after, phase
+from collectors.streams import dispatched_streams, get_stream
 from collectors.windows import floor_to
-from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME
 
 log = logging.getLogger(__name__)
 
@@ -51,35 +57,24 @@ class Claim:
 
     @property
     def queue(self) -> str:
-        from wfm_site.celery import QUEUE_AGENT_STATES, QUEUE_CONFIG, QUEUE_HISTORY
-
-        return {
-            STREAM_AGENT_STATES: QUEUE_AGENT_STATES,
-            STREAM_VOLUME: QUEUE_HISTORY,
-            STREAM_CONFIG: QUEUE_CONFIG,
-        }[self.stream]
+        return get_stream(self.stream).queue
 
     def options(self) -> dict[str, object]:
         """Celery publishing options: queue, id, limits, and an expiry that the claim's
         lease outlasts by CLAIM_MARGIN_SECONDS (`lease_seconds`)."""
-        if self.stream == STREAM_AGENT_STATES:
-            soft, hard = poll_time_limits(self.interval_seconds)
-            return {
-                "queue": self.queue,
-                "task_id": self.task_id,
-                # A poll not started within its interval is worthless: the next one is due.
-                "expires": self.interval_seconds,
-                "soft_time_limit": soft,
-                "time_limit": hard,
-            }
+        soft, hard = time_limits(self.stream, self.interval_seconds)
         return {
             "queue": self.queue,
             "task_id": self.task_id,
-            # A message lost with the broker (or stuck behind a backlog) gives its stream
-            # back soon after this, instead of after the whole time limit.
-            "expires": app_settings.QUEUE_GRACE_SECONDS,
-            "soft_time_limit": app_settings.SOFT_TIME_LIMIT,
-            "time_limit": app_settings.TIME_LIMIT,
+            # A poll not started within its interval is worthless: the next one is due.
+            # Another run waits at most QUEUE_GRACE_SECONDS, so a message lost with the
+            # broker (or stuck behind a backlog) gives its stream back soon after, instead
+            # of after the whole time limit.
+            "expires": self.interval_seconds
+            if get_stream(self.stream).poll
+            else app_settings.QUEUE_GRACE_SECONDS,
+            "soft_time_limit": soft,
+            "time_limit": hard,
         }
 
 
@@ -89,7 +84,7 @@ def due(now: datetime) -> QuerySet[CollectionSchedule]:
         free,
         enabled=True,
         next_run_at__lte=now,
-        stream__in=DISPATCHED_STREAMS,
+        stream__in=dispatched_streams(),
         connection__enabled=True,
         connection__tenant__active=True,
     )
@@ -100,13 +95,13 @@ def window_for(
 ) -> tuple[datetime, datetime]:
     """The window a dispatch at `now` stands for; it names the task, so it is deterministic.
 
-    Agent states and configuration: the slot of their interval whose phase point was the
-    last at or before `now`. Volume: the interval that last closed (the run itself collects
-    from its cursor).
+    Most streams (agent states, configuration): the slot of their interval whose phase point
+    was the last at or before `now`. A stream whose `Stream.window` is "closed" (volume): the
+    interval that last closed (the run itself collects from its cursor).
     """
     shift = td(seconds=phase(schedule_id, stream, interval_seconds))
     slot = floor_to(now - shift, interval_seconds)
-    if stream == STREAM_VOLUME:
+    if get_stream(stream).window == "closed":
         return slot - td(seconds=interval_seconds), slot
     return slot, slot + td(seconds=interval_seconds)
 
@@ -200,13 +195,25 @@ def advance(rows: list[tuple[int, datetime, datetime]], token: str) -> None:
         cursor.execute(sql, params)
 
 
-def publish(claim: Claim, producer: Any = None) -> None:
-    """Send one claim's task; pass a producer to reuse one broker connection for a batch."""
-    from collectors.tasks import collect
+# The Celery task that runs a claim. Named, not imported: `collectors.tasks` imports this
+# module, never the reverse.
+COLLECT_TASK = "collectors.tasks.collect"
 
+
+def collect_sender(app: Celery | None = None) -> Callable[..., Any]:
+    """How to send a collect task on `app` (the current app by default: the site's, or
+    whichever a caller made current): the registered task's `apply_async`, or, in a process
+    that never imported the tasks module, `send_task` by name (the same message)."""
+    app = app or current_app
+    task = app.tasks.get(COLLECT_TASK)
+    return task.apply_async if task is not None else partial(app.send_task, COLLECT_TASK)
+
+
+def publish(claim: Claim, producer: Any = None, send: Callable[..., Any] | None = None) -> None:
+    """Send one claim's task; pass a producer to reuse one broker connection for a batch."""
     args = (claim.schedule_id, claim.window_start.isoformat(), claim.window_end.isoformat())
     kwargs = {"lease_id": claim.lease_id}
-    collect.apply_async(
+    (send or collect_sender())(
         args=args,
         kwargs=kwargs,
         producer=producer,
@@ -237,18 +244,18 @@ def publish_batch(claims: list[Claim], enqueue: Callable[[Claim], None] | None =
                 enqueue(claim)
                 sent += 1
             return sent
-        from collectors.tasks import collect
-
-        # The task's app: the site's, or whichever a caller made current.
-        with collect.app.producer_or_acquire() as producer:
+        # The current app: the site's, or whichever a caller made current.
+        app = current_app._get_current_object()
+        send = collect_sender(app)
+        with app.producer_or_acquire() as producer:
             if producer.supports_batch_publish:
                 with producer.batch(max_size=max(len(claims), 1)):
                     for claim in claims:
-                        publish(claim, producer)
+                        publish(claim, producer, send)
                 sent = len(claims)
             else:
                 for claim in claims:
-                    publish(claim, producer)
+                    publish(claim, producer, send)
                     sent += 1
     except Exception:
         if sent < len(claims):

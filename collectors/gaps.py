@@ -28,10 +28,12 @@ from django.db.models import Max
 
 from collectors.health_conf import conf
 from collectors.models import CollectionRun, DropFile, IntervalVolume
-from integrations.vendors.base import STREAM_FILE_DROP, STREAM_VOLUME
+from collectors.streams import gap_streams
+from integrations.vendors.base import STREAM_VOLUME
 
 INTERVAL = td(minutes=15)
-HISTORY_STREAMS = (STREAM_VOLUME, STREAM_FILE_DROP)
+# The streams that fill the grid, whose runs count (`Stream.gaps`: volume, the file drop).
+HISTORY_STREAMS = gap_streams()
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 

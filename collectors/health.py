@@ -6,6 +6,11 @@ each transition writes one `HealthFlip`, which is both the history and the email
 `record_outcome`) and the connection's tokens; `evaluate_all()` applies it to every
 schedule with a constant number of queries and writes flips for changes only.
 
+Health reads outcomes: the engine stores each run's outcome on its schedule and never
+calls in here. `on_outcome` listens on `collectors.runs.outcome_recorded` (the one hook,
+kept so a failure is judged at once rather than at the next periodic pass); time-driven
+changes (lateness, expired tokens) are the periodic pass's.
+
 Rules, in order (the first that applies wins):
 1. `paused`: the schedule is disabled (by a person, or by auto-pause).
 2. `auth_failed`: a token the stream uses has expired, or the last finished run was
@@ -15,7 +20,8 @@ Rules, in order (the first that applies wins):
 4. `failing`: at least FAILING_AFTER consecutive failures.
 5. `new`: nothing collected yet since the stream was created or resumed, and it is not
    yet overdue.
-6. `late`: no success (for the TCN drop: no file received) within interval + grace.
+6. `late`: no success (for the file drop: no file received) within interval + grace
+   (the grace and the wording are the stream's declaration's, `collectors.streams`).
 7. `ok`.
 
 Concurrency: every transition is a compare-and-set on (status, status_since), so two
@@ -43,16 +49,10 @@ from django.utils import timezone
 
 from collectors.health_conf import conf
 from collectors.models import CollectionRun, CollectionSchedule, HealthFlip
+from collectors.streams import find_stream
 from integrations.models import Tenant
 from integrations.scrub import scrub
-from integrations.vendors.base import (
-    HISTORY,
-    REALTIME,
-    STREAM_AGENT_STATES,
-    STREAM_CONFIG,
-    STREAM_FILE_DROP,
-    STREAM_VOLUME,
-)
+from integrations.vendors.base import HISTORY, REALTIME
 from notifications import events
 from notifications.models import STREAM_DOWN, STREAM_PAUSED, STREAM_RECOVERED
 
@@ -74,14 +74,6 @@ AUTOPAUSE_PREFIX = "paused automatically"
 # Transitions nobody is told of: a first success, and a resume (the person knows).
 QUIET = {(NEW, OK), (PAUSED, NEW)}
 EPOCH_VALUE = Value(datetime(1970, 1, 1, tzinfo=UTC), output_field=DateTimeField())
-
-# Which credential section each stream speaks with; the drop is FTP and uses no token.
-STREAM_SECTIONS = {
-    STREAM_AGENT_STATES: (REALTIME,),
-    STREAM_CONFIG: (REALTIME,),
-    STREAM_VOLUME: (HISTORY,),
-    STREAM_FILE_DROP: (),
-}
 
 
 @dataclass(frozen=True)
@@ -150,7 +142,9 @@ def tenant_today(schedule: CollectionSchedule, now: datetime) -> date:
 def expired_token(
     schedule: CollectionSchedule, tokens: Iterable[TokenExpiry], now: datetime
 ) -> TokenExpiry | None:
-    sections = set(STREAM_SECTIONS.get(schedule.stream, ()))
+    # The credential sections the stream speaks with (`Stream.sections`).
+    declared = find_stream(schedule.stream)
+    sections = set(declared.sections if declared is not None else ())
     if HISTORY in sections and not schedule.connection.history_secrets:
         sections.add(REALTIME)  # history falls back to the real-time credentials
     today = tenant_today(schedule, now)
@@ -208,11 +202,12 @@ def evaluate(schedule: CollectionSchedule, now: datetime, tokens: Iterable[Token
         return Verdict(FAILING, f"{failures} consecutive failures")
 
     window = td(seconds=s.interval_seconds) + conf.grace(s.stream)
-    # The file drop succeeds once per file taken (ingested, or the same content again as a
-    # header-only file of a quiet interval is), never per scan: so its last success is the
-    # newest file received, the drop's proof of life.
+    # A stream fed by a transport succeeds once per delivery (the file drop: per file taken,
+    # ingested or the same content again, never per scan), so its last success is the newest
+    # delivery, its proof of life; its declaration words the reasons so.
+    declared = find_stream(s.stream)
     success = s.last_success_at
-    what = "no file received" if s.stream == STREAM_FILE_DROP else "nothing collected"
+    what = declared.nothing_yet if declared is not None else "nothing collected"
     if s.status == NEW and s.status_since and (success is None or success < s.status_since):
         success = None  # resumed: what came before the pause does not count
     if success is None:
@@ -221,7 +216,7 @@ def evaluate(schedule: CollectionSchedule, now: datetime, tokens: Iterable[Token
             return Verdict(LATE, f"{what} since {_fmt(start)}")
         return Verdict(NEW, "")
     if now > success + window:
-        last = "last file received" if s.stream == STREAM_FILE_DROP else "last success"
+        last = declared.last_seen if declared is not None else "last success"
         return Verdict(LATE, f"{last} {_fmt(success)}, expected every {_duration(s.interval_seconds)}")
     return Verdict(OK, "")
 
@@ -335,6 +330,11 @@ def evaluate_all(now: datetime | None = None, queryset: QuerySet[CollectionSched
         if apply(schedule, verdict, now) is not None:
             written += 1
     return written
+
+
+def on_outcome(sender: object, schedule: CollectionSchedule, now: datetime, **kwargs: object) -> None:
+    """Judge a stream as soon as a run's outcome is stored (`collectors.runs.outcome_recorded`)."""
+    evaluate_all(now, CollectionSchedule.objects.filter(pk=schedule.pk))
 
 
 def pause(schedule: CollectionSchedule, by: str, now: datetime | None = None) -> HealthFlip | None:

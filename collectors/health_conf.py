@@ -13,16 +13,6 @@ from django.conf import settings
 
 _env = environ.Env()
 
-# Seconds a stream may be overdue beyond its interval before it is `late`. History and
-# configuration are revised and re-read in big windows, so they get more slack than the
-# agent-state poll.
-DEFAULT_GRACE_SECONDS = {
-    "volume": 1800,
-    "agent_states": 120,
-    "config": 3600,
-    "file_drop": 3600,
-}
-
 
 def _setting(name: str, default: object, cast: type = int) -> object:
     if hasattr(settings, name):
@@ -37,7 +27,11 @@ class HealthConf:
         value = getattr(settings, "HEALTH_GRACE_SECONDS", None)
         if value is None:
             value = _env.dict("HEALTH_GRACE_SECONDS", cast={"value": int}, default={})
-        return {**DEFAULT_GRACE_SECONDS, **{k: int(v) for k, v in dict(value).items()}}
+        # Defaults: each stream's declaration (`Stream.grace_seconds`).
+        from collectors.streams import all_streams
+
+        defaults = {stream.key: stream.grace_seconds for stream in all_streams()}
+        return {**defaults, **{k: int(v) for k, v in dict(value).items()}}
 
     def grace(self, stream: str) -> td:
         return td(seconds=self.GRACE_SECONDS.get(stream, 900))

@@ -4,6 +4,15 @@ The Celery task and `manage.py collect` both call `run_collection`, so a run by 
 exactly a scheduled run. The vendor is called outside any transaction (a slow API must
 not hold database locks); what it returned is then written, the cursor advanced and the
 run marked ok in one transaction, so a failure leaves nothing half-written.
+
+What differs between streams (the adapter method, the writer, leases and time limits of a
+poll) is read from the stream's declaration (`collectors.streams`): the run hands itself to
+the stream's collect hook, which fetches, writes and finishes it.
+
+The engine does not call the health monitor. It stores each outcome on the schedule (the
+facts `collectors.health.evaluate` reads) and sends `outcome_recorded`; the monitor listens
+there so that a failure is judged at once, not only at its next periodic pass (one
+documented hook, kept for latency).
 """
 
 from __future__ import annotations
@@ -13,25 +22,23 @@ import random
 import re
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
 
 from celery.exceptions import SoftTimeLimitExceeded
-from django.db import transaction
 from django.db.models import Case, F, Q, Value, When
+from django.dispatch import Signal
 from django.utils import timezone
+from django.utils.module_loading import import_string
 
-from collectors import agent_states, config_import
 from collectors.conf import app_settings
 from collectors.health import OK as HEALTHY
-from collectors.health import evaluate_all
-from collectors.models import RUN_DURATION_BUCKETS, CollectionRun, CollectionSchedule, Cursor
-from collectors.windows import Window, explicit_window, floor_to, history_window, is_on_grid
-from collectors.writers import upsert_intervals
+from collectors.models import RUN_DURATION_BUCKETS, CollectionRun, CollectionSchedule
+from collectors.streams import find_stream, get_stream
+from collectors.streams.base import Job, Written
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
-from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME
 from integrations.vendors.errors import AuthError, DataError, TransientError
 
 log = logging.getLogger(__name__)
@@ -52,14 +59,6 @@ class Result:
     skipped: str = ""
 
 
-@dataclass
-class Written:
-    created: int = 0
-    updated: int = 0
-    deactivated: int = 0
-    notes: list[str] = field(default_factory=list)
-
-
 class LeaseHeld(Exception):
     """Another run of the stream is in progress."""
 
@@ -72,31 +71,42 @@ class LeaseHeld(Exception):
 CLAIM_MARGIN_SECONDS = 5
 
 
+def polls(stream: str) -> bool:
+    """Whether runs of `stream` are polls, each worth only its own interval (`Stream.poll`)."""
+    declared = find_stream(stream)
+    return declared is not None and declared.poll
+
+
 def lease_seconds(stream: str, interval_seconds: int) -> int:
     """How long a claim holds a stream before a worker starts its run.
 
-    Every collection task expires (an agent-state poll one interval after it is sent, a
-    history or configuration run after QUEUE_GRACE_SECONDS), and its claim lapses just
-    after: a task that never started (its message lost with the broker, or expired in a
-    queue) must not keep its stream from the dispatcher for the whole time limit (in bench/
-    that held hundreds of streams for two minutes after a burst and lost a third of all
-    polls). A run that starts renews the lease to `running_lease`.
+    Every collection task expires (a poll one interval after it is sent, a history or
+    configuration run after QUEUE_GRACE_SECONDS), and its claim lapses just after: a task
+    that never started (its message lost with the broker, or expired in a queue) must not
+    keep its stream from the dispatcher for the whole time limit (in bench/ that held
+    hundreds of streams for two minutes after a burst and lost a third of all polls). A run
+    that starts renews the lease to `running_lease`.
     """
-    if stream == STREAM_AGENT_STATES:
+    if polls(stream):
         return interval_seconds + CLAIM_MARGIN_SECONDS
     return app_settings.QUEUE_GRACE_SECONDS + CLAIM_MARGIN_SECONDS
 
 
-def poll_time_limits(interval_seconds: int) -> tuple[int, int]:
-    """(soft, hard) time limits of an agent-state poll, inside its running lease.
+def time_limits(stream: str, interval_seconds: int) -> tuple[int, int]:
+    """(soft, hard) time limits of a run, from the settings its declaration names.
 
-    The hard limit ends the poll a second before its lease lapses, so the next poll never
-    overlaps it; the soft limit leaves it a few seconds to record the failure.
+    A poll's are cut to fit inside its running lease: the hard limit ends the poll a second
+    before its lease lapses, so the next poll never overlaps it; the soft limit leaves it a
+    few seconds to record the failure.
     """
+    declared = get_stream(stream)
+    soft_setting, hard_setting = declared.time_limit_settings
+    soft, hard = int(getattr(app_settings, soft_setting)), int(getattr(app_settings, hard_setting))
+    if not declared.poll:
+        return soft, hard
     grace = app_settings.AGENT_STATES_GRACE_SECONDS
-    hard = min(app_settings.AGENT_STATES_TIME_LIMIT, interval_seconds + grace - 1)
-    soft = min(app_settings.AGENT_STATES_SOFT_TIME_LIMIT, max(1, hard - max(1, grace // 2)))
-    return soft, hard
+    hard = min(hard, interval_seconds + grace - 1)
+    return min(soft, max(1, hard - max(1, grace // 2))), hard
 
 
 MANUAL = "manual:"  # prefix of the lease tokens of runs by hand (`take_lease`)
@@ -105,16 +115,16 @@ MANUAL = "manual:"  # prefix of the lease tokens of runs by hand (`take_lease`)
 def running_lease(stream: str, interval_seconds: int, *, manual: bool = False) -> td:
     """The lease a started run holds.
 
-    An agent-state poll: one interval plus AGENT_STATES_GRACE_SECONDS (its time limits fit
-    inside), so a killed worker's stream is polled again that soon. A history or
-    configuration run: its hard time limit and a margin. A run by hand has no Celery time
-    limit to end it early, so it holds the stream for the configured limit and a margin.
+    A poll: one interval plus AGENT_STATES_GRACE_SECONDS (its time limits fit inside), so a
+    killed worker's stream is polled again that soon. A history or configuration run: its
+    hard time limit and a margin. A run by hand has no Celery time limit to end it early, so
+    it holds the stream for the configured limit and a margin.
     """
-    if stream == STREAM_AGENT_STATES:
-        if manual:
-            return td(seconds=app_settings.AGENT_STATES_TIME_LIMIT + 60)
+    declared = find_stream(stream)
+    if declared is not None and declared.poll and not manual:
         return td(seconds=interval_seconds + app_settings.AGENT_STATES_GRACE_SECONDS)
-    return td(seconds=app_settings.TIME_LIMIT + 60)
+    hard_setting = declared.time_limit_settings[1] if declared is not None else "TIME_LIMIT"
+    return td(seconds=int(getattr(app_settings, hard_setting)) + 60)
 
 
 def confirm_lease(schedule_id: int, lease_id: str, stream: str, now: datetime, interval_seconds: int) -> bool:
@@ -150,6 +160,12 @@ def take_lease(schedule: CollectionSchedule, now: datetime) -> str:
 # --- outcome -------------------------------------------------------------------------------
 
 
+# Sent after a run's outcome is stored, unless it was a success on a stream already `ok`:
+# the one hook through which the health monitor hears of runs (`collectors.health.on_outcome`,
+# connected in `CollectorsConfig.ready`). Arguments: schedule, run, now.
+outcome_recorded = Signal()
+
+
 def record_outcome(
     schedule: CollectionSchedule,
     run: CollectionRun,
@@ -158,11 +174,12 @@ def record_outcome(
     lease_id: str = "",
     hold_until: datetime | None = None,
 ) -> None:
-    """Store a run's outcome on its schedule and have the health monitor judge it at once
-    (unless it was a success on a stream already `ok`).
+    """Store a run's outcome on its schedule and announce it on `outcome_recorded` (unless it
+    was a success on a stream already `ok`).
 
-    The status the outcome implies, and the flip that announces a change, are
-    `collectors.health`'s to decide, so every status change goes through its one
+    The status the outcome implies, and the flip that announces a change, are the health
+    monitor's to decide (it listens on `outcome_recorded`, so a change is seen at once rather
+    than at its next periodic pass), and every status change goes through its one
     compare-and-set and is alerted exactly once.
     """
     if store_outcome(schedule, run, now, lease_id=lease_id, hold_until=hold_until):
@@ -170,7 +187,7 @@ def record_outcome(
         # (lateness, an expired token, a disabled connection) is the periodic pass's to judge,
         # run or no run; skipping here takes a third off the cost of an agent-state poll.
         return
-    evaluate_all(now, CollectionSchedule.objects.filter(pk=schedule.pk))
+    outcome_recorded.send(sender=CollectionSchedule, schedule=schedule, run=run, now=now)
 
 
 def store_outcome(
@@ -246,7 +263,7 @@ def retry_delay(error: TransientError, attempt: int, schedule: CollectionSchedul
         if error.retry_after > app_settings.RETRY_MAX_SECONDS:
             return None
         delay = max(delay, float(error.retry_after))
-    if schedule.stream == STREAM_AGENT_STATES and delay >= schedule.interval_seconds:
+    if polls(schedule.stream) and delay >= schedule.interval_seconds:
         return None
     return round(delay, 3)
 
@@ -302,7 +319,7 @@ def run_collection(
         if retry_in is not None:
             run.notes = f"retry {attempt + 1} of {app_settings.MAX_RETRIES} in {retry_in:.0f} s"
             run.save(update_fields=["notes"])
-            if schedule.stream == STREAM_AGENT_STATES:
+            if polls(schedule.stream):
                 # The retry keeps the poll's expiry, so like the claim the hold lapses just after
                 # the retry is due: an expired retry must not keep the stream from the next poll.
                 hold_until = now + td(seconds=retry_in + CLAIM_MARGIN_SECONDS)
@@ -417,19 +434,6 @@ def fail(run: CollectionRun, status: str, exc: BaseException, secrets: list[str]
     )
 
 
-def finish(run: CollectionRun, written: Written) -> None:
-    """Mark the run ok; called inside the data transaction, so both commit or neither."""
-    run.status = CollectionRun.OK
-    run.finished_at = timezone.now()
-    run.rows_created, run.rows_updated, run.rows_deactivated = (
-        written.created,
-        written.updated,
-        written.deactivated,
-    )
-    run.notes = "\n".join(written.notes)[:5000]
-    run.save()
-
-
 def collect_stream(
     connection: VendorConnection,
     schedule: CollectionSchedule,
@@ -438,84 +442,10 @@ def collect_stream(
     *,
     explicit: bool,
 ) -> Written:
+    """Hand the run to its stream's collect hook (which fetches, writes and finishes it)."""
+    stream = find_stream(schedule.stream)
+    if stream is None or not stream.dispatched:
+        raise ValueError(f"stream {schedule.stream!r} is not collected by the engine")
     adapter = connection.vendor_class.adapter(connection.connection_settings())
-    if schedule.stream == STREAM_VOLUME:
-        return collect_volume(connection, adapter, run, now, explicit=explicit)
-    if schedule.stream == STREAM_AGENT_STATES:
-        snapshot = adapter.fetch_agent_states(now)
-        if run.window_start is None:
-            run.window_start = floor_to(now, schedule.interval_seconds)
-            run.window_end = run.window_start + td(seconds=schedule.interval_seconds)
-        with transaction.atomic():
-            result = agent_states.apply_snapshot(
-                connection, snapshot, interval_seconds=schedule.interval_seconds
-            )
-            written = Written(result.events_created, result.events_closed, 0, result.notes)
-            finish(run, written)
-        return written
-    if schedule.stream == STREAM_CONFIG:
-        snapshot = adapter.fetch_config()
-        try:
-            with transaction.atomic():
-                counts = config_import.import_config(connection, snapshot, now)
-                written = Written(counts.added, counts.changed, counts.deactivated, counts.notes)
-                finish(run, written)
-        except config_import.SuspiciousConfig as exc:
-            exc.hold(connection, now)  # kept although the run fails: the next run judges by it
-            raise
-        return written
-    raise ValueError(f"stream {schedule.stream!r} is not collected by the engine")
-
-
-def collect_volume(
-    connection: VendorConnection, adapter, run: CollectionRun, now: datetime, *, explicit: bool
-) -> Written:
-    cursor = (
-        Cursor.objects.filter(connection=connection, stream=STREAM_VOLUME)
-        .values_list("position", flat=True)
-        .first()
-    )
-    if explicit:
-        if run.window_start is None or run.window_end is None:
-            raise ValueError("an explicit window needs a start and an end")
-        window = explicit_window(run.window_start, run.window_end, cursor, now)
-    else:
-        window = history_window(
-            cursor,
-            now,
-            lookback=app_settings.LOOKBACK_INTERVALS,
-            chunk=app_settings.CHUNK_INTERVALS,
-            initial_history=app_settings.INITIAL_HISTORY,
-            settle=td(seconds=connection.vendor_class.volume_settle_seconds),
-        )
-    if not (is_on_grid(window.start) and is_on_grid(window.end)):
-        raise ValueError(
-            f"window {window.start.isoformat()} to {window.end.isoformat()} is not on the 15-minute grid"
-        )
-    run.window_start, run.window_end = window.start, window.end
-    run.save(update_fields=["window_start", "window_end"])
-    written = Written()
-    records = adapter.fetch_volume(window.start, window.end) if not window.empty else []
-    inside = [r for r in records if window.start <= r.interval_start < window.end]
-    if len(inside) != len(records):
-        written.notes.append(f"ignored {len(records) - len(inside)} record(s) outside the window")
-    with transaction.atomic():
-        written.created, written.updated = upsert_intervals(connection, inside, now)
-        advance_cursor(connection, STREAM_VOLUME, window)
-        written.notes.append(
-            f"{window.intervals} interval(s) from {window.start:%Y-%m-%dT%H:%MZ}, {len(inside)} record(s)"
-        )
-        finish(run, written)
-    return written
-
-
-def advance_cursor(connection: VendorConnection, stream: str, window: Window) -> None:
-    """Move the cursor forward to `window.advance_to` (never backwards), in the caller's transaction."""
-    target = window.advance_to
-    if target is None:
-        return
-    moved = Cursor.objects.filter(connection=connection, stream=stream, position__lt=target).update(
-        position=target
-    )
-    if not moved and not Cursor.objects.filter(connection=connection, stream=stream).exists():
-        Cursor.objects.create(connection=connection, stream=stream, position=target)
+    job = Job(stream, connection, schedule, run, now, adapter, explicit=explicit)
+    return import_string(stream.collect)(job)

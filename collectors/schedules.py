@@ -1,7 +1,9 @@
 """One `CollectionSchedule` row per (connection, stream), kept in step with the connections.
 
 The rows are the schedule: beat has a handful of global ticks and `dispatch_due` claims
-due rows, so a connection added, paused or re-timed in the admin needs no beat entry.
+due rows, so a connection added, paused or re-timed in the admin needs no beat entry. What
+differs between streams (interval, delay after the grid point, phase and jitter) is read
+from their declarations (`collectors.streams`).
 """
 
 from __future__ import annotations
@@ -15,27 +17,24 @@ from django.utils import timezone
 
 from collectors.conf import app_settings
 from collectors.models import CollectionSchedule
-from collectors.windows import INTERVAL_SECONDS, floor_to
+from collectors.streams import STREAMS, get_stream
+from collectors.windows import floor_to
 from integrations.models import VendorConnection
-from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME
 
-# Streams the dispatcher runs. The file drop has a schedule row too (health watches it),
-# but files are found by the global `scan_drops` tick, not dispatched per connection.
-DISPATCHED_STREAMS = (STREAM_VOLUME, STREAM_AGENT_STATES, STREAM_CONFIG)
+# The built-in streams the dispatcher runs (bench/ seeds them); the engine asks the registry
+# at use (`dispatched_streams()`), which also counts streams added in settings.
+DISPATCHED_STREAMS = tuple(key for key in STREAMS if get_stream(key).dispatched)
 
 
 def stream_interval(connection: VendorConnection, stream: str) -> int:
-    """Seconds between runs of a stream: the connection's polling interval for agent states."""
-    if stream == STREAM_AGENT_STATES:
-        return connection.interval_seconds or connection.vendor_class.default_interval_seconds
-    if stream == STREAM_CONFIG:
-        return app_settings.CONFIG_INTERVAL_SECONDS
-    return INTERVAL_SECONDS  # volume and the file drop: one 15-minute interval
+    """Seconds between runs of a stream (`Stream.interval`: a poll's is the connection's)."""
+    return get_stream(stream).interval(connection)
 
 
 def stream_offset(stream: str) -> int:
     """Seconds after a grid point a stream runs: history waits until the vendor closed the interval."""
-    return app_settings.HISTORY_DELAY_SECONDS if stream == STREAM_VOLUME else 0
+    setting = get_stream(stream).delay_setting
+    return int(getattr(app_settings, setting)) if setting else 0
 
 
 def jitter(interval_seconds: int) -> float:
@@ -50,13 +49,13 @@ _SPREAD = 0.6180339887498949
 def phase(schedule_id: int, stream: str, interval_seconds: int) -> float:
     """Seconds after each grid point of its interval that a stream is due.
 
-    Agent-state polls get a stable phase spread over the whole interval: with everyone on the
-    grid plus a second of jitter, every connection's poll went out in the same dispatcher
+    Polls (agent states) get a stable phase spread over the whole interval: with everyone on
+    the grid plus a second of jitter, every connection's poll went out in the same dispatcher
     tick and the tail of each burst waited in the queue past its interval and expired (in
     bench/, 500 connections every 10 s). History waits its delay after the grid point (the
     vendor closes the interval first) and configuration runs on the point; both add jitter.
     """
-    if stream == STREAM_AGENT_STATES:
+    if get_stream(stream).poll:
         return round((schedule_id * _SPREAD) % 1.0 * interval_seconds, 3)
     return float(stream_offset(stream))
 
@@ -66,7 +65,7 @@ def next_run_after(now: datetime, stream: str, interval_seconds: int, schedule_i
     for the streams without a spread phase)."""
     shift = td(seconds=phase(schedule_id, stream, interval_seconds))
     slot = floor_to(now - shift, interval_seconds) + td(seconds=interval_seconds)
-    extra = 0.0 if stream == STREAM_AGENT_STATES else jitter(interval_seconds)
+    extra = 0.0 if get_stream(stream).poll else jitter(interval_seconds)
     return slot + shift + td(seconds=extra)
 
 

@@ -13,5 +13,4 @@ urlpatterns = [
     path("health/<int:schedule_id>/", views.stream_page, name="health-stream"),
     path("health/<int:schedule_id>/<str:action>/", views.stream_action, name="health-action"),
     path("metrics", views.metrics, name="metrics"),
-    path("healthz", views.healthz, name="healthz"),
 ]

@@ -1,13 +1,12 @@
-"""The health pages (admin), `/metrics` for Prometheus and `/healthz` for the process."""
+"""The health pages (admin) and `/metrics` for Prometheus (`/healthz` is the site's: wfm_site.views)."""
 
 from __future__ import annotations
 
 import hmac
-import logging
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
@@ -16,13 +15,9 @@ from django.views.decorators.http import require_POST
 from collectors import board, gaps, health
 from collectors import metrics as metrics_module
 from collectors.health_conf import conf
-from collectors.heartbeat import ages
 from collectors.models import CollectionRun, CollectionSchedule, HealthFlip
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
-from wfm_site import services
-
-log = logging.getLogger(__name__)
 
 RUNS_SHOWN = 50
 FLIPS_SHOWN = 50
@@ -137,38 +132,3 @@ def metrics(request: HttpRequest) -> HttpResponse:
         return response
     body, content_type = metrics_module.render()
     return HttpResponse(body, content_type=content_type)
-
-
-def _unreachable(service: str, error: str | None) -> str | None:
-    """The body is public: driver errors name internal hosts and ports, so they go to the log."""
-    if error is None:
-        return None
-    log.warning("/healthz: %s unreachable: %s", service, error)
-    return f"the {service} is not reachable (details in the web process's log)"
-
-
-@never_cache
-def healthz(request: HttpRequest) -> JsonResponse:
-    """Is this installation working? 200 when every check passes, 503 naming those that failed."""
-    checks: dict[str, dict[str, object]] = {}
-    db_error = services.database_error()
-    checks["database"] = {"ok": db_error is None, "error": _unreachable("database", db_error)}
-    broker = services.broker_error(timeout=2.0)
-    checks["broker"] = {"ok": broker is None, "error": _unreachable("broker", broker)}
-    limit = conf.HEARTBEAT_MAX_AGE
-    try:
-        beats = ages() if db_error is None else {}
-    except Exception as exc:  # a missing table is as bad as no heartbeat
-        beats = {}
-        log.warning("/healthz: heartbeats unreadable: %s: %s", type(exc).__name__, exc)
-    for name, what in (("dispatcher", "dispatcher ticked"), ("worker", "a worker answered")):
-        age = beats.get(name)
-        ok = age is not None and age <= limit
-        checks[name] = {
-            "ok": ok,
-            "age_seconds": round(age.total_seconds(), 1) if age is not None else None,
-            "error": None if ok else f"no sign that the {what} in the last {int(limit.total_seconds())} s",
-        }
-    failed = [name for name, c in checks.items() if not c["ok"]]
-    body = {"status": "ok" if not failed else "fail", "failed": failed, "checks": checks}
-    return JsonResponse(body, status=200 if not failed else 503)

@@ -1,9 +1,9 @@
 """The 15-minute UTC grid, stream grids, and the windows a history run collects.
 
-Every interval starts on the 15-minute UTC grid (docs/data-model.md). A history run
-collects closed intervals from its cursor (minus a lookback, since vendors revise recent
-numbers) up to the last closed interval, in bounded chunks so an outage is caught up
-oldest first over several runs.
+Every interval starts on the 15-minute UTC grid, whatever the vendor's time zone (adapters
+convert local times first). A history run collects closed intervals from its cursor (minus
+a lookback, since vendors revise recent numbers) up to the last closed interval, in bounded
+chunks so an outage is caught up oldest first over several runs.
 """
 
 from __future__ import annotations

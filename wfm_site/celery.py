@@ -1,7 +1,9 @@
 """The Celery app, configured from Django settings (CELERY_* names).
 
 Beat holds a handful of global ticks, never one entry per connection: which connection is
-due lives in `CollectionSchedule` rows that `dispatch_due` claims (docs/architecture.md).
+due lives in `CollectionSchedule` rows that `dispatch_due` claims. The queues of the
+collection runs are the streams' (each declaration in `collectors.streams` names its own),
+so a slow history run never delays real-time polling.
 """
 
 from __future__ import annotations
@@ -12,19 +14,18 @@ from pathlib import Path
 from celery import Celery, signals
 from kombu import Queue
 
+from collectors.streams import queues as stream_queues
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfm_site.settings")
 
 app = Celery("switchboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-# Separate queues so a slow history run never delays real-time polling.
+# Every other task (beat's ticks, mail) runs on the default queue.
 QUEUE_DEFAULT = "default"
-QUEUE_AGENT_STATES = "agent_states"
-QUEUE_HISTORY = "history"
-QUEUE_CONFIG = "config"
 
 app.conf.update(
-    task_queues=[Queue(QUEUE_DEFAULT), Queue(QUEUE_AGENT_STATES), Queue(QUEUE_HISTORY), Queue(QUEUE_CONFIG)],
+    task_queues=[Queue(QUEUE_DEFAULT), *(Queue(name) for name in stream_queues())],
     task_default_queue=QUEUE_DEFAULT,
     task_acks_late=True,
     task_reject_on_worker_lost=True,

@@ -28,6 +28,8 @@ from django.conf import settings
 from django.core import checks
 from django.core.checks import CheckMessage, Error
 
+from collectors.streams import STREAMS
+
 log = logging.getLogger(__name__)
 
 BOOLEANS = {"true", "false", "1", "0", "yes", "no", "on", "off", "y", "n", "t", "f", ""}
@@ -177,7 +179,7 @@ EMAIL_SCHEMES = (
     "dummymail",
 )
 BROKER_SCHEMES = ("redis", "rediss", "filesystem", "amqp", "amqps", "memory")
-KNOWN_STREAMS = ("volume", "agent_states", "config", "file_drop")
+KNOWN_STREAMS = tuple(STREAMS)  # the stream registry's keys
 # Longer than the longest hard time limit, or Redis redelivers a run still in progress
 # (wfm_site/settings.py sets it for the Redis broker).
 REDIS_VISIBILITY_TIMEOUT_KEY = "visibility_timeout"

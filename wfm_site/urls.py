@@ -3,9 +3,12 @@ from __future__ import annotations
 from django.contrib import admin
 from django.urls import include, path
 
+from wfm_site import views
+
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
+    path("healthz", views.healthz, name="healthz"),
     path("", include("notifications.urls")),
     path("", include("collectors.urls")),
 ]

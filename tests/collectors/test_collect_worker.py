@@ -16,8 +16,8 @@ from kombu import Queue
 import collectors.tasks  # noqa: F401  (registers the shared tasks on every app)
 from collectors.dispatch import dispatch_due
 from collectors.models import CollectionRun, CollectionSchedule, IntervalVolume
+from collectors.streams import queues
 from tests.brokers import filesystem_app
-from wfm_site.celery import QUEUE_AGENT_STATES, QUEUE_CONFIG, QUEUE_HISTORY
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def worker_app(tmp_path):
     return filesystem_app(
         tmp_path,
         "engine-e2e",
-        task_queues=[Queue(QUEUE_AGENT_STATES), Queue(QUEUE_HISTORY), Queue(QUEUE_CONFIG)],
+        task_queues=[Queue(name) for name in queues()],
         task_acks_late=True,
     )
 

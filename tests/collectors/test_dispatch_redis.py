@@ -23,13 +23,14 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 import collectors.tasks  # registers the shared tasks on every app
 from collectors.dispatch import dispatch_due, window_for
 from collectors.models import CollectionSchedule
+from collectors.streams import get_stream, queues
 from tests.collectors.enginekit import T0, schedule_of
 from tests.conftest import make_connection
-from wfm_site.celery import QUEUE_AGENT_STATES, QUEUE_CONFIG, QUEUE_HISTORY
 
 pytestmark = [pytest.mark.redis, pytest.mark.django_db]
 NOW = T0 + td(seconds=3)
-QUEUES = (QUEUE_AGENT_STATES, QUEUE_HISTORY, QUEUE_CONFIG)
+QUEUES = queues()
+QUEUE_AGENT_STATES, QUEUE_CONFIG = get_stream("agent_states").queue, get_stream("config").queue
 
 
 def redis_url() -> str:

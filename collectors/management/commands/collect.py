@@ -15,12 +15,16 @@ from django.utils import timezone
 
 from collectors.models import CollectionRun, CollectionSchedule
 from collectors.runs import LeaseHeld, run_collection, take_lease
-from collectors.schedules import DISPATCHED_STREAMS, sync_schedules
+from collectors.schedules import sync_schedules
+from collectors.streams import all_streams
+from collectors.streams.base import Stream
 from collectors.windows import is_on_grid, last_closed_end
 from integrations.models import VendorConnection
-from integrations.vendors.base import STREAM_AGENT_STATES, STREAM_CONFIG, STREAM_VOLUME
 
-STREAMS = {"volume": STREAM_VOLUME, "agent-states": STREAM_AGENT_STATES, "config": STREAM_CONFIG}
+
+def streams_by_name() -> dict[str, Stream]:
+    """The streams a run by hand may collect (those the dispatcher runs), by command-line name."""
+    return {s.command_name: s for s in all_streams() if s.dispatched}
 
 
 def parse_time(value: str, option: str) -> datetime:
@@ -67,16 +71,16 @@ class Command(BaseCommand):
     def handle(self, *args: object, **options: object) -> None:
         now = timezone.now()
         stream_arg = str(options["stream"])
-        if stream_arg not in STREAMS:
-            raise CommandError(
-                f"unknown stream {stream_arg!r}; use one of {', '.join(STREAMS)}", returncode=2
-            )
-        stream = STREAMS[stream_arg]
+        names = streams_by_name()
+        if stream_arg not in names:
+            raise CommandError(f"unknown stream {stream_arg!r}; use one of {', '.join(names)}", returncode=2)
+        declared = names[stream_arg]
+        stream = declared.key
         try:
             connection = VendorConnection.objects.get_by_key(str(options["conn"]))
         except VendorConnection.DoesNotExist as exc:
             raise CommandError(str(exc), returncode=2) from None
-        if stream not in connection.vendor_class.streams or stream not in DISPATCHED_STREAMS:
+        if stream not in connection.vendor_class.streams:
             raise CommandError(
                 f"{connection.vendor_class.label} connections have no {stream_arg} stream", returncode=2
             )
@@ -84,8 +88,9 @@ class Command(BaseCommand):
         end = parse_time(str(options["end"]), "--end") if options["end"] else None
         explicit = start is not None or end is not None
         if explicit:
-            if stream != STREAM_VOLUME:
-                raise CommandError("--start and --end apply to the volume stream only", returncode=2)
+            if not declared.backfill:
+                backfilled = " or ".join(name for name, s in names.items() if s.backfill)
+                raise CommandError(f"--start and --end apply to the {backfilled} stream only", returncode=2)
             if start is None:
                 raise CommandError("--end needs --start", returncode=2)
             end = end or last_closed_end(now)

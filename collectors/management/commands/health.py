@@ -8,10 +8,15 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from collectors import board, health
-from collectors.models import STREAMS, CollectionSchedule
+from collectors.models import CollectionSchedule
+from collectors.streams import all_streams
 from integrations.models import Tenant, VendorConnection
 
-STREAM_NAMES = {key: key for key, _ in STREAMS} | {key.replace("_", "-"): key for key, _ in STREAMS}
+
+def stream_names() -> dict[str, str]:
+    """Stream keys by the names a person may type: the key or its command-line name."""
+    streams = all_streams()
+    return {s.key: s.key for s in streams} | {s.command_name: s.key for s in streams}
 
 
 class Command(BaseCommand):
@@ -30,11 +35,10 @@ class Command(BaseCommand):
             conn = VendorConnection.objects.get_by_key(conn_key)
         except VendorConnection.DoesNotExist as exc:
             raise CommandError(str(exc), returncode=2) from None
-        key = STREAM_NAMES.get(stream)
+        key = stream_names().get(stream)
         if key is None:
-            raise CommandError(
-                f"unknown stream {stream!r}; use one of {', '.join(k for k, _ in STREAMS)}", returncode=2
-            )
+            keys = ", ".join(s.key for s in all_streams())
+            raise CommandError(f"unknown stream {stream!r}; use one of {keys}", returncode=2)
         try:
             return CollectionSchedule.objects.get(connection=conn, stream=key)
         except CollectionSchedule.DoesNotExist:

@@ -1,0 +1,56 @@
+"""Who is in which state now, polled from the vendor's real-time API every few seconds.
+
+Each poll's snapshot is applied by `collectors.agent_states.apply_snapshot` (state events
+opened and closed, current states replaced). A poll is worth only its own interval, so
+the declaration marks it `poll` (see `collectors.streams.base.Stream`).
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta as td
+from typing import TYPE_CHECKING
+
+from collectors.streams.base import Job, Stream, Written
+from integrations.vendors.base import REALTIME, STREAM_AGENT_STATES
+from integrations.vendors.records import StateSnapshot
+
+if TYPE_CHECKING:
+    from integrations.models import VendorConnection
+
+
+def polling_interval(connection: VendorConnection) -> int:
+    """The connection's polling interval (the vendor's default when unset)."""
+    return connection.interval_seconds or connection.vendor_class.default_interval_seconds
+
+
+STREAM = Stream(
+    key=STREAM_AGENT_STATES,
+    label="Agent states",
+    record=StateSnapshot,
+    fetch="fetch_agent_states",
+    collect="collectors.streams.agent_states.collect",
+    queue="agent_states",
+    interval=polling_interval,
+    poll=True,
+    time_limit_settings=("AGENT_STATES_SOFT_TIME_LIMIT", "AGENT_STATES_TIME_LIMIT"),
+    sections=(REALTIME,),
+    grace_seconds=120,
+)
+
+
+def collect(job: Job) -> Written:
+    from django.db import transaction
+
+    from collectors.agent_states import apply_snapshot
+    from collectors.windows import floor_to
+
+    snapshot: StateSnapshot = job.fetch(job.now)
+    run, interval = job.run, job.schedule.interval_seconds
+    if run.window_start is None:
+        run.window_start = floor_to(job.now, interval)
+        run.window_end = run.window_start + td(seconds=interval)
+    with transaction.atomic():
+        result = apply_snapshot(job.connection, snapshot, interval_seconds=interval)
+        written = Written(result.events_created, result.events_closed, 0, result.notes)
+        job.finish(written)
+    return written
