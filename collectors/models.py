@@ -1,7 +1,7 @@
 """The vendor-neutral tables, the schedules and cursors, and the record of every run.
 
 Every neutral row has a natural key with a unique constraint, so writes are upserts and
-collecting a window twice changes nothing (DESIGN.md, "Mechanisms that must hold").
+collecting a window twice changes nothing (docs/data-model.md).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The three ways a vendor call fails, as DESIGN.md's data flow names them.
+"""The three ways a vendor call fails: refused credentials, a passing fault, bad data (docs/architecture.md).
 
 Messages must never contain a secret: build them from field names, status codes and
 scrubbed excerpts only (see `integrations.scrub`).

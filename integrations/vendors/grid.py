@@ -1,4 +1,4 @@
-"""The 15-minute UTC grid every interval starts on (DESIGN.md, "Time").
+"""The 15-minute UTC grid every interval starts on (:00, :15, :30, :45 in UTC).
 
 Shared by the vendor adapters (which bucket records) and the collectors (which plan
 windows and check what adapters return), so both agree on one definition.

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-# The vendor-neutral agent states (DESIGN.md, "Mechanisms that must hold").
+# The vendor-neutral agent states every vendor state maps to (docs/data-model.md).
 NEUTRAL_STATES = (
     "available",
     "offered",
