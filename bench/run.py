@@ -2,8 +2,11 @@
 
     python -m bench.run [--sizes small|full|tiny] [--reps 5] [--only upserts,dispatch] [--e2e-minutes 10]
 
-Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/sb_bench;
-BENCH_REDIS_URL, default redis://127.0.0.1:6379/15); says so and exits 2 when either is missing.
+Needs PostgreSQL and Redis; says so and exits 2 when either is missing. The database is
+BENCH_DATABASE_URL, else DATABASE_URL's database with `_bench` appended (created when missing),
+else postgres://postgres@127.0.0.1:5432/sb_bench. The Redis db is BENCH_REDIS_URL, else
+CELERY_BROKER_URL when it is Redis, else redis://127.0.0.1:6379/15; the run empties it.
+Both are printed before anything is written.
 """
 
 from __future__ import annotations
@@ -19,7 +22,16 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import REFERENCE, SWITCHBOARD, ChildFailed, Measurement, measure_here, measure_in_child
-from bench.services import ROOT, ServiceMissing, bench_environment, migrate, prepare_services
+from bench.services import (
+    ROOT,
+    ServiceMissing,
+    bench_database_url,
+    bench_environment,
+    bench_redis_url,
+    describe,
+    migrate,
+    prepare_services,
+)
 
 MIB = 1024  # peaks are in KiB (VmHWM, ru_maxrss on Linux)
 
@@ -161,6 +173,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--reps must be at least 1")
 
     env = bench_environment()
+    log(f"database {describe(env['DATABASE_URL'])} (from {bench_database_url()[1]})")
+    log(f"Redis {describe(env['CELERY_BROKER_URL'])} (from {bench_redis_url()[1]}; emptied by this run)")
     try:
         prepare_services(env)
     except ServiceMissing as exc:
