@@ -21,7 +21,6 @@ from typing import Any, ClassVar
 
 SWITCHBOARD = "switchboard"
 REFERENCE = "reference"
-SIDES = (SWITCHBOARD, REFERENCE)
 
 
 @dataclass(frozen=True)
@@ -36,10 +35,6 @@ class Reference:
     side: str
     label: str
     compared: bool = True
-
-
-def is_reference(side: str) -> bool:
-    return side == REFERENCE or side.startswith(f"{REFERENCE}:")
 
 
 def budget_seconds() -> float:

@@ -22,6 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import (
+    REFERENCE,
     SWITCHBOARD,
     ChildFailed,
     Measurement,
@@ -83,7 +84,7 @@ def summarise(size: int, ms: list[Measurement], references: list[Reference] | No
     The `ref_*` figures are those of the strongest reference: the fastest median among the
     references compared; every reference's own figures are under `refs`.
     """
-    references = references or [Reference("reference", "")]
+    references = references or [Reference(REFERENCE, "")]
     row: dict[str, Any] = {"size": size}
     for key, value in side_figures(ms, SWITCHBOARD).items():
         row[f"sb_{key}"] = value
