@@ -19,7 +19,7 @@ Any other suspicious answer replaces the hold; an answer that is not suspicious 
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -48,7 +48,7 @@ class ImportCounts:
         self.notes.append(f"{kind}: {added} added, {changed} changed, {deactivated} deactivated")
 
 
-def _chunks(ids: list[int]):
+def _chunks(ids: list[int]) -> Iterator[list[int]]:
     for i in range(0, len(ids), BATCH_SIZE):
         yield ids[i : i + BATCH_SIZE]
 

@@ -21,6 +21,7 @@ from integrations.vendors.base import (
     STREAM_VOLUME,
 )
 from integrations.vendors.records import NEUTRAL_STATES
+from notifications.models import MailRow
 
 STREAMS = (
     (STREAM_VOLUME, "Contact volume"),
@@ -412,11 +413,13 @@ class DropFile(models.Model):
         return self.name
 
 
-class HealthFlip(models.Model):
-    """A status transition of one stream: the history and the email outbox at once.
+class HealthFlip(MailRow):
+    """A status transition of one stream: the history, and its row in the one outbox.
 
-    A sender claims a flip with `filter(id=…, processed=None).update(processed=now)` and
-    sends only if it updated one row, so two workers never send the same alert.
+    The sender first decides what the flip gets (`processed` is set by a compare-and-set
+    `filter(id=…, processed=None).update(processed=now)`, so the decision is taken once;
+    `delivery` says what it was). A flip that is mailed then waits in the notification
+    app's outbox (`notifications.MailRow`) and is sent by the rules every email shares.
     """
 
     connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="flips")
@@ -426,8 +429,13 @@ class HealthFlip(models.Model):
     reason = models.CharField(max_length=500, blank=True)
     created = models.DateTimeField()
     processed = models.DateTimeField(null=True, blank=True)
-    send_error = models.TextField(blank=True)
-    # What the sender did with it: sent, summarised (flapping), suppressed, not_notified.
+    # The column keeps its first name; database defaults let bulk SQL inserts leave these out.
+    error = models.TextField(blank=True, db_column="send_error")
+    attempts = models.PositiveSmallIntegerField(default=0, db_default=0)
+    failed = models.BooleanField(default=False, db_default=False)
+    delivered_to = models.JSONField(default=list, blank=True, db_default=[])
+    # What the sender did with it: sent, retrying, failed, summarised (flapping),
+    # suppressed, not_notified, no_recipients.
     delivery = models.CharField(max_length=16, blank=True)
 
     class Meta:
@@ -435,10 +443,20 @@ class HealthFlip(models.Model):
         indexes = [
             models.Index(fields=("created",), name="flip_unsent", condition=Q(processed__isnull=True)),
             models.Index(fields=("connection", "stream", "-created"), name="flip_conn_stream"),
+            models.Index(
+                fields=("next_attempt_at",),
+                name="flip_to_send",
+                condition=Q(processed__isnull=False, sent_at__isnull=True),
+            ),
         ]
 
     def __str__(self) -> str:
         return f"{self.connection} · {self.stream}: {self.old_status} → {self.new_status}"
+
+    @classmethod
+    def queue(cls) -> models.QuerySet[HealthFlip]:
+        # Only a flip whose message is decided is sent.
+        return cls.objects.filter(processed__isnull=False)
 
 
 class Heartbeat(models.Model):

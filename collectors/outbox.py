@@ -1,15 +1,21 @@
-"""Email for health flips: each flip claimed with a compare-and-set, so it is sent once.
+"""Email for health flips: what each flip says and to whom; the one outbox sends it.
+
+A pass first decides, per flip, what it gets (claimed with a compare-and-set on
+`processed`, so the decision is taken once), then sends the flips that are to be mailed
+through the notification app's one outbox (`notifications.outbox`): claimed with a
+compare-and-set, a transient SMTP failure retried with backoff on later ticks until
+NOTIFY_MAIL_MAX_ATTEMPTS, exactly as token reminders are.
 
 Who is told: the tenant's account managers and owners (verified, unambiguous addresses,
-`tokens.recipients`) and the confirmed members of its subscription lists (with one-click
-unsubscribe headers). What they are told depends on the flip:
+`notifications.recipients`) and the confirmed members of its subscription lists (with
+one-click unsubscribe headers). What they are told depends on the flip:
 - into late / failing / auth_failed: "down", with the reason and the last error (scrubbed);
 - from one of those to ok: "recovered", with how long it was down;
 - into paused: "paused" (auto-pause says why and how to resume);
 - anything else but a first success (new → ok) or a resume: "changed".
 A stream that flips more than HEALTH_FLAP_THRESHOLD times within an hour is "flapping":
 its pending flips go out as one summary, and further flips within the hour are recorded
-as suppressed instead of mailed.
+as suppressed instead of mailed. The summary rides on the latest of those flips.
 """
 
 from __future__ import annotations
@@ -28,18 +34,22 @@ from collectors.health_conf import conf
 from collectors.models import CollectionSchedule, HealthFlip
 from integrations.models import Membership
 from integrations.scrub import scrub
-from tokens import mailer, recipients
-from tokens.verification import unsubscribe_url
+from notifications import recipients
+from notifications.models import FAILED, RETRYING
+from notifications.models import SENT as MAILED
+from notifications.outbox import Mail, drain, send_mail
+from notifications.verification import unsubscribe_url
 
 BATCH = 500
-SENT, SUMMARISED, SUPPRESSED, NOT_NOTIFIED, NOBODY, FAILED = (
+SENT, SUMMARISED, SUPPRESSED, NOT_NOTIFIED, NOBODY = (
     "sent",
     "summarised",
     "suppressed",
     "not_notified",
     "no_recipients",
-    "failed",
 )
+# `delivery` after a try, from the outbox row's status (a summary stays "summarised").
+AFTER_TRY = {MAILED: SENT, RETRYING: RETRYING, FAILED: FAILED, "nobody to tell": NOBODY}
 
 
 def kind_of(flip: HealthFlip) -> str | None:
@@ -75,20 +85,28 @@ def humanize(delta: td) -> str:
 
 
 def claim(flip: HealthFlip, now: datetime) -> bool:
-    """Two workers never send the same flip: only the one whose update hit a row does."""
+    """Two workers never decide (so never mail) the same flip: only the one whose update hit a row does."""
     return HealthFlip.objects.filter(pk=flip.pk, processed=None).update(processed=now) == 1
 
 
-def _finish(flips: list[HealthFlip], delivery: str, error: str = "") -> None:
-    HealthFlip.objects.filter(pk__in=[f.pk for f in flips]).update(delivery=delivery, send_error=error[:2000])
+def _finish(flips: list[HealthFlip], delivery: str, now: datetime) -> None:
+    """Decided without a message of its own: finished in the outbox too."""
+    HealthFlip.objects.filter(pk__in=[f.pk for f in flips]).update(delivery=delivery, sent_at=now)
 
 
 class Audience:
-    """Recipients of every tenant involved, loaded in a fixed number of queries."""
+    """Recipients (and schedules) of every flip to send, loaded in a fixed number of queries."""
 
-    def __init__(self, tenant_ids: set[int]) -> None:
+    def __init__(self, flips: list[HealthFlip]) -> None:
+        tenant_ids = {f.connection.tenant_id for f in flips}
         self.members = recipients.members_by_tenant(tenant_ids, roles=Membership.MANAGING_ROLES)
         self.subscribers = recipients.subscribers_by_tenant(tenant_ids)
+        self.schedules = {
+            (s.connection_id, s.stream): s
+            for s in CollectionSchedule.objects.filter(
+                connection_id__in={f.connection_id for f in flips}
+            ).select_related("connection")
+        }
 
     def of(self, tenant_id: int) -> tuple[list[str], dict[str, str]]:
         subs = {s.email: unsubscribe_url(s) for s in self.subscribers.get(tenant_id, [])}
@@ -120,27 +138,45 @@ def _context(flip: HealthFlip, schedule: CollectionSchedule | None) -> dict[str,
     return ctx
 
 
-def _deliver(
-    template: str, context: dict[str, object], audience: Audience, tenant_id: int
-) -> tuple[str, str]:
+def _flapping_context(flip: HealthFlip, schedule: CollectionSchedule | None) -> dict[str, object]:
+    """The summary: the flips decided with this one, and the hour's count at that moment."""
+    assert flip.processed is not None
+    same = HealthFlip.objects.filter(connection_id=flip.connection_id, stream=flip.stream)
+    flips = list(same.filter(processed=flip.processed, delivery=SUMMARISED).order_by("created", "id"))
+    count = same.filter(created__gte=flip.processed - td(hours=1), created__lte=flip.processed).count()
+    return {**_context(flip, schedule), "flips": flips, "count": count}
+
+
+def compose(flip: HealthFlip, audience: Audience) -> Mail | str:
+    """The message of a flip the pass decided to mail (or a summary), or why nobody is told."""
+    tenant_id = flip.connection.tenant_id
     addresses, subs = audience.of(tenant_id)
     if not addresses:
-        return NOBODY, "nobody verified to tell"
-    report = mailer.send_to(template, context, addresses, unsubscribe_url_for=subs.get, attempts=3)
-    problems = "; ".join(f"{a}: {why}" for a, why in {**report.permanent, **report.transient}.items())
-    return (SENT if report.sent else FAILED), problems
+        return "nobody verified to tell"
+    schedule = audience.schedules.get((flip.connection_id, flip.stream))
+    if flip.delivery == SUMMARISED:
+        return Mail("health-flapping", _flapping_context(flip, schedule), addresses, subs)
+    return Mail(f"health-{kind_of(flip)}", _context(flip, schedule), addresses, subs)
 
 
-def send_pending_flips(now: datetime | None = None) -> int:
-    """Send unsent flips; returns how many messages went out."""
-    now = now or timezone.now()
+def send(flip: HealthFlip, audience: Audience) -> bool:
+    """Send one claimed flip through the one outbox; True when somebody got it."""
+    sent = send_mail(flip, lambda f: compose(f, audience))
+    if flip.delivery != SUMMARISED:
+        flip.delivery = AFTER_TRY.get(flip.status, FAILED)
+        HealthFlip.objects.filter(pk=flip.pk).update(delivery=flip.delivery)
+    return sent > 0
+
+
+def decide(now: datetime) -> None:
+    """Decide what every undecided flip gets; those to be mailed join the outbox."""
     pending = list(
         HealthFlip.objects.filter(processed=None)
         .select_related("connection__tenant")
         .order_by("created", "id")[:BATCH]
     )
     if not pending:
-        return 0
+        return
     groups: dict[tuple[int, str], list[HealthFlip]] = defaultdict(list)
     for flip in pending:
         groups[(flip.connection_id, flip.stream)].append(flip)
@@ -159,37 +195,34 @@ def send_pending_flips(now: datetime | None = None) -> int:
         .values_list("connection_id", "stream")
         .distinct()
     )
-    schedules = {
-        (s.connection_id, s.stream): s
-        for s in CollectionSchedule.objects.filter(connection_id__in=conn_ids).select_related("connection")
-    }
-    audience = Audience({f.connection.tenant_id for f in pending})
-
-    messages = 0
     for key, flips in groups.items():
-        schedule = schedules.get(key)
-        tenant_id = flips[0].connection.tenant_id
         if recent.get(key, 0) > conf.FLAP_THRESHOLD:
             mine = [f for f in flips if claim(f, now)]
             if not mine:
                 continue
             if key in summarised:
-                _finish(mine, SUPPRESSED)
+                _finish(mine, SUPPRESSED, now)
                 continue
-            ctx = {**_context(mine[-1], schedule), "flips": mine, "count": recent[key]}
-            delivery, error = _deliver("health-flapping", ctx, audience, tenant_id)
             # Marked summarised even without recipients: the hour's later flips stay quiet.
-            _finish(mine, SUMMARISED, error)
-            messages += delivery == SENT
+            _finish(mine[:-1], SUMMARISED, now)
+            HealthFlip.objects.filter(pk=mine[-1].pk).update(delivery=SUMMARISED, next_attempt_at=now)
             continue
         for flip in flips:
             if not claim(flip, now):
                 continue
-            kind = kind_of(flip)
-            if kind is None:
-                _finish([flip], NOT_NOTIFIED)
-                continue
-            delivery, error = _deliver(f"health-{kind}", _context(flip, schedule), audience, tenant_id)
-            _finish([flip], delivery, error)
-            messages += delivery == SENT
-    return messages
+            if kind_of(flip) is None:
+                _finish([flip], NOT_NOTIFIED, now)
+            else:
+                HealthFlip.objects.filter(pk=flip.pk).update(next_attempt_at=now)
+
+
+def send_pending_flips(now: datetime | None = None) -> int:
+    """Decide new flips, then send the due ones; returns how many flips were mailed."""
+    now = now or timezone.now()
+    decide(now)
+    HealthFlip.release_stale_claims(now)
+    due = list(HealthFlip.pending(now).select_related("connection__tenant").order_by("created", "id")[:BATCH])
+    if not due:
+        return 0
+    audience = Audience(due)
+    return sum(drain(HealthFlip, due, lambda flip: send(flip, audience), now=now))

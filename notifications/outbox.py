@@ -1,232 +1,90 @@
-"""Send due deliveries, each claimed with a compare-and-set, retried with backoff.
+"""The one outbox loop: every producer's rows are sent through `drain`, by the same rules.
 
-`send_due()` runs every 15 s (`notifications.tasks.send_webhooks`). A delivery is sent
-by whichever worker wins `filter(pk=…, sent_at=None, claimed=None).update(claimed=now)`,
-so two workers never send it twice, on SQLite or PostgreSQL, without locks. (A worker
-that dies mid-send leaves a claim that is released after WEBHOOKS_CLAIM_TIMEOUT: then the
-endpoint may hear of the event twice, and dedupes on the event id.)
+Design: a producer's record is its own outbox row (`notifications.models.OutboxRow`), so
+nothing is copied into a second table; what each producer decides stays in its app, and
+it hands this module two things: the due rows and a function that sends one claimed row.
+For email that function is `send_mail(row, compose)`: the producer's `compose` says what
+to send (a `Mail`: template, context, addresses) or why nobody is told, and the row
+records the mailer's report by the rules (`MailRow.record`).
 
-Outcomes of one try:
-- 2xx: sent; the endpoint's run of failures is reset.
-- 429, 5xx, a timeout or a connection error: tried again after a doubling delay with
-  jitter (or after the server's Retry-After), until WEBHOOKS_MAX_ATTEMPTS.
-- any other answer (4xx, a 3xx: redirects are never followed) or an address the egress
-  policy refuses: given up at once; trying again will not help.
-A delivery given up counts against its endpoint; WEBHOOKS_DISABLE_AFTER of them in a row
-disable it and send `signals.endpoint_disabled` (tokens mails the tenant's owners and
-managers). Test events are tried once and never count.
+    tokens.outbox.send_pending_alerts     TokenAlert, TokenDigest ─┐
+    collectors.outbox.send_pending_flips  HealthFlip              ─┼─ drain → claim → send → record
+    notifications.webhooks.send_due       Delivery                ─┤
+    notifications.notices                 EndpointNotice          ─┘
+
+`wfm_site.tasks.send_outbox` runs the email senders every 30 s; webhooks run every 15 s.
+The rules and the settings are described in docs/notifications.md.
 """
 
 from __future__ import annotations
 
-import logging
-import random
-import uuid
-from collections import Counter
-from dataclasses import dataclass
-from datetime import UTC, datetime
-from datetime import timedelta as td
-from email.utils import parsedate_to_datetime
-from typing import Any
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, TypeVar
 
-import requests
-from django.conf import settings
-from django.db.models import F
-from django.urls import reverse
 from django.utils import timezone
 
-from integrations.scrub import scrub
-from notifications import formats, http
-from notifications.conf import app_settings
-from notifications.events import Event
-from notifications.models import TEST, Delivery, Endpoint
-from notifications.signals import endpoint_disabled
+from notifications import mailer
+from notifications.models import MailRow, OutboxRow
 
-log = logging.getLogger(__name__)
-SENT, RETRYING, FAILED = "sent", "retrying", "failed"
-EXCERPT_CHARS = 200
-RECORDED = ("attempts", "last_status", "last_error", "claimed", "next_attempt_at", "sent_at", "failed")
+R = TypeVar("R", bound=OutboxRow)
+M = TypeVar("M", bound=MailRow)
+T = TypeVar("T")
+BATCH = 500
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status: str
-    http_status: int | None = None
-    error: str = ""
+@dataclass
+class Mail:
+    """What a producer wants sent for one row: one message per address."""
 
-    def as_dict(self) -> dict[str, Any]:
-        return {"status": self.status, "http_status": self.http_status, "error": self.error}
-
-    def line(self) -> str:
-        code = f" (HTTP {self.http_status})" if self.http_status else ""
-        return f"{self.status}{code}" + (f": {self.error}" if self.error else "")
+    template: str
+    context: dict[str, Any]
+    addresses: list[str]
+    unsubscribe_urls: dict[str, str] = field(default_factory=dict)
 
 
-def backoff_seconds(attempts: int, rng: random.Random | None = None) -> float:
-    """Delay before try `attempts + 1`: base · 2^(attempts-1), capped, times 0.5 to 1 (jitter).
+def drain(
+    model: type[R],
+    rows: Iterable[R],
+    send: Callable[[R], T],
+    *,
+    now: datetime | None = None,
+    skip: Callable[[R], bool] | None = None,
+) -> list[T]:
+    """Release stale claims, then claim and send each of `rows`; what each send returned.
 
-    The jitter keeps many deliveries failing at once (an outage) from retrying in step.
+    `rows` is the producer's due queryset (`model.pending(now)`, ordered, sliced), read
+    after the release; `skip` may pass over a row without claiming it.
     """
-    delay = min(app_settings.RETRY_MAX_SECONDS, app_settings.RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0))
-    return delay * (rng or random).uniform(0.5, 1.0)
-
-
-def retry_after_seconds(value: str, now: datetime) -> float | None:
-    """Seconds asked for by a Retry-After header (delta-seconds or an HTTP date), if any."""
-    value = (value or "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        moment = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return max(0.0, (moment - now).total_seconds())
-
-
-def _excerpt(text: str) -> str:
-    return " ".join(text.split())[:EXCERPT_CHARS]
-
-
-def attempt(delivery: Delivery) -> Outcome:
-    """Send a delivery this worker has claimed, once, and record what happened."""
-    endpoint = delivery.endpoint
-    started = timezone.now()
-    body, headers = formats.render(endpoint, delivery.payload, int(started.timestamp()))
-    status: int | None = None
-    transient, wait, error = False, None, ""
-    try:
-        answer = http.post(endpoint.url, body, headers)
-    except http.Refused as exc:
-        error = f"refused by the egress policy: {exc}"
-    except requests.Timeout:
-        transient, error = True, "timed out"
-    except requests.ConnectionError as exc:
-        # str(exc) names the URL's path (the secret part of a chat webhook): class only.
-        transient, error = True, f"could not connect ({type(exc).__name__})"
-    except requests.RequestException as exc:
-        error = f"could not send ({type(exc).__name__})"
-    else:
-        status = answer.status
-        if 200 <= status < 300:
-            error = ""
-        elif status == 429 or status >= 500:
-            transient = True
-            wait = retry_after_seconds(answer.retry_after, started)
-            error = f"HTTP {status}: {_excerpt(answer.excerpt)}"
-        elif 300 <= status < 400:
-            error = f"HTTP {status}: a redirect, not followed (enter the final URL)"
-        else:
-            error = f"HTTP {status}: {_excerpt(answer.excerpt)}"
-    error = scrub(error, endpoint.secret_values()).strip().rstrip(":")
-    return _record(delivery, status, transient, wait, error)
-
-
-def _record(
-    delivery: Delivery, status: int | None, transient: bool, wait: float | None, error: str
-) -> Outcome:
-    now = timezone.now()
-    endpoint = delivery.endpoint
-    delivery.attempts += 1
-    delivery.last_status = status
-    limit = 1 if delivery.kind == TEST else app_settings.MAX_ATTEMPTS
-    ok = status is not None and 200 <= status < 300
-    if ok:
-        outcome = Outcome(SENT, status)
-        delivery.sent_at, delivery.failed, delivery.last_error = now, False, ""
-    elif transient and delivery.attempts < limit:
-        delay = backoff_seconds(delivery.attempts) if wait is None else wait
-        delay = min(max(delay, 1.0), app_settings.RETRY_MAX_SECONDS)
-        delivery.claimed, delivery.next_attempt_at = None, now + td(seconds=delay)
-        delivery.last_error = error[:300]
-        outcome = Outcome(RETRYING, status, error[:300])
-    else:
-        if transient and delivery.attempts > 1:
-            error = f"gave up after {delivery.attempts} attempts: {error}"
-        delivery.sent_at, delivery.failed, delivery.last_error = now, True, error[:300]
-        outcome = Outcome(FAILED, status, error[:300])
-    delivery.save(update_fields=RECORDED)
-    log.info("webhook delivery %s (%s) to %s: %s", delivery.pk, delivery.kind, endpoint.key, outcome.line())
-    if delivery.kind != TEST:
-        if ok:
-            Endpoint.objects.filter(pk=endpoint.pk, consecutive_failures__gt=0).update(consecutive_failures=0)
-        elif outcome.status == FAILED:
-            _count_failure(endpoint, error, now)
-    return outcome
-
-
-def _count_failure(endpoint: Endpoint, error: str, now: datetime) -> None:
-    Endpoint.objects.filter(pk=endpoint.pk).update(consecutive_failures=F("consecutive_failures") + 1)
-    failures = Endpoint.objects.filter(pk=endpoint.pk).values_list("consecutive_failures", flat=True).first()
-    if failures is None or failures < app_settings.DISABLE_AFTER:
-        return
-    reason = f"disabled automatically: {failures} deliveries in a row were given up (last: {error})"[:300]
-    # Of two workers giving up at once, only the one that flips `enabled` tells anybody.
-    if not Endpoint.objects.filter(pk=endpoint.pk, enabled=True).update(
-        enabled=False, disabled_reason=reason, disabled_at=now
-    ):
-        return
-    endpoint.refresh_from_db()
-    log.warning("notification endpoint %s %s", endpoint.key, reason)
-    for receiver, result in endpoint_disabled.send_robust(sender=Endpoint, endpoint=endpoint, reason=reason):
-        if isinstance(result, Exception):
-            log.error("telling about disabled endpoint %s failed in %r: %s", endpoint.key, receiver, result)
-
-
-def release_stale_claims(now: datetime) -> int:
-    stale = now - td(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
-    return Delivery.objects.filter(sent_at=None, claimed__lt=stale).exclude(kind=TEST).update(claimed=None)
-
-
-def drop_for_disabled(now: datetime) -> int:
-    """Deliveries waiting for an endpoint someone (or the outbox) disabled are not sent."""
-    return Delivery.objects.filter(sent_at=None, claimed=None, endpoint__enabled=False).update(
-        sent_at=now, failed=True, last_error="not sent: the endpoint is disabled"
-    )
-
-
-def send_due(now: datetime | None = None) -> dict[str, int]:
-    """Send every due delivery (up to WEBHOOKS_BATCH); returns counts per outcome."""
     now = now or timezone.now()
-    release_stale_claims(now)
-    counts: Counter[str] = Counter()
-    counts["dropped"] = drop_for_disabled(now)
-    due = (
-        Delivery.objects.filter(sent_at=None, claimed=None, next_attempt_at__lte=now, endpoint__enabled=True)
-        .select_related("endpoint__tenant")
-        .order_by("next_attempt_at", "id")[: app_settings.BATCH]
-    )
-    struggling: set[int] = set()
-    for delivery in due:
-        # An endpoint that just failed to answer is not tried again in this tick: one
-        # slow receiver must not hold up everybody else's deliveries.
-        if delivery.endpoint_id in struggling or not delivery.claim(now):
+    model.release_stale_claims(now)
+    results = []
+    for row in rows:
+        if (skip and skip(row)) or not row.claim(now):
             continue
-        outcome = attempt(delivery)
-        counts[outcome.status] += 1
-        if outcome.status != SENT:
-            struggling.add(delivery.endpoint_id)
-    return {k: v for k, v in counts.items() if v}
+        results.append(send(row))
+    return results
 
 
-def send_test(endpoint: Endpoint) -> tuple[Delivery, Outcome]:
-    """Send a test event to one endpoint now (enabled or not), once, and say what happened."""
-    now = timezone.now()
-    event_id = uuid.uuid4()
-    admin_url = settings.SITE_URL + reverse("admin:notifications_endpoint_change", args=[endpoint.pk])
-    event = Event(endpoint.tenant, TEST, f"test:{event_id}", {"endpoint": endpoint.name, "url": admin_url})
-    delivery = Delivery.objects.create(
-        endpoint=endpoint,
-        event_id=event_id,
-        key=event.key,
-        kind=TEST,
-        payload=event.payload(event_id),
-        created=now,
-        next_attempt_at=now,
-        claimed=now,  # never picked up by the beat task: this call sends it
-    )
-    delivery.endpoint = endpoint
-    return delivery, attempt(delivery)
+def send_mail(row: M, compose: Callable[[M], Mail | str]) -> int:
+    """Send the mail a claimed row stands for, record the report by the rules: messages sent.
+
+    `compose` returns the `Mail`, or a sentence saying why nobody is told (the row is
+    then finished without recipients). Addresses that already got it are skipped.
+    """
+    mail = compose(row)
+    if isinstance(mail, str):
+        row.finish_without_recipients(mail)
+        return 0
+    todo = [a for a in mail.addresses if a not in row.delivered_to]
+    report = mailer.send_to(mail.template, mail.context, todo, unsubscribe_url_for=mail.unsubscribe_urls.get)
+    row.record(report)
+    return len(report.sent)
+
+
+def mail_rows(
+    model: type[M], rows: Iterable[M], compose: Callable[[M], Mail | str], now: datetime | None = None
+) -> int:
+    """Drain email rows; returns how many messages went out."""
+    return sum(drain(model, rows, lambda row: send_mail(row, compose), now=now))

@@ -1,10 +1,10 @@
-"""Expiring credentials, their reminder stages (the outbox), and who may be told.
+"""Expiring credentials and their reminder stages.
 
 An `AccessToken` tracks a credential whose value stays in the connection's encrypted
-secrets. A `TokenAlert` row, unique per (token, expiry, stage), is both the history and
-the outbox of one reminder; a `TokenDigest`, unique per (tenant, local day), is the
-outbox of the account owners' daily list. Only verified `EmailAddress`es and confirmed
-`Subscriber`s are ever written to.
+secrets. A `TokenAlert` row, unique per (token, expiry, stage), is both the history of one
+reminder and its row in the notification app's one outbox (`notifications.MailRow`); a
+`TokenDigest`, unique per (tenant, local day), is the outbox row of the account owners'
+daily list. Who may be told (verified addresses, list members) is the notification app's.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 import zoneinfo
 from datetime import date, datetime
-from datetime import timedelta as td
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -23,6 +22,7 @@ from django.utils import timezone
 
 from integrations.models import Tenant, VendorConnection
 from integrations.vendors.base import SECTIONS
+from notifications.models import MailRow
 from tokens import stages
 from tokens.conf import app_settings
 
@@ -276,89 +276,7 @@ class TokenValueChange(models.Model):
         return f"value replaced {self.changed_at:%Y-%m-%d}"
 
 
-class OutboxRow(models.Model):
-    """Outbox bookkeeping shared by alerts and digests (and reusable for other mail).
-
-    A sender claims a row with a compare-and-swap update and sends only if it won;
-    transient failures release the claim with a growing delay, permanent ones (or too
-    many attempts) are recorded with the reason.
-    """
-
-    claimed = models.DateTimeField(null=True, blank=True)
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="When delivery finished.")
-    attempts = models.PositiveSmallIntegerField(default=0)
-    next_attempt_at = models.DateTimeField(null=True, blank=True)
-    delivered_to = models.JSONField(default=list, blank=True)
-    failed = models.BooleanField(default=False)
-    error = models.TextField(blank=True)
-
-    class Meta:
-        abstract = True
-
-    @classmethod
-    def pending(cls, now: datetime | None = None) -> models.QuerySet[Any]:
-        now = now or timezone.now()
-        return cls.objects.filter(sent_at=None, claimed=None).filter(
-            Q(next_attempt_at=None) | Q(next_attempt_at__lte=now)
-        )
-
-    @classmethod
-    def release_stale_claims(cls, now: datetime | None = None) -> int:
-        """A worker that died mid-send leaves a claim behind; free it after a timeout."""
-        stale = (now or timezone.now()) - td(seconds=app_settings.CLAIM_TIMEOUT_SECONDS)
-        return cls.objects.filter(sent_at=None, claimed__lt=stale).update(claimed=None)
-
-    def claim(self) -> bool:
-        now = timezone.now()
-        won = type(self).objects.filter(pk=self.pk, sent_at=None, claimed=None).update(claimed=now)
-        if won:
-            self.claimed = now
-        return bool(won)
-
-    def record(self, report: Any) -> None:
-        """Store a `mailer.Report`: finished, or released for a retry with backoff."""
-        now = timezone.now()
-        self.delivered_to = sorted({*self.delivered_to, *report.sent})
-        self.attempts += 1
-        problems = [f"{addr}: {why}" for addr, why in {**report.permanent, **report.transient}.items()]
-        self.error = "; ".join(problems)[:2000]
-        if report.transient and self.attempts < app_settings.MAX_ATTEMPTS:
-            self.claimed = None
-            self.next_attempt_at = now + td(
-                seconds=app_settings.RETRY_BASE_SECONDS * 2 ** (self.attempts - 1)
-            )
-        else:
-            self.sent_at = now
-            self.failed = bool(report.permanent or report.transient)
-            if report.transient:
-                self.error = f"gave up after {self.attempts} attempts: {self.error}"[:2000]
-        self.save(
-            update_fields=[
-                "delivered_to",
-                "attempts",
-                "error",
-                "claimed",
-                "next_attempt_at",
-                "sent_at",
-                "failed",
-            ]
-        )
-
-    def finish_without_recipients(self, reason: str) -> None:
-        self.sent_at = timezone.now()
-        self.error = reason
-        self.save(update_fields=["sent_at", "error"])
-
-    @property
-    def status(self) -> str:
-        if self.sent_at is None:
-            return "retrying" if self.attempts else ("sending" if self.claimed else "pending")
-        if self.failed:
-            return "failed"
-        return "sent" if self.delivered_to else "nobody to tell"
-
-
-class TokenDigest(OutboxRow):
+class TokenDigest(MailRow):
     """The account owners' one email per tenant per local day."""
 
     tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="token_digests")
@@ -374,7 +292,7 @@ class TokenDigest(OutboxRow):
         return f"Digest {self.tenant} {self.day}"
 
 
-class TokenAlert(OutboxRow):
+class TokenAlert(MailRow):
     """One reminder stage of one expiry of one token: history and outbox."""
 
     token = models.ForeignKey(AccessToken, models.CASCADE, related_name="alerts")
@@ -397,145 +315,6 @@ class TokenAlert(OutboxRow):
 
     def __str__(self) -> str:
         return f"{self.stage} for {self.token} (expires {self.expires})"
-
-
-def _normal(email: str) -> str:
-    return (email or "").strip().lower()
-
-
-def is_role_address(email: str) -> bool:
-    local = _normal(email).partition("@")[0]
-    return local in app_settings.ROLE_ADDRESS_PREFIXES
-
-
-class EmailAddress(models.Model):
-    """Verification state of a user's address (the user's current `email`)."""
-
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="token_email_addresses")
-    email = models.EmailField()
-    verified_at = models.DateTimeField(null=True, blank=True)
-    verification_sent_at = models.DateTimeField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        verbose_name = "email address"
-        verbose_name_plural = "email addresses"
-        ordering = ("email",)
-        constraints = [models.UniqueConstraint(fields=("user", "email"), name="email_address_per_user")]
-
-    def __str__(self) -> str:
-        return self.email
-
-    @classmethod
-    def for_user(cls, user: AbstractBaseUser) -> EmailAddress | None:
-        email = _normal(getattr(user, "email", ""))
-        if not email:
-            return None
-        row, _ = cls.objects.get_or_create(user=user, email=email)
-        return row
-
-    @property
-    def is_current(self) -> bool:
-        return _normal(self.user.email) == self.email
-
-    @property
-    def state(self) -> str:
-        if not self.is_current:
-            return "replaced"
-        if self.verified_at:
-            return "verified"
-        return "link sent" if self.verification_sent_at else "unverified"
-
-    @property
-    def is_role_address(self) -> bool:
-        return is_role_address(self.email)
-
-    def clashes(self, within: models.QuerySet[Tenant] | None = None) -> list[tuple[Any, Tenant]]:
-        """Other users with this address in a tenant this user belongs to.
-
-        `within` limits the search to those tenants: the admin shows a manager only the
-        clashes in tenants they manage, while `confirm` refuses a clash anywhere.
-        """
-        from django.contrib.auth import get_user_model
-
-        tenants = Tenant.objects.filter(memberships__user=self.user)
-        if within is not None:
-            tenants = tenants.filter(pk__in=within.values("pk"))
-        others = (
-            get_user_model()
-            .objects.filter(email__iexact=self.email, memberships__tenant__in=tenants)
-            .exclude(pk=self.user_id)
-            .distinct()
-        )
-        out = []
-        for other in others:
-            out.append((other, tenants.filter(memberships__user=other).first()))
-        return out
-
-    def confirm(self) -> None:
-        clash = self.clashes()
-        if clash:
-            other, tenant = clash[0]
-            raise ValidationError(
-                f"{self.email} already belongs to {other} in {tenant}; within a tenant an address "
-                "belongs to one user only."
-            )
-        if not self.is_current:
-            raise ValidationError(f"{self.email} is no longer this user's address.")
-        if self.verified_at is None:
-            self.verified_at = timezone.now()
-            self.save(update_fields=["verified_at"])
-
-
-class SubscriptionList(models.Model):
-    """A tenant's named list of people without a login who want its token digest and health alerts."""
-
-    tenant = models.ForeignKey(Tenant, models.CASCADE, related_name="subscription_lists")
-    name = models.CharField(max_length=100)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ("tenant__name", "name")
-        constraints = [
-            models.UniqueConstraint(fields=("tenant", "name"), name="subscription_list_name_unique")
-        ]
-
-    def __str__(self) -> str:
-        return f"{self.tenant} · {self.name}"
-
-
-class Subscriber(models.Model):
-    """Double opt-in: a member receives mail only after confirming, until they leave."""
-
-    list = models.ForeignKey(SubscriptionList, models.CASCADE, related_name="subscribers")
-    email = models.EmailField()
-    confirmed_at = models.DateTimeField(null=True, blank=True)
-    confirmation_sent_at = models.DateTimeField(null=True, blank=True)
-    unsubscribed_at = models.DateTimeField(null=True, blank=True)
-    created = models.DateTimeField(auto_now_add=True)
-
-    class Meta:
-        ordering = ("email",)
-        constraints = [models.UniqueConstraint(fields=("list", "email"), name="subscriber_once_per_list")]
-
-    def __str__(self) -> str:
-        return self.email
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        self.email = _normal(self.email)
-        super().save(*args, **kwargs)
-
-    @property
-    def state(self) -> str:
-        if self.unsubscribed_at:
-            return "left"
-        if self.confirmed_at:
-            return "confirmed"
-        return "awaiting confirmation" if self.confirmation_sent_at else "not confirmed"
-
-    @property
-    def active(self) -> bool:
-        return bool(self.confirmed_at and not self.unsubscribed_at)
 
 
 class BannerShown(models.Model):

@@ -1,10 +1,10 @@
-"""Send unsent TokenAlert and TokenDigest rows, each claimed with a compare-and-swap.
+"""What a token reminder and the owners' daily digest say, and to whom.
 
 `send_pending_alerts()` is called every 30 s by `wfm_site.tasks.send_outbox` and right
-after each reminder pass. A row is sent by whichever worker wins
-`filter(pk=…, sent_at=None, claimed=None).update(claimed=now)`; the loser skips it, so
-two workers never send the same reminder. (A worker that dies between sending and
-recording leaves a claim that expires after TOKENS_CLAIM_TIMEOUT: at-least-once then.)
+after each reminder pass. The rows go through the notification app's one outbox
+(`notifications.outbox`): claimed with a compare-and-set so two workers never send the
+same reminder, retried with backoff across ticks, given up after NOTIFY_MAIL_MAX_ATTEMPTS.
+This module only composes each message (`compose_alert`, `compose_digest`).
 """
 
 from __future__ import annotations
@@ -14,13 +14,14 @@ from typing import Any
 
 from django.conf import settings
 from django.urls import reverse
+from django.utils import timezone
 
 from integrations.models import Membership
-from tokens import recipients
+from notifications import recipients
+from notifications.outbox import Mail, mail_rows
+from notifications.verification import unsubscribe_url
 from tokens.conf import EXPIRED
-from tokens.mailer import Report, send_to
 from tokens.models import AccessToken, TokenAlert, TokenDigest
-from tokens.verification import unsubscribe_url
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -52,16 +53,12 @@ def token_context(token: AccessToken, stage: str, days_left: int, expires: Any) 
     }
 
 
-def send_alert(alert: TokenAlert) -> Report | None:
+def compose_alert(alert: TokenAlert) -> Mail | str:
     token = alert.token
     address = recipients.unambiguous_user_email(token.owner_id, token.connection.tenant_id)
     if not address:
-        alert.finish_without_recipients("no token owner with a verified, unambiguous address")
-        return None
-    ctx = token_context(token, alert.stage, alert.days_left, alert.expires)
-    report = send_to("token-alert", ctx, [a for a in [address] if a not in alert.delivered_to])
-    alert.record(report)
-    return report
+        return "no token owner with a verified, unambiguous address"
+    return Mail("token-alert", token_context(token, alert.stage, alert.days_left, alert.expires), [address])
 
 
 def digest_recipients(
@@ -79,7 +76,7 @@ def digest_recipients(
     return sorted(set(users)), subs, unattended
 
 
-def send_digest(digest: TokenDigest) -> Report | None:
+def compose_digest(digest: TokenDigest) -> Mail | str:
     if digest.attempts == 0:
         TokenAlert.objects.filter(digest=None, token__connection__tenant_id=digest.tenant_id).update(
             digest=digest
@@ -88,8 +85,7 @@ def send_digest(digest: TokenDigest) -> Report | None:
         digest.alerts.select_related("token__connection__tenant", "token__owner").order_by("days_left", "pk")
     )
     if not alerts:
-        digest.finish_without_recipients("no alerts to list")
-        return None
+        return "no alerts to list"
     users, subs, unattended = digest_recipients(digest, alerts)
     owner_ok = recipients.verified_emails(a.token.owner_id for a in alerts if a.token.owner_id)
     items = []
@@ -105,29 +101,16 @@ def send_digest(digest: TokenDigest) -> Report | None:
         "unattended": unattended,
         "any_expired": any(i["expired"] for i in items),
     }
-    todo = [a for a in [*users, *subs] if a not in digest.delivered_to]
-    if not todo:
-        digest.finish_without_recipients("nobody verified to tell (no owner, manager or list member)")
-        return None
-    report = send_to("token-digest", context, todo, unsubscribe_url_for=subs.get)
-    digest.record(report)
-    return report
+    if not [a for a in [*users, *subs] if a not in digest.delivered_to]:
+        return "nobody verified to tell (no owner, manager or list member)"
+    return Mail("token-digest", context, [*users, *subs], subs)
 
 
 def send_pending_alerts() -> int:
     """Send unsent TokenAlert and TokenDigest rows; returns how many messages went out."""
-    sent = 0
-    for model in (TokenAlert, TokenDigest):
-        model.release_stale_claims()
-    alerts = (
-        TokenAlert.pending().select_related("token__connection__tenant", "token__owner").order_by("created")
-    )
-    for alert in alerts[:BATCH]:
-        if alert.claim():
-            report = send_alert(alert)
-            sent += len(report.sent) if report else 0
-    for digest in TokenDigest.pending().select_related("tenant").order_by("day")[:BATCH]:
-        if digest.claim():
-            report = send_digest(digest)
-            sent += len(report.sent) if report else 0
-    return sent
+    now = timezone.now()
+    alerts = TokenAlert.pending(now).select_related("token__connection__tenant", "token__owner")
+    alerts = alerts.order_by("created")
+    sent = mail_rows(TokenAlert, alerts[:BATCH], compose_alert, now)
+    digests = TokenDigest.pending(now).select_related("tenant").order_by("day")
+    return sent + mail_rows(TokenDigest, digests[:BATCH], compose_digest, now)

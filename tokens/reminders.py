@@ -5,8 +5,8 @@ tenant hears in its own morning. The pass reads in bulk (a fixed number of queri
 whatever the number of tokens) and writes with `bulk_create(ignore_conflicts=True)`
 against the unique (token, expiry, stage) constraint, so two passes at once write each
 stage once, and in the same transaction one webhook delivery per subscribed endpoint
-(`notifications.events`). Sending is the outboxes' job (`tokens.outbox`,
-`notifications.outbox`).
+(`notifications.events`). Sending is the one outbox's job (`notifications.outbox`, with
+the messages composed in `tokens.outbox`).
 """
 
 from __future__ import annotations
@@ -22,9 +22,10 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.models import Tenant
+from notifications import recipients
 from notifications.events import Event, publish_all
 from notifications.models import TOKEN_EXPIRED, TOKEN_REMINDER
-from tokens import recipients, stages
+from tokens import stages
 from tokens.conf import EXPIRED
 from tokens.models import AccessToken, TenantReminderSettings, TokenAlert, TokenDigest, local_now
 

@@ -1,26 +1,18 @@
-"""Login banner (once per user per local day), address rows for new users, and the email
-to a tenant's owners and managers when one of its notification endpoints is disabled."""
+"""Login banner about expiring tokens, once per user per local day."""
 
 from __future__ import annotations
 
 from datetime import timedelta as td
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
-from django.db.models.signals import post_save
 from django.dispatch import receiver
-from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import Membership
-from notifications.signals import endpoint_disabled
-from tokens import mailer, recipients
 from tokens.conf import app_settings
-from tokens.models import AccessToken, BannerShown, EmailAddress
+from tokens.models import AccessToken, BannerShown
 
 
 def banner_tokens(user: Any) -> list[AccessToken]:
@@ -60,25 +52,3 @@ def show_token_banner(sender: Any, request: Any, user: Any, **kwargs: Any) -> No
         "Access tokens need renewing: " + "; ".join(parts) + more + ". Renew in the vendor's console "
         "(TCN: Organization > Users > User Manager), then record the renewal here.",
     )
-
-
-@receiver(post_save, sender=get_user_model())
-def track_address(sender: Any, instance: Any, **kwargs: Any) -> None:
-    if instance.email:
-        EmailAddress.objects.get_or_create(user=instance, email=instance.email.strip().lower())
-
-
-@receiver(endpoint_disabled)
-def mail_endpoint_disabled(sender: Any, endpoint: Any, reason: str, **kwargs: Any) -> None:
-    """The notifications app disabled an endpoint that kept failing: tell who can fix it.
-
-    The mailer lives here until it moves to the notifications app; connecting to its
-    signal keeps notifications from importing tokens.
-    """
-    tenant = endpoint.tenant
-    addresses = recipients.members_by_tenant([tenant.pk], roles=Membership.MANAGING_ROLES).get(tenant.pk, [])
-    if not addresses:
-        return
-    page = settings.SITE_URL + reverse("admin:notifications_endpoint_change", args=[endpoint.pk])
-    context = {"endpoint": endpoint, "tenant": tenant, "reason": reason, "endpoint_url": page}
-    mailer.send_to("webhook-disabled", context, addresses, attempts=3)

@@ -132,7 +132,10 @@ NUMBERS: tuple[Number, ...] = (
     Number("API_MAX_PAGE_SIZE", "rows", 1, 100_000),
     Number("API_CURSOR_MAX_AGE_DAYS", "days", 0.01, 3660, decimal=True),
     Number("API_LAST_USED_RESOLUTION_SECONDS", "seconds", 0, 86400),
-    # notifications/conf.py
+    # notifications/conf.py (which still reads the TOKENS_MAIL_* and TOKENS_CLAIM_TIMEOUT names above)
+    Number("NOTIFY_MAIL_MAX_ATTEMPTS", "attempts", 1, 100),
+    Number("NOTIFY_MAIL_RETRY_BASE", "seconds", 1, 86400),
+    Number("NOTIFY_CLAIM_TIMEOUT", "seconds", 1, 86400),
     Number("WEBHOOKS_MAX_ATTEMPTS", "attempts", 1, 100),
     Number("WEBHOOKS_RETRY_BASE", "seconds", 1, 86400),
     Number("WEBHOOKS_RETRY_MAX", "seconds", 1, 7 * 86400),

@@ -6,6 +6,6 @@ from django.urls import include, path
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("api.urls")),
-    path("", include("tokens.urls")),
+    path("", include("notifications.urls")),
     path("", include("collectors.urls")),
 ]

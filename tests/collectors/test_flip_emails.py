@@ -10,10 +10,10 @@ from django.utils import timezone
 from collectors import outbox
 from collectors.models import CollectionSchedule, HealthFlip
 from integrations.models import Membership
+from notifications.models import EmailAddress, Subscriber, SubscriptionList
 from tests.collectors.healthkit import T0, make_schedule
 from tests.collectors.smtpkit import Inbox, smtp_fixture  # noqa: F401 (the `smtp` fixture)
 from tests.conftest import make_user
-from tokens.models import EmailAddress, Subscriber, SubscriptionList
 
 pytestmark = pytest.mark.django_db
 
@@ -69,7 +69,7 @@ def test_a_down_flip_reaches_managers_owners_and_confirmed_subscribers_only(
     assert msg["List-Unsubscribe"] is None
     assert smtp.to("noc@example.net")[0]["List-Unsubscribe"].strip().startswith("<http")
     f.refresh_from_db()
-    assert f.processed == T0 + td(seconds=30) and f.delivery == "sent" and f.send_error == ""
+    assert f.processed == T0 + td(seconds=30) and f.delivery == "sent" and f.error == ""
 
 
 def test_a_flip_is_sent_once_however_often_the_outbox_runs(conn_a, sched, people, smtp: Inbox):
@@ -138,5 +138,5 @@ def test_nobody_verified_means_no_mail_and_a_note(conn_a, sched, smtp: Inbox):
     f = flip(conn_a, "ok", "late", T0)
     outbox.send_pending_flips(now=T0)
     f.refresh_from_db()
-    assert f.delivery == "no_recipients" and f.send_error == "nobody verified to tell"
+    assert f.delivery == "no_recipients" and f.error == "nobody verified to tell"
     assert smtp.messages == []

@@ -3,12 +3,32 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
+from django.core import mail
+from django.utils import timezone
 
-from integrations.models import Tenant
-from notifications.models import EVENT_KEYS, Endpoint
+from integrations.models import Membership, Tenant
+from notifications.models import EVENT_KEYS, EmailAddress, Endpoint
+from tests.conftest import make_user
 from tests.notifications.hookserver import HookServer
 
 SECRET = "whsec-test-0123456789abcdefghijklmnop"
+
+
+@pytest.fixture
+def outbox():
+    mail.outbox = []
+    return mail.outbox
+
+
+@pytest.fixture
+def verified_member(tenant_a):
+    """A manager of tenant A whose address is verified."""
+    user = make_user("tok_owner")
+    Membership.objects.create(user=user, tenant=tenant_a, role=Membership.MANAGER)
+    row = EmailAddress.for_user(user)
+    row.verified_at = timezone.now()
+    row.save()
+    return user
 
 
 @pytest.fixture

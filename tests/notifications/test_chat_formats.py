@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from notifications import events
 from notifications.models import STREAM_DOWN, TOKEN_REMINDER, Delivery, Endpoint
-from notifications.outbox import send_due
+from notifications.webhooks import send_due
 from tests.notifications.conftest import make_endpoint
 from tests.notifications.hookserver import Reply
 

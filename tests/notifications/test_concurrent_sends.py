@@ -10,7 +10,7 @@ from django.db import connection, connections
 
 from notifications import events
 from notifications.models import STREAM_DOWN, Delivery
-from notifications.outbox import send_due
+from notifications.webhooks import send_due
 from tests.notifications.conftest import make_endpoint
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]

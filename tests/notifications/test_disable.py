@@ -7,7 +7,7 @@ from django.core import mail
 
 from notifications import events
 from notifications.models import STREAM_DOWN, Delivery, Endpoint
-from notifications.outbox import send_due, send_test
+from notifications.webhooks import send_due, send_test
 from tests.notifications.conftest import make_endpoint
 from tests.notifications.hookserver import Reply
 from tests.tokens.conftest import verify

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from notifications import events
 from notifications.models import STREAM_DOWN, Delivery, Endpoint
-from notifications.outbox import send_due, send_test
+from notifications.webhooks import send_due, send_test
 from tests.conftest import PASSWORD
 from tests.notifications.conftest import make_endpoint
 

@@ -11,7 +11,7 @@ import time_machine
 
 from notifications import events
 from notifications.models import STREAM_DOWN, Delivery
-from notifications.outbox import backoff_seconds, retry_after_seconds, send_due
+from notifications.webhooks import backoff_seconds, retry_after_seconds, send_due
 from tests.notifications.conftest import SECRET, make_endpoint
 from tests.notifications.hookserver import Reply
 

@@ -10,7 +10,7 @@ import pytest
 
 from notifications import events
 from notifications.models import STREAM_DOWN
-from notifications.outbox import send_due
+from notifications.webhooks import send_due
 from tests.notifications.conftest import SECRET, make_endpoint
 
 DOCS = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"

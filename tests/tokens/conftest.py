@@ -7,8 +7,9 @@ from django.core import mail
 from django.utils import timezone
 
 from integrations.models import Membership
+from notifications.models import EmailAddress
 from tests.conftest import make_user
-from tokens.models import AccessToken, EmailAddress
+from tokens.models import AccessToken
 
 
 def verify(user) -> EmailAddress:

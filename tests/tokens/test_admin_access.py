@@ -22,8 +22,8 @@ URL_NAMES = [
     ("admin:tokens_accesstoken_changelist", False),
     ("admin:tokens_accesstoken_add", False),
     ("admin:tokens_tokenalert_changelist", False),
-    ("admin:tokens_subscriptionlist_changelist", False),
-    ("admin:tokens_emailaddress_changelist", False),
+    ("admin:notifications_subscriptionlist_changelist", False),
+    ("admin:notifications_emailaddress_changelist", False),
 ]
 
 

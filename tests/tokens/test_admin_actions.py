@@ -7,8 +7,9 @@ from datetime import date
 import time_machine
 from django.urls import reverse
 
+from notifications.models import EmailAddress, Subscriber, SubscriptionList
 from tests.conftest import PASSWORD
-from tokens.models import AccessToken, BannerShown, EmailAddress, Subscriber, SubscriptionList
+from tokens.models import AccessToken, BannerShown
 
 
 def login(client, user):
@@ -139,11 +140,11 @@ def test_the_address_admin_shows_states_and_resends_verification(client, manager
     owner_a.email = "support@acme.example"
     owner_a.save()
     login(client, manager_a)
-    page = client.get(reverse("admin:tokens_emailaddress_changelist")).content.decode()
+    page = client.get(reverse("admin:notifications_emailaddress_changelist")).content.decode()
     assert "support@acme.example" in page and "generic role address" in page and "unverified" in page
     row = EmailAddress.objects.get(email="manager_a@example.com")
     client.post(
-        reverse("admin:tokens_emailaddress_changelist"),
+        reverse("admin:notifications_emailaddress_changelist"),
         {"action": "send_verification", "_selected_action": [row.pk]},
     )
     assert [m.to for m in outbox] == [["manager_a@example.com"]]
@@ -156,9 +157,11 @@ def test_adding_a_list_member_sends_the_confirmation_and_refuses_bad_addresses(
 ):
     lst = SubscriptionList.objects.create(tenant=tenant_a, name="ops")
     login(client, manager_a)
-    bad = client.post(reverse("admin:tokens_subscriber_add"), {"list": lst.pk, "email": "not-an-address"})
+    bad = client.post(
+        reverse("admin:notifications_subscriber_add"), {"list": lst.pk, "email": "not-an-address"}
+    )
     assert bad.status_code == 200 and b"Enter a valid email address" in bad.content
     assert not Subscriber.objects.exists() and outbox == []
-    client.post(reverse("admin:tokens_subscriber_add"), {"list": lst.pk, "email": "lead@example.org"})
+    client.post(reverse("admin:notifications_subscriber_add"), {"list": lst.pk, "email": "lead@example.org"})
     assert Subscriber.objects.get().state == "awaiting confirmation"
     assert [m.to for m in outbox] == [["lead@example.org"]]

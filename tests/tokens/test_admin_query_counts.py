@@ -11,13 +11,14 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from notifications.models import Subscriber, SubscriptionList
 from tests.conftest import make_connection
-from tokens.models import AccessToken, Subscriber, SubscriptionList, TenantReminderSettings, TokenAlert
+from tokens.models import AccessToken, TenantReminderSettings, TokenAlert
 
 
 def queries_for(client, page: str) -> tuple[int, str]:
     with CaptureQueriesContext(connection) as ctx:
-        response = client.get(reverse(f"admin:tokens_{page}_changelist"))
+        response = client.get(reverse(f"admin:{page}_changelist"))
     assert response.status_code == 200
     return len(ctx.captured_queries), response.content.decode()
 
@@ -41,9 +42,9 @@ def test_the_token_changelist_does_not_grow_with_the_tokens(client, manager_a, t
     TenantReminderSettings.objects.create(tenant=tenant_a, thresholds=[60, 20])
     client.force_login(manager_a)
     add_tokens(tenant_a, 0, 3)
-    few, _ = queries_for(client, "accesstoken")
+    few, _ = queries_for(client, "tokens_accesstoken")
     add_tokens(tenant_a, 3, 27)
-    many, html = queries_for(client, "accesstoken")
+    many, html = queries_for(client, "tokens_accesstoken")
     assert many == few
     # The reminder column really reads the alerts (d60 is not due again) and the tenant's
     # own policy (no d30 stage).
@@ -67,8 +68,8 @@ def test_the_subscription_list_changelist_does_not_grow_with_the_lists(client, m
 
     client.force_login(manager_a)
     add_lists(0, 3)
-    few, _ = queries_for(client, "subscriptionlist")
+    few, _ = queries_for(client, "notifications_subscriptionlist")
     add_lists(3, 27)
-    many, html = queries_for(client, "subscriptionlist")
+    many, html = queries_for(client, "notifications_subscriptionlist")
     assert many == few
     assert html.count('<td class="field-members">2</td>') == 30

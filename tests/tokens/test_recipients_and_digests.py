@@ -8,9 +8,10 @@ import pytest
 from django.utils import timezone
 
 from integrations.models import Membership
+from notifications.models import Subscriber, SubscriptionList
 from tests.conftest import make_user
 from tests.tokens.conftest import verify
-from tokens.models import AccessToken, Subscriber, SubscriptionList, TokenAlert, TokenDigest
+from tokens.models import AccessToken, TokenAlert, TokenDigest
 from tokens.outbox import send_pending_alerts
 from tokens.reminders import run_pass
 

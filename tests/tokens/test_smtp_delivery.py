@@ -11,7 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from django.utils import timezone
 
-from tokens.models import AccessToken, Subscriber, SubscriptionList
+from notifications.models import Subscriber, SubscriptionList
+from tokens.models import AccessToken
 from tokens.outbox import send_pending_alerts
 from tokens.reminders import run_pass
 

@@ -15,7 +15,7 @@ from django.db.models import OuterRef, Subquery
 
 from integrations.models import Tenant
 from notifications.models import Delivery, Endpoint
-from notifications.outbox import SENT, send_test
+from notifications.webhooks import SENT, send_test
 
 
 def endpoint_dict(endpoint: Endpoint, last: Delivery | None) -> dict[str, Any]:

@@ -16,7 +16,8 @@ from django.utils import timezone
 from integrations.egress import EgressError, check_url
 from integrations.models import Membership, Tenant, VendorConnection
 from integrations.sandbox.vendors import sandbox_vendors
-from tokens.models import AccessToken, EmailAddress
+from notifications.models import EmailAddress
+from tokens.models import AccessToken
 from tokens.outbox import send_pending_alerts
 from tokens.reminders import run_pass
 

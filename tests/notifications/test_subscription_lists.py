@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tokens.models import Subscriber, SubscriptionList
-from tokens.verification import confirmation_url, send_confirmation, unsubscribe_url
+from notifications.models import Subscriber, SubscriptionList
+from notifications.verification import confirmation_url, send_confirmation, unsubscribe_url
 
 
 def path_of(url: str) -> str:

@@ -13,10 +13,14 @@ from django.core import signing
 from django.urls import reverse
 from django.utils import timezone
 
-from tokens.conf import app_settings
-from tokens.mailer import Report, send_to
-from tokens.models import EmailAddress, Subscriber
+from notifications.conf import app_settings
+from notifications.mailer import Report, send_to
+from notifications.models import EmailAddress, Subscriber
 
+# The salts keep the names of the app these links were first signed in: links already
+# mailed stay valid.
+# The salts keep the name of the app these links were first signed in, so links in
+# mail already sent stay valid.
 VERIFY_SALT = "tokens.verify-email"
 CONFIRM_SALT = "tokens.confirm-subscription"
 UNSUBSCRIBE_SALT = "tokens.unsubscribe"
@@ -40,7 +44,7 @@ def _read(token: str, salt: str, max_age: int | None) -> dict:
 # --- user addresses -------------------------------------------------------------------
 def verification_url(address: EmailAddress) -> str:
     token = signing.TimestampSigner(salt=VERIFY_SALT).sign_object({"a": address.pk, "e": address.email})
-    return settings.SITE_URL + reverse("tokens:verify-email", args=[token])
+    return settings.SITE_URL + reverse("notifications:verify-email", args=[token])
 
 
 def read_verification(token: str) -> EmailAddress:
@@ -75,12 +79,12 @@ def confirmation_url(sub: Subscriber) -> str:
     token = signing.TimestampSigner(salt=CONFIRM_SALT).sign_object(
         {"s": sub.pk, "l": sub.list_id, "e": sub.email}
     )
-    return settings.SITE_URL + reverse("tokens:confirm-subscription", args=[sub.list_id, token])
+    return settings.SITE_URL + reverse("notifications:confirm-subscription", args=[sub.list_id, token])
 
 
 def unsubscribe_url(sub: Subscriber) -> str:
     token = signing.Signer(salt=UNSUBSCRIBE_SALT).sign_object({"s": sub.pk, "l": sub.list_id, "e": sub.email})
-    return settings.SITE_URL + reverse("tokens:unsubscribe", args=[sub.list_id, token])
+    return settings.SITE_URL + reverse("notifications:unsubscribe", args=[sub.list_id, token])
 
 
 def _subscriber(token: str, list_id: int, salt: str, max_age: int | None) -> Subscriber:

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from django.urls import path
 
-from tokens import views
+from notifications import views
 
-app_name = "tokens"
+app_name = "notifications"
 
 urlpatterns = [
     path("verify-email/<str:token>/", views.verify_email, name="verify-email"),

@@ -7,8 +7,8 @@ from django.core.exceptions import ValidationError
 from django.urls import reverse
 
 from integrations.models import Membership, Tenant
+from notifications.models import EmailAddress
 from tests.conftest import make_user
-from tokens.models import EmailAddress
 
 
 @pytest.fixture
@@ -28,8 +28,8 @@ def shared_address(tenant_a):
 def test_a_manager_never_sees_a_clash_outside_their_tenants(client, manager_a, shared_address):
     client.force_login(manager_a)
     pages = [
-        client.get(reverse("admin:tokens_emailaddress_changelist")),
-        client.get(reverse("admin:tokens_emailaddress_change", args=[shared_address.pk])),
+        client.get(reverse("admin:notifications_emailaddress_changelist")),
+        client.get(reverse("admin:notifications_emailaddress_change", args=[shared_address.pk])),
     ]
     for page in pages:
         assert page.status_code == 200
@@ -41,7 +41,7 @@ def test_a_manager_never_sees_a_clash_outside_their_tenants(client, manager_a, s
 def test_the_send_action_warns_only_within_the_managers_tenants(client, manager_a, shared_address, outbox):
     client.force_login(manager_a)
     response = client.post(
-        reverse("admin:tokens_emailaddress_changelist"),
+        reverse("admin:notifications_emailaddress_changelist"),
         {"action": "send_verification", "_selected_action": [shared_address.pk]},
         follow=True,
     )
@@ -52,7 +52,7 @@ def test_the_send_action_warns_only_within_the_managers_tenants(client, manager_
 
 def test_a_superuser_sees_the_clash(client, superuser, shared_address):
     client.force_login(superuser)
-    html = client.get(reverse("admin:tokens_emailaddress_changelist")).content.decode()
+    html = client.get(reverse("admin:notifications_emailaddress_changelist")).content.decode()
     assert "also used by yolanda_hidden in Cobalt Help" in html
 
 

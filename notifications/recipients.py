@@ -16,7 +16,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 
 from integrations.models import Membership, Tenant
-from tokens.models import EmailAddress, Subscriber, SubscriptionList
+from notifications.models import EmailAddress, Subscriber, SubscriptionList
 
 
 def verified_emails(user_ids: Iterable[int]) -> dict[int, str]:

@@ -1,12 +1,12 @@
 """Templated email: text and HTML from templates, unsubscribe headers, error classes.
 
-Reusable by any app (the health monitor sends its flips through it):
+Used by every sender of email (the outbox, verification links, the endpoint-disabled notice):
 
     report = send_to("token-alert", context, ["a@example.com"], unsubscribe_url_for=fn)
 
 Templates live in `templates/emails/<name>-subject.txt`, `<name>-body.txt` and
 `<name>-body.html`. The caller passes only addresses it has checked are verified
-(`tokens.recipients`). Nothing here sleeps unless asked to retry in-process.
+(`notifications.recipients`). Nothing here sleeps unless asked to retry in-process.
 """
 
 from __future__ import annotations
@@ -126,7 +126,7 @@ def send_to(
     """Send one templated message to each address (one message per address, never a shared To).
 
     Transient failures are retried in-process `attempts` times with doubling delays;
-    outboxes usually pass attempts=1 and retry later from the row instead.
+    the outbox passes attempts=1 and retries later from the row instead.
     """
     report = Report()
     connection = get_connection()

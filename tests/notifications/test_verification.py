@@ -8,9 +8,9 @@ from datetime import timedelta as td
 import time_machine
 
 from integrations.models import Membership
+from notifications.models import EmailAddress, is_role_address
+from notifications.verification import send_verification, verification_url
 from tests.conftest import make_user
-from tokens.models import EmailAddress, is_role_address
-from tokens.verification import send_verification, verification_url
 
 
 def link_path(url: str) -> str:

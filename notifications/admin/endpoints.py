@@ -22,7 +22,7 @@ from integrations.admin_scope import TenantScopedAdmin
 from integrations.models import Tenant
 from notifications.forms import EndpointForm
 from notifications.models import Delivery, Endpoint
-from notifications.outbox import SENT, Outcome, send_test
+from notifications.webhooks import SENT, Outcome, send_test
 
 RECENT = 10
 

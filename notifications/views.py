@@ -14,15 +14,18 @@ from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from tokens.models import Subscriber
-from tokens.verification import LinkError, read_confirmation, read_unsubscribe, read_verification
+from notifications.models import Subscriber
+from notifications.verification import LinkError, read_confirmation, read_unsubscribe, read_verification
 
 
 def _page(
     request: HttpRequest, title: str, message: str, *, status: int = 200, action: str = ""
 ) -> HttpResponse:
     return render(
-        request, "tokens/link.html", {"title": title, "message": message, "action": action}, status=status
+        request,
+        "notifications/link.html",
+        {"title": title, "message": message, "action": action},
+        status=status,
     )
 
 

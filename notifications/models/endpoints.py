@@ -1,9 +1,9 @@
-"""Notification endpoints of a tenant (webhook, Slack, Teams) and the delivery outbox.
+"""Notification endpoints of a tenant (webhook, Slack, Teams) and their deliveries.
 
 An `Endpoint` keeps its URL and signing secret encrypted (a chat webhook URL is itself
 the credential). A `Delivery` is one event for one endpoint: both its history and its
-outbox row, claimed with a compare-and-set so two workers never send it twice, unique per
-(endpoint, key) so an event fans out to an endpoint at most once.
+row in the one outbox (`OutboxRow`: claimed with a compare-and-set so two workers never
+send it twice), unique per (endpoint, key) so an event fans out to an endpoint at most once.
 """
 
 from __future__ import annotations
@@ -20,6 +20,8 @@ from django.utils import timezone
 from integrations import validators
 from integrations.crypto import EncryptedJSONField, SecretDict
 from integrations.models import Tenant
+from notifications.conf import Policy, app_settings
+from notifications.models.outbox import MailRow, OutboxRow
 
 # Events an endpoint may subscribe to; `test` is sent on request to any endpoint.
 STREAM_DOWN, STREAM_RECOVERED, STREAM_PAUSED = "stream.down", "stream.recovered", "stream.paused"
@@ -122,7 +124,7 @@ class Endpoint(models.Model):
         return kind == TEST or kind in (self.events or ())
 
 
-class Delivery(models.Model):
+class Delivery(OutboxRow):
     endpoint = models.ForeignKey(Endpoint, models.CASCADE, related_name="deliveries")
     # The same for every endpoint told of one event: receivers dedupe on it.
     event_id = models.UUIDField(default=uuid.uuid4)
@@ -133,10 +135,6 @@ class Delivery(models.Model):
     payload = models.JSONField()
     created = models.DateTimeField(default=timezone.now)
     next_attempt_at = models.DateTimeField(default=timezone.now)
-    claimed = models.DateTimeField(null=True, blank=True)
-    attempts = models.PositiveSmallIntegerField(default=0)
-    sent_at = models.DateTimeField(null=True, blank=True, help_text="When delivery finished.")
-    failed = models.BooleanField(default=False)
     last_status = models.PositiveSmallIntegerField("last HTTP status", null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
 
@@ -154,19 +152,17 @@ class Delivery(models.Model):
     def __str__(self) -> str:
         return f"{self.kind} → {self.endpoint_id} ({self.status})"
 
-    @property
-    def status(self) -> str:
-        if self.sent_at is None:
-            return "retrying" if self.attempts else ("sending" if self.claimed else "pending")
-        return "failed" if self.failed else "sent"
+    @classmethod
+    def policy(cls) -> Policy:
+        return app_settings.webhook_policy()
 
-    def claim(self, now: datetime | None = None) -> bool:
-        """Only the worker whose update hits the row sends it (any database, no locks)."""
-        now = now or timezone.now()
-        won = type(self).objects.filter(pk=self.pk, sent_at=None, claimed=None).update(claimed=now)
-        if won:
-            self.claimed = now
-        return bool(won)
+    @classmethod
+    def queue(cls) -> models.QuerySet[Delivery]:
+        # A test event is sent by the request that asked for it, never by the beat task.
+        return cls.objects.exclude(kind=TEST)
+
+    def max_attempts(self) -> int:
+        return 1 if self.kind == TEST else super().max_attempts()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -181,6 +177,25 @@ class Delivery(models.Model):
             "last_status": self.last_status,
             "last_error": self.last_error,
         }
+
+
+class EndpointNotice(MailRow):
+    """The email telling a tenant's owners and managers that an endpoint was disabled."""
+
+    endpoint = models.ForeignKey(Endpoint, models.CASCADE, related_name="notices")
+    reason = models.CharField(max_length=300)
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created", "-id")
+        indexes = [
+            models.Index(
+                fields=("next_attempt_at",), condition=Q(sent_at=None), name="endpoint_notice_due_idx"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.endpoint_id} disabled ({self.status})"
 
 
 def _iso(moment: datetime | None) -> str | None:

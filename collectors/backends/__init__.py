@@ -1,0 +1,68 @@
+"""How each write path's rows reach the tables, chosen by the database in use.
+
+What to write (validation, idempotence, the counts a run reports) is decided once, in
+`collectors.writers` and `collectors.agent_states`; only the SQL mechanics differ between
+databases, and they live here, one small module per write path and dialect:
+
+* interval volume: `intervals_pg` on PostgreSQL (binary COPY into a temporary table, then one
+  INSERT … ON CONFLICT that skips unchanged rows), `intervals_orm` elsewhere (read the stored
+  counts, bulk-upsert what changed);
+* agent-state events and current states: `agent_states_sql` everywhere (multi-row
+  INSERT … ON CONFLICT, the same syntax on PostgreSQL and SQLite 3.24+).
+
+The configuration import is plain ORM on every database and needs no backend. Each registry
+below maps `connection.vendor` to a dotted path, "" being every other database; the module
+is imported on first use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from functools import cache
+from typing import Any, cast
+
+from django.db import connection as db
+from django.utils.module_loading import import_string
+
+from integrations.models import VendorConnection
+from integrations.vendors.records import IntervalRecord
+
+# An interval's natural key before its queue has an id: (queue vendor id, start in UTC).
+Key = tuple[str, datetime]
+# (connection, checked records by key, queue ids by vendor id, collected_at) -> (created, updated)
+MergeIntervals = Callable[
+    [VendorConnection, dict[Key, IntervalRecord], dict[str, int], datetime], tuple[int, int]
+]
+# The columns of an agent state, in events and in current states alike.
+STATE_FIELDS = ("state", "raw_code", "raw_label", "reason_code")
+# Rows of agent-state events (connection_id, agent_id, state, raw_code, raw_label, reason_code,
+# start, end) and of current states (agent_id, connection_id, the four state columns, since,
+# last_seen), datetimes as Python values.
+EventRow = tuple[int, int, str, str, str, str, datetime, datetime | None]
+CurrentRow = tuple[int, int, str, str, str, str, datetime, datetime]
+# (events to close, events to open, current states to upsert) -> None
+WriteAgentStates = Callable[[list[EventRow], list[EventRow], list[CurrentRow]], None]
+
+MERGE_INTERVALS = {
+    "postgresql": "collectors.backends.intervals_pg.merge",
+    "": "collectors.backends.intervals_orm.merge",
+}
+WRITE_AGENT_STATES = {"": "collectors.backends.agent_states_sql.write"}
+
+
+def merge_intervals() -> MergeIntervals:
+    return cast(MergeIntervals, _for_database(MERGE_INTERVALS))
+
+
+def write_agent_states() -> WriteAgentStates:
+    return cast(WriteAgentStates, _for_database(WRITE_AGENT_STATES))
+
+
+def _for_database(registry: dict[str, str]) -> Any:
+    return _load(registry.get(db.vendor, registry[""]))
+
+
+@cache
+def _load(path: str) -> Any:
+    return import_string(path)
