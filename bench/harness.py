@@ -21,7 +21,20 @@ from typing import Any, ClassVar
 
 SWITCHBOARD = "switchboard"
 REFERENCE = "reference"
-SIDES = (SWITCHBOARD, REFERENCE)
+
+
+@dataclass(frozen=True)
+class Reference:
+    """One reference side of a benchmark.
+
+    `side` is REFERENCE for a benchmark's first reference and `reference:<key>` for the
+    others. Switchboard is compared with the fastest reference measured among those
+    `compared`; one not compared (it does less work than Switchboard) is shown for context.
+    """
+
+    side: str
+    label: str
+    compared: bool = True
 
 
 def budget_seconds() -> float:
@@ -76,6 +89,13 @@ class Benchmark:
     reference_label: ClassVar[str]
     switchboard_label: ClassVar[str]
     target: ClassVar[str]
+
+    def references(self) -> tuple[Reference, ...]:
+        """The reference sides, in report order (one unless a benchmark names more)."""
+        return (Reference(REFERENCE, self.reference_label),)
+
+    def sides(self) -> list[str]:
+        return [SWITCHBOARD, *(r.side for r in self.references())]
 
     def missing(self) -> str | None:
         """Why the Switchboard side cannot run yet (its entry point is absent), or None."""
@@ -172,7 +192,7 @@ def child_main(argv: list[str]) -> int:
 
     parser = argparse.ArgumentParser(prog="python -m bench.child")
     parser.add_argument("name")
-    parser.add_argument("side", choices=SIDES)
+    parser.add_argument("side")
     parser.add_argument("size", type=int)
     parser.add_argument("workdir", type=Path)
     parser.add_argument("--profile", type=Path)
@@ -184,6 +204,8 @@ def child_main(argv: list[str]) -> int:
     from bench.benchmarks import get
 
     bench = get(args.name)
+    if args.side not in bench.sides():
+        parser.error(f"{args.name} has no side {args.side!r}; it has {', '.join(bench.sides())}")
     m = measure_here(bench, args.side, args.size, args.workdir, args.profile)
     sys.stdout.write(json.dumps(asdict(m), default=str) + "\n")
     return 0

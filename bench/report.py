@@ -126,6 +126,36 @@ def table(result: BenchResult) -> list[str]:
     return lines
 
 
+def references_table(result: BenchResult) -> list[str]:
+    """Every reference at every size, when a benchmark has more than one: which is the strongest."""
+    if len(result.references) < 2:
+        return []
+    lines = [
+        f"| reference | compared? | {result.unit} | seconds | ratio SB/this | queries "
+        "| peak MiB (after setup) | runs |",
+        "|---|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    for ref in result.references:
+        for r in result.rows:
+            mine = (r.get("refs") or {}).get(ref.side) or {}
+            seconds = mine.get("seconds")
+            ratio = r["sb_seconds"] / seconds if seconds and r.get("sb_seconds") is not None else None
+            strongest = " (strongest)" if r.get("ref_side") == ref.side else ""
+            peak = f"{mine['peak_mib']:.0f} ({mine['setup_mib']:.0f})" if seconds is not None else "—"
+            cells = [
+                f"`{ref.side}`{strongest}",
+                "yes" if ref.compared else "no (less work than Switchboard)",
+                f"{r['size']:,}",
+                fmt_s(seconds, mine.get("capped", False)),
+                "—" if ratio is None else f"{ratio:.2f}",
+                str(mine.get("queries", "—")),
+                peak,
+                str(mine.get("runs", 0)),
+            ]
+            lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
 def plot(result: BenchResult, path: Path) -> bool:
     import matplotlib
 
@@ -134,8 +164,22 @@ def plot(result: BenchResult, path: Path) -> bool:
 
     fig, ax = plt.subplots(figsize=(5.2, 3.3), dpi=80)
     drawn = False
-    for key, label, style in (("sb", "Switchboard", "o-"), ("ref", "reference", "s--")):
-        pts = [(r["size"], r[f"{key}_seconds"]) for r in result.rows if r.get(f"{key}_seconds")]
+    lines: list[tuple[str, list[tuple[int, float]], str]] = [
+        ("Switchboard", [(r["size"], r["sb_seconds"]) for r in result.rows if r.get("sb_seconds")], "o-")
+    ]
+    if len(result.references) < 2:
+        lines.append(
+            ("reference", [(r["size"], r["ref_seconds"]) for r in result.rows if r.get("ref_seconds")], "s--")
+        )
+    else:
+        for ref, marker in zip(result.references, "s^vDP*", strict=False):
+            pts = [
+                (r["size"], r["refs"][ref.side]["seconds"])
+                for r in result.rows
+                if (r.get("refs") or {}).get(ref.side, {}).get("seconds")
+            ]
+            lines.append((ref.side, pts, f"{marker}--" if ref.compared else f"{marker}:"))
+    for label, pts, style in lines:
         if pts:
             ax.plot(*zip(*pts, strict=True), style, label=label)
             drawn = True
@@ -236,16 +280,23 @@ def write_report(
     lines.append("")
     for n, r in enumerate(results, start=1):
         lines += [f"## {n}. {r.title}", ""]
-        lines += [
-            f"- Switchboard: {r.switchboard_label}",
-            f"- reference: {r.reference_label}",
-            f"- target: {r.target}",
-        ]
+        lines.append(f"- Switchboard: {r.switchboard_label}")
+        if len(r.references) < 2:
+            lines.append(f"- reference: {r.reference_label}")
+        else:
+            lines.append("- references (Switchboard is compared with the fastest of those compared):")
+            lines += [
+                f"  - `{ref.side}`: {ref.label}" + ("" if ref.compared else " (context only: less work)")
+                for ref in r.references
+            ]
+        lines.append(f"- target: {r.target}")
         if r.missing:
             lines.append(f"- Switchboard side **{NOT_YET}**: {r.missing}")
         lines.append("")
         lines += table(r)
         lines.append("")
+        if more := references_table(r):
+            lines += [*more, ""]
         lines.append(f"Growth, Switchboard: {growth(r.rows, 'sb')}. Reference: {growth(r.rows, 'ref')}.")
         if r.verdict:
             lines += ["", f"Verdict: {'met' if r.met else 'missed' if r.met is False else '—'}; {r.verdict}."]

@@ -2,8 +2,11 @@
 
     python -m bench.run [--sizes small|full|tiny] [--reps 5] [--only upserts,dispatch] [--e2e-minutes 10]
 
-Needs PostgreSQL and Redis (BENCH_DATABASE_URL, default postgres://postgres@127.0.0.1:5432/sb_bench;
-BENCH_REDIS_URL, default redis://127.0.0.1:6379/15); says so and exits 2 when either is missing.
+Needs PostgreSQL and Redis; says so and exits 2 when either is missing. The database is
+BENCH_DATABASE_URL, else DATABASE_URL's database with `_bench` appended (created when missing),
+else postgres://postgres@127.0.0.1:5432/sb_bench. The Redis db is BENCH_REDIS_URL, else
+CELERY_BROKER_URL when it is Redis, else redis://127.0.0.1:6379/15; the run empties it.
+Both are printed before anything is written.
 """
 
 from __future__ import annotations
@@ -18,8 +21,25 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.harness import REFERENCE, SWITCHBOARD, ChildFailed, Measurement, measure_here, measure_in_child
-from bench.services import ROOT, ServiceMissing, bench_environment, migrate, prepare_services
+from bench.harness import (
+    REFERENCE,
+    SWITCHBOARD,
+    ChildFailed,
+    Measurement,
+    Reference,
+    measure_here,
+    measure_in_child,
+)
+from bench.services import (
+    ROOT,
+    ServiceMissing,
+    bench_database_url,
+    bench_environment,
+    bench_redis_url,
+    describe,
+    migrate,
+    prepare_services,
+)
 
 MIB = 1024  # peaks are in KiB (VmHWM, ru_maxrss on Linux)
 
@@ -39,23 +59,42 @@ class BenchResult:
     verdict: str = ""
     profile: str = ""
     errors: list[str] = field(default_factory=list)
+    references: list[Reference] = field(default_factory=list)
 
 
-def summarise(size: int, ms: list[Measurement]) -> dict[str, Any]:
-    """One table row: medians per side, the ratio Switchboard/reference, peak memory."""
+def side_figures(ms: list[Measurement], side: str) -> dict[str, Any]:
+    """Medians of one side's runs (seconds None when it has none)."""
+    mine = [m for m in ms if m.side == side]
+    if not mine:
+        return {"seconds": None}
+    return {
+        "seconds": statistics.median(m.seconds for m in mine),
+        "runs": len(mine),
+        "queries": int(statistics.median(m.queries for m in mine)),
+        "peak_mib": max(m.peak_kib for m in mine) / MIB,
+        "setup_mib": max(m.setup_peak_kib for m in mine) / MIB,
+        "capped": any(m.extra.get("capped") for m in mine),
+        "extra": mine[-1].extra,
+    }
+
+
+def summarise(size: int, ms: list[Measurement], references: list[Reference] | None = None) -> dict[str, Any]:
+    """One table row: medians per side, the ratio Switchboard/strongest reference, peak memory.
+
+    The `ref_*` figures are those of the strongest reference: the fastest median among the
+    references compared; every reference's own figures are under `refs`.
+    """
+    references = references or [Reference(REFERENCE, "")]
     row: dict[str, Any] = {"size": size}
-    for side, key in ((SWITCHBOARD, "sb"), (REFERENCE, "ref")):
-        mine = [m for m in ms if m.side == side]
-        if not mine:
-            row[f"{key}_seconds"] = None
-            continue
-        row[f"{key}_seconds"] = statistics.median(m.seconds for m in mine)
-        row[f"{key}_runs"] = len(mine)
-        row[f"{key}_queries"] = int(statistics.median(m.queries for m in mine))
-        row[f"{key}_peak_mib"] = max(m.peak_kib for m in mine) / MIB
-        row[f"{key}_setup_mib"] = max(m.setup_peak_kib for m in mine) / MIB
-        row[f"{key}_capped"] = any(m.extra.get("capped") for m in mine)
-        row[f"{key}_extra"] = mine[-1].extra
+    for key, value in side_figures(ms, SWITCHBOARD).items():
+        row[f"sb_{key}"] = value
+    refs = {r.side: side_figures(ms, r.side) for r in references}
+    row["refs"] = refs
+    measured = [r.side for r in references if r.compared and refs[r.side]["seconds"] is not None]
+    strongest = min(measured, key=lambda side: refs[side]["seconds"]) if measured else None
+    row["ref_side"] = strongest
+    for key, value in (refs[strongest] if strongest else {"seconds": None}).items():
+        row[f"ref_{key}"] = value
     if row.get("sb_seconds") is not None and row.get("ref_seconds"):
         row["ratio"] = row["sb_seconds"] / row["ref_seconds"]
     else:
@@ -84,15 +123,16 @@ def run_benchmark(
         bench.reference_label,
         bench.target,
         missing,
+        references=list(bench.references()),
     )
-    sides = [REFERENCE] if missing else [SWITCHBOARD, REFERENCE]
+    sides = [s for s in bench.sides() if s != SWITCHBOARD] if missing else bench.sides()
     for size in bench.sizes[sizes_key]:
         bench.prepare(size, workdir)
         ms: list[Measurement] = []
         for rep in range(reps):
             # Alternate which side goes first, so drift on a shared machine hits both alike.
             for side in sides if rep % 2 == 0 else sides[::-1]:
-                if side == REFERENCE and any(m.side == REFERENCE and m.extra.get("capped") for m in ms):
+                if side != SWITCHBOARD and any(m.side == side and m.extra.get("capped") for m in ms):
                     continue  # one run past the budget is the bound; repeating it adds nothing
                 log(f"{name} {side} {size:,} run {rep + 1}/{reps}")
                 try:
@@ -105,7 +145,7 @@ def run_benchmark(
                     log(str(exc))
                     break
         result.measurements += ms
-        result.rows.append(summarise(size, ms))
+        result.rows.append(summarise(size, ms, result.references))
     if not missing:
         result.met, result.verdict = bench.verdict(result.rows)
         if result.met is False and profile and result.rows:
@@ -161,6 +201,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--reps must be at least 1")
 
     env = bench_environment()
+    log(f"database {describe(env['DATABASE_URL'])} (from {bench_database_url()[1]})")
+    log(f"Redis {describe(env['CELERY_BROKER_URL'])} (from {bench_redis_url()[1]}; emptied by this run)")
     try:
         prepare_services(env)
     except ServiceMissing as exc:

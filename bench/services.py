@@ -13,18 +13,57 @@ from urllib.parse import urlsplit, urlunsplit
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_DATABASE_URL = "postgres://postgres@127.0.0.1:5432/sb_bench"
 DEFAULT_REDIS_URL = "redis://127.0.0.1:6379/15"
+POSTGRES_SCHEMES = ("postgres", "postgresql", "pgsql", "psql")
 
 
 class ServiceMissing(RuntimeError):
     """PostgreSQL or Redis is not reachable: the message says which and how to point at one."""
 
 
+def bench_database_url() -> tuple[str, str]:
+    """(URL of the benchmarks' database, where it came from).
+
+    BENCH_DATABASE_URL when set; else a database named after DATABASE_URL's (`<name>_bench`,
+    on the same server), so a run configured like everything else stays off other people's
+    databases and never writes into the configured one; else the default.
+    """
+    if os.environ.get("BENCH_DATABASE_URL"):
+        return os.environ["BENCH_DATABASE_URL"], "BENCH_DATABASE_URL"
+    configured = os.environ.get("DATABASE_URL", "")
+    parts = urlsplit(configured)
+    name = parts.path.lstrip("/")
+    if parts.scheme in POSTGRES_SCHEMES and name:
+        return urlunsplit((parts.scheme, parts.netloc, f"/{name}_bench", parts.query, "")), (
+            "DATABASE_URL, with `_bench` appended to its name"
+        )
+    return DEFAULT_DATABASE_URL, "the default (no BENCH_DATABASE_URL, no PostgreSQL DATABASE_URL)"
+
+
+def bench_redis_url() -> tuple[str, str]:
+    """(URL of the benchmarks' Redis db, where it came from): BENCH_REDIS_URL, else the
+    configured CELERY_BROKER_URL when it is Redis, else the default. The benchmarks empty that db."""
+    if os.environ.get("BENCH_REDIS_URL"):
+        return os.environ["BENCH_REDIS_URL"], "BENCH_REDIS_URL"
+    configured = os.environ.get("CELERY_BROKER_URL", "")
+    if configured.startswith(("redis://", "rediss://")):
+        return configured, "CELERY_BROKER_URL"
+    return DEFAULT_REDIS_URL, "the default (no BENCH_REDIS_URL, no Redis CELERY_BROKER_URL)"
+
+
+def describe(url: str) -> str:
+    """A URL without its password, fit for a log line."""
+    parts = urlsplit(url)
+    host = parts.netloc.rpartition("@")[2]
+    user = parts.netloc.rpartition("@")[0].partition(":")[0]
+    return urlunsplit((parts.scheme, f"{user}@{host}" if user else host, parts.path, "", ""))
+
+
 def bench_environment(database_url: str | None = None, redis_url: str | None = None) -> dict[str, str]:
     """The environment every benchmark process runs with (settings module, database, broker)."""
     env = dict(os.environ)
     env["DJANGO_SETTINGS_MODULE"] = "bench.settings"
-    env["DATABASE_URL"] = database_url or os.environ.get("BENCH_DATABASE_URL", DEFAULT_DATABASE_URL)
-    env["CELERY_BROKER_URL"] = redis_url or os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS_URL)
+    env["DATABASE_URL"] = database_url or bench_database_url()[0]
+    env["CELERY_BROKER_URL"] = redis_url or bench_redis_url()[0]
     env.pop("CELERY_RESULT_BACKEND", None)
     env.setdefault("SECRET_KEY", "bench-only-secret-key-not-for-production")
     env.setdefault("FIELD_ENCRYPTION_KEYS", "YmVuY2gta2V5LWJlbmNoLWtleS1iZW5jaC1rZXktYmU=")
@@ -39,7 +78,7 @@ def bench_environment(database_url: str | None = None, redis_url: str | None = N
 def _admin_url(database_url: str) -> tuple[str, str]:
     """(URL of the server's `postgres` database, the benchmark database's name)."""
     parts = urlsplit(database_url)
-    if parts.scheme not in ("postgres", "postgresql", "pgsql", "psql"):
+    if parts.scheme not in POSTGRES_SCHEMES:
         raise ServiceMissing(
             f"the benchmarks need PostgreSQL; BENCH_DATABASE_URL is {parts.scheme}:// "
             "(set it to postgres://USER@HOST:PORT/DBNAME)"

@@ -45,10 +45,15 @@ class AgentStates(Benchmark):
         from django.db import connection as db
         from django.utils import timezone
 
+        from collectors.models import Cursor
+        from integrations.vendors.base import STREAM_AGENT_STATES
         from integrations.vendors.records import AgentStateRecord, StateSnapshot
 
         conn = bench_connection(CONNECTION, "8x8", base_url="http://127.0.0.1:8765/8x8/api/")
         truncate("collectors_agent")
+        # The last poll's time survives a run: left in place, the next run's snapshot comes
+        # minutes after it, is taken for a gap, and every open event is closed and reopened.
+        Cursor.objects.filter(connection=conn, stream=STREAM_AGENT_STATES).delete()
         now = timezone.now().replace(microsecond=0)
         last_seen, since = now - td(seconds=30), now - td(minutes=20)
         with db.cursor() as cur:

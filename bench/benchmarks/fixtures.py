@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db import connection as db
 
 CREDENTIALS = {
@@ -78,3 +80,31 @@ def pool_connections(count: int) -> list[int]:
         VendorConnection.objects.bulk_create(missing, batch_size=2000)
         have = dict(pool.values_list("name", "id"))
     return [have[name] for name in names]
+
+
+def stored_intervals(connection_id: int) -> tuple[int, str]:
+    """(rows, digest) of the intervals stored for a connection: queue, start, the three counts.
+
+    The same digest as `intervals_digest` over the same rows, so a side's stored intervals can
+    be checked against those it should have written, exactly and without holding them all.
+    """
+    with db.cursor() as cur:
+        cur.execute(
+            "SELECT count(*), md5(coalesce(string_agg(concat_ws(',', q.vendor_id,"
+            " extract(epoch FROM v.interval_start)::bigint, v.entered, v.abandoned, v.handle_seconds),"
+            " E'\\n' ORDER BY q.vendor_id COLLATE \"C\", v.interval_start), ''))"
+            " FROM collectors_intervalvolume v JOIN collectors_queue q ON q.id = v.queue_id"
+            " WHERE v.connection_id = %s",
+            [connection_id],
+        )
+        rows, digest = cur.fetchone()
+    return rows, digest
+
+
+def intervals_digest(intervals: Iterable[tuple[str, int, int, int, int]]) -> tuple[int, str]:
+    """(rows, digest) of (queue vendor id, start as epoch seconds, entered, abandoned, handle)."""
+    import hashlib
+
+    lines = sorted(intervals, key=lambda row: (row[0].encode(), row[1]))
+    text = "\n".join(",".join(map(str, row)) for row in lines)
+    return len(lines), hashlib.md5(text.encode(), usedforsecurity=False).hexdigest()

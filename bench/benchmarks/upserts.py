@@ -1,8 +1,11 @@
-"""1) Interval upserts into PostgreSQL: Switchboard's write path against COPY + one INSERT … ON CONFLICT.
+"""1) Interval upserts into PostgreSQL: Switchboard's write path against the strongest raw SQL.
 
 N records over Q queues, half of them already stored with other counts (updates), half new.
-Both sides consume a generator of the same records, so neither holds its input in advance:
-what a side keeps in memory is its own doing.
+Every side consumes a generator of the same records, so none holds its input in advance:
+what a side keeps in memory is its own doing. Two references, both COPY into a temp table:
+one INSERT … ON CONFLICT DO UPDATE, or an UPDATE … FROM the staging table plus an INSERT of
+the rows not yet stored (an anti-join), which skips ON CONFLICT's speculative insertion of
+every row that exists. Switchboard is compared with whichever is faster at each size.
 """
 
 from __future__ import annotations
@@ -13,11 +16,12 @@ from datetime import timedelta as td
 from pathlib import Path
 from typing import Any
 
-from bench.benchmarks.fixtures import analyze, bench_connection, truncate
-from bench.harness import COUNTER, SWITCHBOARD, Benchmark
+from bench.benchmarks.fixtures import analyze, bench_connection, intervals_digest, stored_intervals, truncate
+from bench.harness import COUNTER, REFERENCE, SWITCHBOARD, Benchmark, Reference
 
 TABLE = "collectors_intervalvolume"
 CONNECTION = "upserts"
+UPDATE_FROM = f"{REFERENCE}:update-from"
 
 
 def layout(size: int) -> tuple[int, int]:
@@ -45,6 +49,15 @@ class Upserts(Benchmark):
     switchboard_label = "collectors.writers.upsert_intervals"
     reference_label = "psycopg COPY into a temp table + one INSERT … ON CONFLICT DO UPDATE"
     target = "at least half the raw throughput (time ratio ≤ 2)"
+
+    def references(self) -> tuple[Reference, ...]:
+        return (
+            Reference(REFERENCE, self.reference_label),
+            Reference(
+                UPDATE_FROM,
+                "psycopg COPY into a temp table + UPDATE … FROM it + anti-join INSERT of the rows not stored",
+            ),
+        )
 
     def missing(self) -> str | None:
         try:
@@ -80,25 +93,58 @@ class Upserts(Benchmark):
             )
             created, updated = upsert_intervals(state["connection"], records, collected_at)
             return {"created": created, "updated": updated}
+        if side == UPDATE_FROM:
+            return self._update_from(state, collected_at)
         return self._raw(state, collected_at)
+
+    def _stage(self, cur: Any, state: dict[str, Any]) -> None:
+        """COPY every record into a temp table dropped at commit (the references' first step)."""
+        from collectors.models import Queue
+
+        ids = dict(Queue.objects.filter(connection=state["connection"]).values_list("vendor_id", "id"))
+        cur.execute(
+            "CREATE TEMP TABLE iv_stage (queue_id bigint, interval_start timestamptz, entered integer,"
+            " abandoned integer, handle_seconds bigint) ON COMMIT DROP"
+        )
+        COUNTER.note()  # the COPY below bypasses Django's execute wrappers
+        with cur.copy("COPY iv_stage FROM STDIN") as copy:
+            for q, i, start in self._records(state):
+                copy.write_row((ids[f"q{q}"], start, *counts(q, i, 1)))
+
+    def _update_from(self, state: dict[str, Any], collected_at: datetime) -> dict[str, Any]:
+        from django.db import connection as db
+        from django.db import transaction
+
+        conn = state["connection"]
+        with transaction.atomic(), db.cursor() as cur:
+            self._stage(cur, state)
+            # Without statistics the planner takes the staging table for a few rows and probes
+            # the natural-key index once per row; with them it hash-joins at large sizes.
+            cur.execute("ANALYZE iv_stage")
+            cur.execute(
+                f"UPDATE {TABLE} t SET entered = s.entered, abandoned = s.abandoned,"
+                " handle_seconds = s.handle_seconds, collected_at = %s FROM iv_stage s"
+                " WHERE t.queue_id = s.queue_id AND t.interval_start = s.interval_start",
+                [collected_at],
+            )
+            updated = cur.rowcount
+            cur.execute(
+                f"INSERT INTO {TABLE} (connection_id, queue_id, interval_start, entered, abandoned,"
+                " handle_seconds, collected_at)"
+                " SELECT %s, s.queue_id, s.interval_start, s.entered, s.abandoned, s.handle_seconds, %s"
+                f" FROM iv_stage s WHERE NOT EXISTS (SELECT 1 FROM {TABLE} t"
+                " WHERE t.queue_id = s.queue_id AND t.interval_start = s.interval_start)",
+                [conn.id, collected_at],
+            )
+            return {"written": updated + cur.rowcount}
 
     def _raw(self, state: dict[str, Any], collected_at: datetime) -> dict[str, Any]:
         from django.db import connection as db
         from django.db import transaction
 
-        from collectors.models import Queue
-
         conn = state["connection"]
         with transaction.atomic(), db.cursor() as cur:
-            ids = dict(Queue.objects.filter(connection=conn).values_list("vendor_id", "id"))
-            cur.execute(
-                "CREATE TEMP TABLE iv_stage (queue_id bigint, interval_start timestamptz, entered integer,"
-                " abandoned integer, handle_seconds bigint) ON COMMIT DROP"
-            )
-            COUNTER.note()  # the COPY below bypasses Django's execute wrappers
-            with cur.copy("COPY iv_stage FROM STDIN") as copy:
-                for q, i, start in self._records(state):
-                    copy.write_row((ids[f"q{q}"], start, *counts(q, i, 1)))
+            self._stage(cur, state)
             cur.execute(
                 f"INSERT INTO {TABLE} (connection_id, queue_id, interval_start, entered, abandoned,"
                 " handle_seconds, collected_at)"
@@ -111,15 +157,18 @@ class Upserts(Benchmark):
             return {"written": cur.rowcount}
 
     def verify(self, side: str, size: int, state: Any, result: dict[str, Any]) -> dict[str, Any]:
-        from collectors.models import IntervalVolume
-
-        expected = state["queues"] * state["intervals"]
-        stored = IntervalVolume.objects.filter(connection=state["connection"]).count()
-        q, i = state["queues"] - 1, 0
-        row = IntervalVolume.objects.get(queue_id=state["ids"][f"q{q}"], interval_start=state["start"])
-        if stored != expected or (row.entered, row.abandoned, row.handle_seconds) != counts(q, i, 1):
-            raise AssertionError(f"{side}: {stored} rows stored, expected {expected} with updated counts")
-        return {"rows": expected}
+        # Every stored interval, counts included, is exactly the one the records carry: each side
+        # (Switchboard and every reference) stores the same intervals.
+        expected = intervals_digest(
+            (f"q{q}", int(start.timestamp()), *counts(q, i, 1)) for q, i, start in self._records(state)
+        )
+        stored = stored_intervals(state["connection"].id)
+        if stored != expected:
+            raise AssertionError(
+                f"{side}: {stored[0]} rows stored (digest {stored[1]}), expected {expected[0]} "
+                f"with the updated counts (digest {expected[1]})"
+            )
+        return {"rows": expected[0]}
 
     def verdict(self, table: list[dict[str, Any]]) -> tuple[bool | None, str]:
         rows = [r for r in table if r.get("ratio") is not None]
@@ -128,8 +177,8 @@ class Upserts(Benchmark):
         worst = max(rows, key=lambda r: r["ratio"])
         ok = all(r["ratio"] <= 2.0 for r in rows)
         return ok, (
-            f"Switchboard reached {1 / worst['ratio']:.0%} of the raw throughput at its worst size "
-            f"({worst['size']:,} rows); target ≥ 50%"
+            f"Switchboard reached {1 / worst['ratio']:.0%} of the strongest reference's throughput at its "
+            f"worst size ({worst['size']:,} rows, against `{worst['ref_side']}`); target ≥ 50%"
         )
 
 
