@@ -6,6 +6,7 @@ import email
 import email.policy
 import socket
 from collections.abc import Iterator
+from contextlib import contextmanager
 from email.message import EmailMessage
 
 import pytest
@@ -39,12 +40,12 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-@pytest.fixture(name="smtp")
-def smtp_fixture(settings) -> Iterator[Inbox]:
-    inbox = Inbox()
+@contextmanager
+def serving(settings, inbox: Inbox) -> Iterator[Inbox]:
+    """Serve `inbox` on a free port and point Django's SMTP backend at it."""
     controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
     controller.start()
-    # pytest-django forces the locmem backend: this test means to reach the server.
+    # pytest-django forces the locmem backend: these tests mean to reach the server.
     settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
     settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
     settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
@@ -53,3 +54,9 @@ def smtp_fixture(settings) -> Iterator[Inbox]:
         yield inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture(name="smtp")
+def smtp_fixture(settings) -> Iterator[Inbox]:
+    with serving(settings, Inbox()) as inbox:
+        yield inbox

@@ -13,7 +13,6 @@ from datetime import timedelta as td
 
 import pytest
 import time_machine
-from aiosmtpd.controller import Controller
 from django.utils import timezone
 
 from collectors import outbox as health_outbox
@@ -23,7 +22,7 @@ from notifications import events
 from notifications.models import STREAM_DOWN, EmailAddress, EndpointNotice, MailRow
 from notifications.webhooks import send_due
 from tests.collectors.healthkit import make_schedule
-from tests.collectors.smtpkit import Inbox, free_port
+from tests.collectors.smtpkit import Inbox, serving
 from tests.conftest import make_user
 from tests.notifications.conftest import make_endpoint
 from tests.notifications.hookserver import Reply
@@ -56,17 +55,8 @@ class DeferringInbox(Inbox):
 
 @pytest.fixture
 def smtp(settings) -> Iterator[DeferringInbox]:
-    inbox = DeferringInbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port())
-    controller.start()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", controller.port
-    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
-    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
-    try:
+    with serving(settings, DeferringInbox()) as inbox:
         yield inbox
-    finally:
-        controller.stop()
 
 
 @pytest.fixture
