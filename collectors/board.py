@@ -17,6 +17,7 @@ from django.utils import timezone
 from collectors import gaps, health
 from collectors.models import CollectionRun, CollectionSchedule
 from collectors.streams import find_stream, gap_streams
+from integrations.cli import iso_z
 from integrations.models import Tenant, VendorConnection
 
 HOURS = 24
@@ -70,12 +71,13 @@ class StreamRow:
 
     def as_dict(self) -> dict[str, object]:
         s = self.schedule
-        iso = lambda d: d.isoformat() if d else None  # noqa: E731
+        iso = iso_z
+        declared = find_stream(s.stream)
         return {
             "tenant": self.tenant.slug,
-            "connection": self.connection.name,
+            "connection": self.connection.key,
             "vendor": self.connection.vendor,
-            "stream": s.stream,
+            "stream": declared.command_name if declared else s.stream,
             "status": s.status,
             "since": iso(s.status_since),
             "reason": s.status_reason,

@@ -84,3 +84,12 @@ def queues() -> tuple[str, ...]:
     """
     names = (_load(path).queue for path in STREAMS.values())
     return tuple(dict.fromkeys(name for name in names if name))
+
+
+def stream_by_name(name: str) -> Stream | None:
+    """The stream a person named on the command line: its key (`agent_states`) or its
+    command-line name (`agent-states`); None for a name no stream has."""
+    for stream in all_streams():
+        if name in (stream.key, stream.command_name):
+            return stream
+    return None

@@ -41,7 +41,7 @@ def test_all_well_exits_zero_with_a_table(healthy):
     lines = out.splitlines()
     assert lines[0].split()[:3] == ["CONNECTION", "STREAM", "STATUS"]
     assert any(
-        line.startswith("acme/tcn-main") and " agent_states " in line and " ok " in line for line in lines
+        line.startswith("acme/tcn-main") and " agent-states " in line and " ok " in line for line in lines
     )
 
 
@@ -58,8 +58,8 @@ def test_a_stream_down_exits_one_and_says_why_in_json(healthy):
     assert data["down"] == 1
     row = next(r for r in data["streams"] if r["stream"] == "config")
     assert row["status"] == "failing" and row["last_error"] == "TransientError: 502 Bad Gateway"
-    assert row["tenant"] == "acme" and row["connection"] == "tcn-main"
-    assert next(r for r in data["streams"] if r["stream"] == "file_drop")["gaps_7d"] is not None
+    assert row["tenant"] == "acme" and row["connection"] == "acme/tcn-main"
+    assert next(r for r in data["streams"] if r["stream"] == "file-drop")["gaps_7d"] is not None
 
 
 @time_machine.travel(T0 + td(hours=2), tick=False)
@@ -67,7 +67,7 @@ def test_evaluate_first_turns_stale_streams_late(healthy):
     out, code = run("--evaluate", "--json")
     assert code == 1
     statuses = {r["stream"]: r["status"] for r in json.loads(out)["streams"]}
-    assert statuses["agent_states"] == "late"
+    assert statuses["agent-states"] == "late"
 
 
 def test_pause_and_resume_from_the_shell(healthy):

@@ -15,9 +15,10 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from api.models import SCOPE_NAMES, ApiKey
+from integrations.cli import JsonCommand
 from integrations.models import Tenant
 
 
@@ -25,7 +26,7 @@ def _when(value: Any) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Create, list and revoke read-API keys of a tenant."
 
     def add_arguments(self, parser: CommandParser) -> None:

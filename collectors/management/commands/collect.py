@@ -7,24 +7,30 @@ Exit status: 0 collected, 1 the collection failed (the reason is printed), 2 bad
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
 from collectors.models import CollectionRun, CollectionSchedule
 from collectors.runs import LeaseHeld, run_collection, take_lease
 from collectors.schedules import sync_schedules
-from collectors.streams import all_streams
+from collectors.streams import all_streams, find_stream, stream_by_name
 from collectors.streams.base import Stream
 from collectors.windows import is_on_grid, last_closed_end
+from integrations.cli import JsonCommand, iso_z
 from integrations.models import VendorConnection
 
 
 def streams_by_name() -> dict[str, Stream]:
     """The streams a run by hand may collect (those the dispatcher runs), by command-line name."""
     return {s.command_name: s for s in all_streams() if s.dispatched}
+
+
+def dispatched_stream(name: str) -> Stream | None:
+    """The stream named `name` (`agent-states` or `agent_states`) if a run by hand may collect it."""
+    stream = stream_by_name(name)
+    return stream if stream is not None and stream.dispatched else None
 
 
 def parse_time(value: str, option: str) -> datetime:
@@ -39,12 +45,11 @@ def parse_time(value: str, option: str) -> datetime:
 
 
 def run_as_dict(run: CollectionRun) -> dict[str, object]:
-    def iso(dt: datetime | None) -> str | None:
-        return dt.astimezone(UTC).isoformat().replace("+00:00", "Z") if dt else None
-
+    iso = iso_z
+    declared = find_stream(run.stream)
     return {
         "connection": run.connection.key,
-        "stream": run.stream,
+        "stream": declared.command_name if declared else run.stream,
         "status": run.status,
         "window_start": iso(run.window_start),
         "window_end": iso(run.window_end),
@@ -58,7 +63,7 @@ def run_as_dict(run: CollectionRun) -> dict[str, object]:
     }
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Run one collection of a connection's stream now (one the dispatcher runs)."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -72,10 +77,12 @@ class Command(BaseCommand):
         now = timezone.now()
         stream_arg = str(options["stream"])
         names = streams_by_name()
-        if stream_arg not in names:
+        found = dispatched_stream(stream_arg)
+        if found is None:
             raise CommandError(f"unknown stream {stream_arg!r}; use one of {', '.join(names)}", returncode=2)
-        declared = names[stream_arg]
+        declared = found
         stream = declared.key
+        stream_arg = declared.command_name
         try:
             connection = VendorConnection.objects.get_by_key(str(options["conn"]))
         except VendorConnection.DoesNotExist as exc:
@@ -99,6 +106,14 @@ class Command(BaseCommand):
                     raise CommandError(
                         f"{name} {value:%Y-%m-%dT%H:%M:%SZ} is not on the 15-minute grid", returncode=2
                     )
+            if start > now:
+                raise CommandError(f"--start {start:%Y-%m-%dT%H:%M:%SZ} is in the future", returncode=2)
+            if start >= last_closed_end(now):
+                raise CommandError(
+                    f"--start {start:%Y-%m-%dT%H:%M:%SZ} is not before the end of the last closed "
+                    f"interval ({last_closed_end(now):%Y-%m-%dT%H:%M:%SZ})",
+                    returncode=2,
+                )
             if end <= start:
                 raise CommandError("--end must be after --start", returncode=2)
             if end > last_closed_end(now):
@@ -129,7 +144,7 @@ class Command(BaseCommand):
         if run is None:
             raise CommandError(result.skipped, returncode=1)
         if options["json"]:
-            self.stdout.write(json.dumps(run_as_dict(run), indent=2))
+            self.write_json(run_as_dict(run))
         else:
             self.stdout.write(
                 f"{connection.key} {stream_arg}: {run.status}, {run.rows_created} created, "

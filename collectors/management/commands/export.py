@@ -13,13 +13,14 @@ import json
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db.models import Q
 
 from collectors.management.commands.collect import parse_time
 from collectors.models import Agent, AgentQueue, AgentStateEvent, IntervalVolume, Queue
 from collectors.spreadsheet import spreadsheet_safe
 from collectors.windows import INTERVAL
+from integrations.cli import JsonCommand
 from integrations.models import Tenant, VendorConnection
 
 CHUNK = 2000
@@ -56,7 +57,7 @@ def iso(dt: datetime | None) -> str | None:
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z") if dt else None
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Export neutral data (volume, agent-states, agents, queues) as CSV or JSON, streamed."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -13,9 +13,10 @@ import json
 import signal
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from collectors.ftp import build_server
+from integrations.cli import JsonCommand
 
 # The serving loop checks for a stop request between polls of at most this many seconds. A
 # SystemExit raised from the signal handler itself would land wherever the main thread
@@ -31,7 +32,7 @@ def _is_loopback(host: str) -> bool:
         return host == "localhost"
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Run the embedded FTP receiver for the drop folders of file-drop connections (TCN's)."
 
     def add_arguments(self, parser: CommandParser) -> None:

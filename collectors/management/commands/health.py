@@ -2,24 +2,18 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from collectors import board, health
 from collectors.models import CollectionSchedule
-from collectors.streams import all_streams
+from collectors.streams import all_streams, find_stream, stream_by_name
+from integrations.cli import JsonCommand
 from integrations.models import Tenant, VendorConnection
 
 
-def stream_names() -> dict[str, str]:
-    """Stream keys by the names a person may type: the key or its command-line name."""
-    streams = all_streams()
-    return {s.key: s.key for s in streams} | {s.command_name: s.key for s in streams}
-
-
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Every stream's health: status, last success, last error, next run, gaps. Exit 1 when any is down."
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -35,14 +29,14 @@ class Command(BaseCommand):
             conn = VendorConnection.objects.get_by_key(conn_key)
         except VendorConnection.DoesNotExist as exc:
             raise CommandError(str(exc), returncode=2) from None
-        key = stream_names().get(stream)
-        if key is None:
-            keys = ", ".join(s.key for s in all_streams())
-            raise CommandError(f"unknown stream {stream!r}; use one of {keys}", returncode=2)
+        declared = stream_by_name(stream)
+        if declared is None:
+            names = ", ".join(s.command_name for s in all_streams())
+            raise CommandError(f"unknown stream {stream!r}; use one of {names}", returncode=2)
         try:
-            return CollectionSchedule.objects.get(connection=conn, stream=key)
+            return CollectionSchedule.objects.get(connection=conn, stream=declared.key)
         except CollectionSchedule.DoesNotExist:
-            raise CommandError(f"{conn_key} has no {key} stream", returncode=2) from None
+            raise CommandError(f"{conn.key} has no {declared.command_name} stream", returncode=2) from None
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["pause"] or options["resume"]:
@@ -50,6 +44,20 @@ class Command(BaseCommand):
             schedule = self.schedule(*(options["pause"] or options["resume"]))
             flip = getattr(health, action)(schedule, "manage.py health")
             done = {"pause": "paused", "resume": "resumed"}[action]
+            if options["json"]:
+                schedule.refresh_from_db()
+                declared = stream_by_name(schedule.stream)
+                self.write_json(
+                    {
+                        "connection": schedule.connection.key,
+                        "stream": declared.command_name if declared else schedule.stream,
+                        "action": action,
+                        "changed": bool(flip),
+                        "enabled": schedule.enabled,
+                        "status": schedule.status,
+                    }
+                )
+                return
             self.stdout.write(
                 f"{schedule}: {done}" if flip else f"{schedule}: nothing to do (already {done})"
             )
@@ -65,7 +73,7 @@ class Command(BaseCommand):
         down = [r for r in rows if r.down]
         if options["json"]:
             out = {"streams": [r.as_dict() for r in rows], "summary": board.summary(rows), "down": len(down)}
-            self.stdout.write(json.dumps(out, indent=2))
+            self.write_json(out)
         else:
             self.stdout.write(self.table(rows))
         if down:
@@ -94,7 +102,7 @@ class Command(BaseCommand):
             lines.append(
                 (
                     r.connection.key,
-                    s.stream,
+                    declared.command_name if (declared := find_stream(s.stream)) else s.stream,
                     s.status,
                     when(s.last_success_at),
                     when(s.next_run_at) if s.enabled else "paused",

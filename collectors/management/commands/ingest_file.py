@@ -13,15 +13,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from collectors.drops import FAILED, QUARANTINED, DropConfigError, drop_folder, ingest_path
+from integrations.cli import JsonCommand
 from integrations.models import VendorConnection
 from integrations.vendors import get_vendor, vendors_supplying
 from integrations.vendors.base import STREAM_FILE_DROP
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = (
         "Ingest one dropped file (e.g. TCN's call volume) for a file-drop connection "
         "(tenant-slug/connection-name)."

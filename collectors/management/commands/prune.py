@@ -11,9 +11,10 @@ import json
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
 from collectors import retention
+from integrations.cli import JsonCommand
 
 
 def positive(value: str) -> int:
@@ -26,7 +27,7 @@ def positive(value: str) -> int:
     return number
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Delete rows the retention policies no longer keep, in short batches; per-table counts."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -12,10 +12,11 @@ from typing import Any
 
 from cryptography.fernet import InvalidToken
 from django.apps import apps
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db import models, transaction
 from django.db.models.functions import Cast
 
+from integrations.cli import JsonCommand
 from integrations.crypto import EncryptedJSONField, rotate
 
 BATCH = 500
@@ -55,7 +56,7 @@ def rotate_model(model: type[models.Model], names: list[str], batch: int = BATCH
         last_pk = chunk[-1][0]
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Re-encrypt every stored credential with the first key of FIELD_ENCRYPTION_KEYS."
 
     def add_arguments(self, parser: Any) -> None:

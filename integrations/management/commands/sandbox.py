@@ -10,16 +10,17 @@ from datetime import timedelta as td
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
+from integrations.cli import JsonCommand
 from integrations.sandbox import drop
 from integrations.sandbox.conf import app_settings
 from integrations.sandbox.server import SandboxServer
 from integrations.sandbox.traffic import SLOT, slot_start
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = (
         "Serve every simulated vendor API (8x8, Nextiva, Thrio, TCN) on one port, and write TCN's "
         "15-minute call files into the drop folder(s), backfilling the last day first."

@@ -10,9 +10,10 @@ import json
 from argparse import ArgumentParser
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 from django.db.models import OuterRef, Subquery
 
+from integrations.cli import JsonCommand
 from integrations.models import Tenant
 from notifications.models import Delivery, Endpoint
 from notifications.webhooks import SENT, send_test
@@ -31,7 +32,7 @@ def endpoint_dict(endpoint: Endpoint, last: Delivery | None) -> dict[str, Any]:
     }
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "List notification endpoints (webhook, Slack, Teams), or send one a test event."
 
     def add_arguments(self, parser: ArgumentParser) -> None:

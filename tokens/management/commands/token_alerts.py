@@ -6,13 +6,14 @@ import json
 from datetime import date
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from integrations.cli import JsonCommand
 from tokens.outbox import send_pending_alerts
 from tokens.reminders import run_pass, token_plans
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Run one token reminder pass (write due stages and send them), or show the reminder plan."
 
     def add_arguments(self, parser: CommandParser) -> None:

@@ -4,12 +4,13 @@ import json
 from typing import Any
 
 from django.conf import settings
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 
+from integrations.cli import JsonCommand
 from wfm_site.services import broker_error, create_database_if_missing, database_error
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Check that the configured database and broker answer (used by `make test` under CI)."
 
     def add_arguments(self, parser: CommandParser) -> None:

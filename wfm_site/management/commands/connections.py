@@ -12,14 +12,15 @@ from argparse import ArgumentParser
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandError
+from django.core.management.base import CommandError
 
+from integrations.cli import JsonCommand
 from integrations.connection_check import check_connection
 from integrations.models import Tenant, VendorConnection
 from wfm_site.connections_file import FileProblems, export_data, export_text, import_text
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Import or export tenants and vendor connections as YAML, or test a connection."
 
     def add_arguments(self, parser: ArgumentParser) -> None:

@@ -10,10 +10,11 @@ from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import CommandError, CommandParser
 from django.db import transaction
 from django.utils import timezone
 
+from integrations.cli import JsonCommand
 from integrations.egress import EgressError, check_url
 from integrations.models import Membership, Tenant, VendorConnection
 from integrations.sandbox.vendors import sandbox_vendors
@@ -38,7 +39,7 @@ USERS = (
 TOKEN_DAYS_LEFT = 12
 
 
-class Command(BaseCommand):
+class Command(JsonCommand):
     help = "Create (or bring back) the demo tenant, its users and one sandbox connection per vendor."
 
     def add_arguments(self, parser: CommandParser) -> None:
