@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import inspect
 import json
+import os
 from datetime import timedelta as td
 from io import StringIO
 
@@ -136,3 +137,13 @@ def test_a_bad_argument_exits_2(db, args, message):
     with pytest.raises(CommandError, match=message) as excinfo:
         export(*args)
     assert excinfo.value.returncode == 2
+
+
+def test_a_reader_that_stops_early_ends_the_export_quietly(data, capsys):
+    # `export volume | head -1`: the pipe's reading end closes while rows are still coming.
+    read_end, write_end = os.pipe()
+    os.close(read_end)
+    with open(write_end, "w", buffering=1) as closed_pipe:
+        call_command("export", "volume", stdout=closed_pipe)
+        closed_pipe.write("the interpreter's last flush has nowhere to fail\n")
+    assert capsys.readouterr().err == ""

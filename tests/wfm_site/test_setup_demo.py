@@ -97,3 +97,23 @@ def test_it_sends_the_demo_tokens_reminders_once(mailoutbox):
         sent = len(mailoutbox)
         run_demo()  # the same day: the stage was sent already
     assert len(mailoutbox) == sent
+
+
+@pytest.mark.django_db
+def test_it_names_the_mail_folder_emails_are_really_written_to(settings, tmp_path):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.filebased.EmailBackend"
+    settings.EMAIL_FILE_PATH = str(tmp_path / "elsewhere" / "mail")
+    out = StringIO()
+    call_command("setup_demo", stdout=out)
+    assert f"(see {tmp_path / 'elsewhere' / 'mail'})" in out.getvalue()
+    assert "var/mail/" not in out.getvalue()
+    assert run_demo()["mail_folder"] == str(tmp_path / "elsewhere" / "mail")
+
+
+@pytest.mark.django_db
+def test_without_a_mail_folder_it_says_the_reminders_went_to_the_mail_server(settings):
+    settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+    out = StringIO()
+    call_command("setup_demo", stdout=out)
+    assert "(sent through the mail server)" in out.getvalue()
+    assert run_demo()["mail_folder"] is None

@@ -2,7 +2,7 @@
 
 Streams the neutral data to stdout row by row (a server-side cursor on PostgreSQL, never
 the whole table in memory). Timestamps are UTC ISO 8601 with a `Z`. JSON is one array,
-written as it goes. CSV cells a spreadsheet would run as formulas are neutralised
+written as it goes; a connection in JSON is its key (`tenant-slug/name`). CSV cells a spreadsheet would run as formulas are neutralised
 (`spreadsheet_safe`); JSON carries the values exactly as stored.
 """
 
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import json
+import os
 from collections.abc import Iterator
 from datetime import UTC, datetime
 
@@ -70,7 +71,7 @@ class Command(JsonCommand):
         parser.add_argument("--json", action="store_true", help="same as --format json")
 
     def handle(self, *args: object, **options: object) -> None:
-        what = str(options["what"])
+        what = str(options["what"]).replace("_", "-")
         if what not in COLUMNS:
             raise CommandError(f"unknown export {what!r}; use one of {', '.join(COLUMNS)}", returncode=2)
         fmt = "json" if options["json"] else str(options["format"])
@@ -92,10 +93,26 @@ class Command(JsonCommand):
                 raise CommandError(str(exc), returncode=2) from None
             scope &= Q(connection=conn)
         rows = getattr(self, "rows_" + what.replace("-", "_"))(scope, start, end)
-        if fmt == "csv":
-            self.write_csv(COLUMNS[what], rows)
-        else:
-            self.write_json(COLUMNS[what], rows)
+        try:
+            if fmt == "csv":
+                self.write_csv(COLUMNS[what], rows)
+            else:
+                self.write_json_rows(COLUMNS[what], rows)
+            self.stdout.flush()
+        except BrokenPipeError:
+            # The reader stopped early (`export ... | head`): that is the reader's choice, not an
+            # error. Point the descriptor at /dev/null so the final flush at exit has nothing to
+            # fail on and no traceback is printed.
+            self.silence_stdout()
+
+    def silence_stdout(self) -> None:
+        try:
+            fd = self.stdout._out.fileno()
+        except (AttributeError, OSError, ValueError):
+            return
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, fd)
+        os.close(devnull)
 
     # --- output --------------------------------------------------------------------------
     def write_csv(self, columns: tuple[str, ...], rows: Iterator[tuple]) -> None:
@@ -106,11 +123,14 @@ class Command(JsonCommand):
         for row in rows:
             writer.writerow([spreadsheet_safe(v) for v in row])
 
-    def write_json(self, columns: tuple[str, ...], rows: Iterator[tuple]) -> None:
+    def write_json_rows(self, columns: tuple[str, ...], rows: Iterator[tuple]) -> None:
         self.stdout.write("[", ending="")
         sep = "\n"
         for row in rows:
-            self.stdout.write(sep + json.dumps(dict(zip(columns, row, strict=True))), ending="")
+            item = dict(zip(columns, row, strict=True))
+            # Every command's JSON names a connection by its key; CSV keeps the bare name.
+            item["connection"] = f"{item['tenant']}/{item['connection']}"
+            self.stdout.write(sep + json.dumps(item), ending="")
             sep = ",\n"
         self.stdout.write("\n]" if sep != "\n" else "]")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import zoneinfo
 from datetime import date
 from datetime import timedelta as td
@@ -39,6 +38,13 @@ USERS = (
 TOKEN_DAYS_LEFT = 12
 
 
+def mail_folder() -> str | None:
+    """The folder emails are written to (under VAR_DIR by default), or None when they are sent."""
+    if settings.EMAIL_BACKEND != "django.core.mail.backends.filebased.EmailBackend":
+        return None
+    return str(settings.EMAIL_FILE_PATH)
+
+
 class Command(JsonCommand):
     help = "Create (or bring back) the demo tenant, its users and one sandbox connection per vendor."
 
@@ -63,13 +69,15 @@ class Command(JsonCommand):
         result = self._setup(options)
         result["reminders"] = self._remind(result["tenant_today"])
         result["tenant_today"] = result["tenant_today"].isoformat()
+        result["mail_folder"] = mail_folder()
         if options["json"]:
-            self.stdout.write(json.dumps(result, indent=2))
+            self.write_json(result)
             return
         self.stdout.write(f"Demo ready at {result['admin_url']}")
         for login in result["logins"]:
             self.stdout.write(f"  {login['role']:>16}: {login['username']} / {login['password']}")
-        self.stdout.write(f"  reminder emails written now: {result['reminders']} (see var/mail/)")
+        where = f"see {result['mail_folder']}" if result["mail_folder"] else "sent through the mail server"
+        self.stdout.write(f"  reminder emails written now: {result['reminders']} ({where})")
 
     @transaction.atomic
     def _setup(self, options: dict) -> dict:
@@ -91,7 +99,7 @@ class Command(JsonCommand):
             user.save()
             if role:
                 Membership.objects.update_or_create(user=user, tenant=tenant, defaults={"role": role})
-            # Demo addresses count as confirmed, so reminders reach var/mail/ at once.
+            # Demo addresses count as confirmed, so reminders reach the mail folder at once.
             address = EmailAddress.for_user(user)
             if address is not None and address.verified_at is None:
                 address.verified_at = timezone.now()
