@@ -2,8 +2,9 @@
 
 Streams the neutral data to stdout row by row (a server-side cursor on PostgreSQL, never
 the whole table in memory). Timestamps are UTC ISO 8601 with a `Z`. JSON is one array,
-written as it goes; a connection in JSON is its key (`tenant-slug/name`). CSV cells a spreadsheet would run as formulas are neutralised
-(`spreadsheet_safe`); JSON carries the values exactly as stored.
+written as it goes, naming a connection by its key (`tenant-slug/name`). CSV cells a
+spreadsheet would run as formulas are neutralised (`spreadsheet_safe`); JSON carries the
+values exactly as stored. A reader that stops early (`| head`) ends the export quietly.
 """
 
 from __future__ import annotations
