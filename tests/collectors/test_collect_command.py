@@ -46,6 +46,11 @@ def test_agent_states_by_hand(eight):
     assert "agent-states: ok, 1 created" in collect("acme/eight", "agent-states")
 
 
+def test_the_underscore_spelling_is_accepted_and_json_prints_the_command_line_spelling(eight):
+    data = json.loads(collect("acme/eight", "agent_states", "--json"))
+    assert (data["stream"], data["status"]) == ("agent-states", "ok")
+
+
 def test_an_explicit_window_backfills_exactly_that_window_and_leaves_a_gap_behind_the_cursor_alone(
     eight, fake
 ):
@@ -130,6 +135,14 @@ def test_a_stream_already_running_is_not_run_again(eight):
         ),
         (("acme/eight", "config", "--start", "2026-03-02T10:00"), "apply to the volume stream only"),
         (("acme/eight", "volume", "--end", "2026-03-02T10:00"), "--end needs --start"),
+        (
+            ("acme/eight", "volume", "--start", "2026-03-03T10:00"),
+            "--start 2026-03-03T10:00:00Z is in the future",
+        ),
+        (
+            ("acme/eight", "volume", "--start", "2026-03-02T12:00"),
+            "--start 2026-03-02T12:00:00Z is not before the end of the last closed interval",
+        ),
     ],
 )
 def test_a_bad_argument_exits_2_with_one_clear_line(eight, conn_a, args, message):

@@ -7,6 +7,7 @@ from datetime import date
 from io import StringIO
 
 import pytest
+import time_machine
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
@@ -57,3 +58,25 @@ def test_a_bad_date_is_one_clear_error_with_status_2(token):
     with pytest.raises(CommandError) as exc:
         call_command("token_alerts", "--today", "June 1st")
     assert exc.value.returncode == 2 and "--today 'June 1st' is not a date" in str(exc.value)
+
+
+@time_machine.travel("2026-05-31 09:00:00Z", tick=False)
+def test_a_future_date_is_refused_without_dry_run_and_nothing_is_written(token, mailoutbox):
+    with pytest.raises(CommandError) as exc:
+        call_command("token_alerts", "--today", "2026-06-01")
+    assert exc.value.returncode == 2 and "--today 2026-06-01 is in the future" in str(exc.value)
+    assert "--dry-run" in str(exc.value) and "--force" in str(exc.value)
+    assert not TokenAlert.objects.exists() and mailoutbox == []
+
+
+@time_machine.travel("2026-05-31 09:00:00Z", tick=False)
+def test_a_future_date_may_be_looked_at_with_dry_run_or_sent_with_force(token):
+    assert json.loads(run("--today", "2026-06-01", "--dry-run", "--json"))["alerts"][0]["stage"] == "d14"
+    assert not TokenAlert.objects.exists()
+    assert json.loads(run("--today", "2026-06-01", "--force", "--json"))["written"] == 1
+
+
+@time_machine.travel("2026-05-31 12:00:00Z", tick=False)
+def test_a_date_already_reached_somewhere_on_earth_needs_no_force(token):
+    # At 12:00 UTC it is already the next day in UTC+14.
+    assert json.loads(run("--today", "2026-06-01", "--json"))["written"] == 1

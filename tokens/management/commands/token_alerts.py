@@ -1,16 +1,26 @@
-"""`manage.py token_alerts [--today DATE] [--dry-run] [--plan] [--json]`."""
+"""`manage.py token_alerts [--today DATE] [--dry-run] [--force] [--plan] [--json]`.
+
+A `--today` no time zone has reached yet would send real mail early and use up the stages it
+sends, so it needs `--dry-run` (or `--plan`), or `--force` when that is really wanted.
+"""
 
 from __future__ import annotations
 
-import json
 from datetime import date
+from datetime import timedelta as td
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
+from django.utils import timezone
 
 from integrations.cli import JsonCommand
 from tokens.outbox import send_pending_alerts
 from tokens.reminders import run_pass, token_plans
+
+
+def latest_today() -> date:
+    """The latest date it is anywhere now (UTC+14 is the first time zone to reach a date)."""
+    return (timezone.now() + td(hours=14)).date()
 
 
 class Command(JsonCommand):
@@ -22,6 +32,11 @@ class Command(JsonCommand):
         )
         parser.add_argument(
             "--dry-run", action="store_true", help="Show what would be written; change nothing."
+        )
+        parser.add_argument(
+            "--force",
+            action="store_true",
+            help="Send even for a --today in the future.",
         )
         parser.add_argument("--plan", action="store_true", help="List every token's future reminder dates.")
         parser.add_argument("--json", action="store_true", help="Print JSON.")
@@ -38,13 +53,19 @@ class Command(JsonCommand):
         if opts["plan"]:
             self.show_plan(token_plans(today), opts["json"])
             return
+        if today is not None and today > latest_today() and not (opts["dry_run"] or opts["force"]):
+            raise CommandError(
+                f"--today {today} is in the future: it would send real reminders early and use up their "
+                "stages; add --dry-run to look, or --force to send anyway",
+                returncode=2,
+            )
         result = run_pass(today=today, dry_run=opts["dry_run"])
         out = result.as_dict()
         out["dry_run"] = opts["dry_run"]
         if not opts["dry_run"]:
             out["messages_sent"] = send_pending_alerts()
         if opts["json"]:
-            self.stdout.write(json.dumps(out, indent=2))
+            self.write_json(out)
             return
         verb = "would write" if opts["dry_run"] else "wrote"
         self.stdout.write(f"{verb} {len(result.due) if opts['dry_run'] else result.written} reminder(s)")
@@ -61,7 +82,7 @@ class Command(JsonCommand):
 
     def show_plan(self, plans: list[dict[str, Any]], as_json: bool) -> None:
         if as_json:
-            self.stdout.write(json.dumps(plans, indent=2))
+            self.write_json(plans)
             return
         for p in plans:
             self.stdout.write(
