@@ -42,6 +42,7 @@ from collectors.models import (
 )
 from collectors.retention_conf import app_settings
 from collectors.streams import find_stream
+from integrations.cli import iso_z
 from integrations.models import Tenant, VendorConnection
 from notifications.models import Delivery
 from tokens.models import BannerShown, TokenAlert, TokenDigest
@@ -100,7 +101,7 @@ class Outcome:
             "deleted": self.deleted,
             "batches": self.batches,
             "rules": self.rules,
-            "horizon": self.horizon.isoformat() if self.horizon else None,
+            "horizon": iso_z(self.horizon),
             "busy": self.busy,
         }
 

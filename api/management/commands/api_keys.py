@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -18,12 +17,8 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import CommandError, CommandParser
 
 from api.models import SCOPE_NAMES, ApiKey
-from integrations.cli import JsonCommand
+from integrations.cli import JsonCommand, dumps, iso_z
 from integrations.models import Tenant
-
-
-def _when(value: Any) -> str | None:
-    return value.isoformat().replace("+00:00", "Z") if value else None
 
 
 class Command(JsonCommand):
@@ -71,7 +66,7 @@ class Command(JsonCommand):
         except ValidationError as exc:
             raise CommandError("; ".join(exc.messages), returncode=2) from None
         if options["json"]:
-            self.stdout.write(json.dumps({**self.describe(key), "key": plain}, indent=2))
+            self.stdout.write(dumps({**self.describe(key), "key": plain}))
         else:
             self.stdout.write(f"{plain}\n(shown once: {tenant.slug} · {key.name} · {key.scopes})")
 
@@ -81,7 +76,7 @@ class Command(JsonCommand):
             keys = keys.filter(tenant=self.tenant(options["tenant"]))
         rows = [self.describe(k) for k in keys]
         if options["json"]:
-            self.stdout.write(json.dumps(rows, indent=2))
+            self.stdout.write(dumps(rows))
             return
         for r in rows:
             state = f"revoked {r['revoked']}" if r["revoked"] else f"last used {r['last_used'] or 'never'}"
@@ -94,7 +89,7 @@ class Command(JsonCommand):
             raise CommandError(f"{tenant.slug} has no live key named {options['name']!r}", returncode=2)
         key.revoke()
         if options["json"]:
-            self.stdout.write(json.dumps(self.describe(key), indent=2))
+            self.stdout.write(dumps(self.describe(key)))
         else:
             self.stdout.write(f"revoked {tenant.slug} · {key.name} ({key.masked})")
 
@@ -106,7 +101,7 @@ class Command(JsonCommand):
             "key": key.masked,
             "scopes": key.scope_list,
             "created_by": key.created_by.get_username() if key.created_by else None,
-            "created": _when(key.created),
-            "last_used": _when(key.last_used),
-            "revoked": _when(key.revoked),
+            "created": iso_z(key.created),
+            "last_used": iso_z(key.last_used),
+            "revoked": iso_z(key.revoked),
         }

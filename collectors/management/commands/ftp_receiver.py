@@ -9,14 +9,13 @@ Stops cleanly on SIGTERM or Ctrl-C.
 from __future__ import annotations
 
 import ipaddress
-import json
 import signal
 from typing import Any
 
 from django.core.management.base import CommandError, CommandParser
 
 from collectors.ftp import build_server
-from integrations.cli import JsonCommand
+from integrations.cli import JsonCommand, dumps
 
 # The serving loop checks for a stop request between polls of at most this many seconds. A
 # SystemExit raised from the signal handler itself would land wherever the main thread
@@ -55,7 +54,7 @@ class Command(JsonCommand):
         host, bound = server.address[:2]
         tls = server.handler.tls
         if options["json"]:
-            self.stdout.write(json.dumps({"host": host, "port": bound, "tls": tls}))
+            self.stdout.write(dumps({"host": host, "port": bound, "tls": tls}, indent=None))
         else:
             self.stdout.write(f"FTP receiver on {host}:{bound}{' (FTPS required)' if tls else ''}")
         if not tls and not _is_loopback(host):

@@ -10,7 +10,6 @@ while storing it), 2 bad arguments.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 from django.core.management.base import CommandError, CommandParser
@@ -56,7 +55,7 @@ class Command(JsonCommand):
         except DropConfigError as exc:
             raise CommandError(str(exc), returncode=2) from None
         if options["json"]:
-            self.stdout.write(json.dumps({"connection": connection.key, **result.as_dict()}, indent=2))
+            self.write_json({"connection": connection.key, **result.as_dict()})
         else:
             line = f"{connection.key}: {result.name} {result.status}"
             if result.status not in (QUARANTINED, FAILED):

@@ -7,7 +7,6 @@ pruner holds is reported `busy` and left to it.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.core.exceptions import ImproperlyConfigured
@@ -60,7 +59,7 @@ class Command(JsonCommand):
                 "tables": [o.as_dict() for o in outcomes],
                 "deleted": total,
             }
-            self.stdout.write(json.dumps(doc, indent=2))
+            self.write_json(doc)
             return
         verb = "would delete" if options["dry_run"] else "deleted"
         for o in outcomes:

@@ -7,7 +7,6 @@ batches so memory stays flat however many connections there are.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from cryptography.fernet import InvalidToken
@@ -16,7 +15,7 @@ from django.core.management.base import CommandError
 from django.db import models, transaction
 from django.db.models.functions import Cast
 
-from integrations.cli import JsonCommand
+from integrations.cli import JsonCommand, dumps
 from integrations.crypto import EncryptedJSONField, rotate
 
 BATCH = 500
@@ -79,7 +78,7 @@ class Command(JsonCommand):
                 returncode=1,
             ) from None
         if options["json"]:
-            self.stdout.write(json.dumps({"rotated": counts, "total": sum(counts.values())}))
+            self.stdout.write(dumps({"rotated": counts, "total": sum(counts.values())}, indent=None))
         else:
             for label, n in counts.items():
                 self.stdout.write(f"{label}: {n} row(s) re-encrypted")

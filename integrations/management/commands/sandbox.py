@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import signal
 import threading
 import zoneinfo
@@ -13,7 +12,7 @@ from typing import Any
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
-from integrations.cli import JsonCommand
+from integrations.cli import JsonCommand, dumps
 from integrations.sandbox import drop
 from integrations.sandbox.conf import app_settings
 from integrations.sandbox.server import SandboxServer
@@ -124,7 +123,7 @@ class Command(JsonCommand):
             "backfilled_files": len(written),
         }
         if options["json"]:
-            self.stdout.write(json.dumps(info))
+            self.stdout.write(dumps(info, indent=None))
         else:
             self.stdout.write(f"Vendor sandbox on {server.root_url} (Ctrl-C stops it)")
             for vendor, url in info["base_urls"].items():

@@ -6,14 +6,13 @@ prints an endpoint's URL or secret: only the scheme and host.
 
 from __future__ import annotations
 
-import json
 from argparse import ArgumentParser
 from typing import Any
 
 from django.core.management.base import CommandError
 from django.db.models import OuterRef, Subquery
 
-from integrations.cli import JsonCommand
+from integrations.cli import JsonCommand, dumps
 from integrations.models import Tenant
 from notifications.models import Delivery, Endpoint
 from notifications.webhooks import SENT, send_test
@@ -61,7 +60,7 @@ class Command(JsonCommand):
         }
         rows = [endpoint_dict(e, last.get(e.pk)) for e in listed]
         if options["json"]:
-            self.stdout.write(json.dumps({"endpoints": rows}, indent=2))
+            self.stdout.write(dumps({"endpoints": rows}))
             return
         if not rows:
             self.stdout.write("No notification endpoints.")
@@ -84,9 +83,7 @@ class Command(JsonCommand):
             raise CommandError(str(exc), returncode=2) from None
         delivery, outcome = send_test(endpoint)
         if options["json"]:
-            self.stdout.write(
-                json.dumps({"endpoint": endpoint.key, "delivery": delivery.pk, **outcome.as_dict()}, indent=2)
-            )
+            self.stdout.write(dumps({"endpoint": endpoint.key, "delivery": delivery.pk, **outcome.as_dict()}))
         else:
             self.stdout.write(f"{endpoint.key}: test event {outcome.line()}")
         if outcome.status != SENT:

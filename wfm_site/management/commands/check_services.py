@@ -1,12 +1,11 @@
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from django.conf import settings
 from django.core.management.base import CommandError, CommandParser
 
-from integrations.cli import JsonCommand
+from integrations.cli import JsonCommand, dumps
 from wfm_site.services import broker_error, create_database_if_missing, database_error
 
 
@@ -26,7 +25,7 @@ class Command(JsonCommand):
             "broker": {"transport": broker, "error": broker_error()},
         }
         if options["json"]:
-            self.stdout.write(json.dumps(result))
+            self.stdout.write(dumps(result, indent=None))
         failed = [
             f"{name} ({v.get('engine') or v.get('transport')}): {v['error']}"
             for name, v in result.items()

@@ -6,7 +6,6 @@ The file format is documented in the README ("Connections file"); the work is do
 
 from __future__ import annotations
 
-import json
 import sys
 from argparse import ArgumentParser
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 from django.core.management.base import CommandError
 
-from integrations.cli import JsonCommand
+from integrations.cli import JsonCommand, dumps
 from integrations.connection_check import check_connection
 from integrations.models import Tenant, VendorConnection
 from wfm_site.connections_file import FileProblems, export_data, export_text, import_text
@@ -55,14 +54,14 @@ class Command(JsonCommand):
             summary = import_text(text, dry_run=options["dry_run"])
         except FileProblems as exc:
             if options["json"]:
-                self.stdout.write(json.dumps({"ok": False, "problems": exc.problems}, indent=2))
+                self.stdout.write(dumps({"ok": False, "problems": exc.problems}))
             for line in exc.problems:
                 self.stderr.write(line)
             raise CommandError(
                 f"{name}: {len(exc.problems)} problem(s), nothing was changed", returncode=2
             ) from None
         if options["json"]:
-            self.stdout.write(json.dumps({"ok": True, **summary.as_dict()}, indent=2))
+            self.stdout.write(dumps({"ok": True, **summary.as_dict()}))
             return
         for line in summary.lines():
             self.stdout.write(line)
@@ -77,7 +76,7 @@ class Command(JsonCommand):
             if not tenants.exists():
                 raise CommandError(f"no tenant with the slug {options['tenant']!r}", returncode=2)
         if options["json"]:
-            self.stdout.write(json.dumps(export_data(tenants), indent=2, default=str))
+            self.stdout.write(dumps(export_data(tenants)))
         else:
             self.stdout.write(export_text(tenants), ending="")
 
@@ -89,7 +88,7 @@ class Command(JsonCommand):
             raise CommandError(str(exc), returncode=2) from None
         result = check_connection(conn)
         if options["json"]:
-            self.stdout.write(json.dumps(result.as_dict(), indent=2))
+            self.stdout.write(dumps(result.as_dict()))
         elif result.ok:
             self.stdout.write(f"{conn.key}: OK")
             for item in result.checked:
