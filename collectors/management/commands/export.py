@@ -107,9 +107,12 @@ class Command(JsonCommand):
             self.silence_stdout()
 
     def silence_stdout(self) -> None:
+        fileno = getattr(getattr(self.stdout, "_out", None), "fileno", None)
         try:
-            fd = self.stdout._out.fileno()
-        except (AttributeError, OSError, ValueError):
+            fd = fileno() if fileno is not None else None
+        except (OSError, ValueError):  # a StringIO, or a stream already closed
+            fd = None
+        if fd is None:
             return
         devnull = os.open(os.devnull, os.O_WRONLY)
         os.dup2(devnull, fd)
