@@ -299,3 +299,6 @@ class TenantReminderSettingsAdmin(TenantScopedAdmin):
     managers_only = True
     tenant_path = "tenant"
     list_display = ("tenant", "thresholds", "send_hour")
+
+
+from tokens import admin_users  # noqa: E402, F401  (registers the user admin with the address rules)

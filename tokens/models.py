@@ -64,6 +64,12 @@ class TenantReminderSettings(models.Model):
     send_hour = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Local hour (0-23) from which reminders go out. Blank: the default."
     )
+    role_addresses_allowed = models.TextField(
+        blank=True,
+        help_text="Group or role addresses this tenant accepts for token owners and account owners, "
+        "one per line: a whole address (cc-ops@acme.example) or a local part (cc-ops) for any domain. "
+        "Blank: none; such addresses are refused, so a person is accountable.",
+    )
 
     class Meta:
         verbose_name = "reminder settings"
@@ -90,6 +96,12 @@ class TenantReminderSettings(models.Model):
     def policy_of(tenant: Tenant) -> stages.Policy:
         own = getattr(tenant, "reminder_settings", None)
         return stages.policy_for(own.thresholds if own else None)
+
+    @staticmethod
+    def role_addresses_of(tenant: Tenant) -> list[str]:
+        """The tenant's allowed role addresses (see `tokens.addresses`)."""
+        own = TenantReminderSettings.objects.filter(tenant=tenant).first() if tenant.pk else None
+        return own.role_addresses_allowed.split() if own else []
 
     @staticmethod
     def send_hour_of(tenant: Tenant) -> int:
@@ -197,6 +209,11 @@ class AccessToken(models.Model):
             raise ValidationError(
                 {"expires": f"The expiry date {self.expires} must be after the issue date {self.issued}."}
             )
+        if self.owner_id and self.connection_id:
+            from tokens.addresses import token_owner_problems  # it reads this module's models
+
+            if problems := token_owner_problems(self.owner, self.connection.tenant):
+                raise ValidationError({"owner": problems})
 
     def record_renewal(self, new_expires: date, by: User | None, note: str = "") -> TokenRenewal:
         """The account owner renewed the same credential in the vendor's console.
