@@ -60,8 +60,8 @@ MEMBERSHIP_RULES = ("tokens.addresses.membership_form_problems",)
 
 
 class MembershipForm(forms.ModelForm):
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
         user, role = cleaned.get("user"), cleaned.get("role")
         tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
         if user and role and tenant:

@@ -10,6 +10,7 @@ import time_machine
 from integrations.models import Membership
 from tests.conftest import make_connection, make_user
 from tests.tokens.conftest import verify
+from tokens.admin import alert_status
 from tokens.models import AccessToken, TokenAlert, TokenDigest
 from tokens.outbox import FOLDED, send_pending_alerts
 from tokens.reminders import run_pass
@@ -55,6 +56,7 @@ def test_an_account_owner_who_owns_a_token_gets_only_the_digest_each_day(tenant_
     alerts = TokenAlert.objects.filter(token=mine).order_by("day")
     assert [a.days_left for a in alerts] == [10, 9, 8]
     assert all(a.error == FOLDED and a.delivered_to == [] for a in alerts)
+    assert {alert_status(a) for a in alerts} == {"in the digest"}  # as the admin shows it
     assert [a.digest.day for a in alerts] == [date(2026, 6, d) for d in (5, 6, 7)]
 
 
