@@ -98,12 +98,6 @@ class TenantReminderSettings(models.Model):
         return stages.policy_for(own.thresholds if own else None)
 
     @staticmethod
-    def role_addresses_of(tenant: Tenant) -> list[str]:
-        """The tenant's allowed role addresses (see `tokens.addresses`)."""
-        own = TenantReminderSettings.objects.filter(tenant=tenant).first() if tenant.pk else None
-        return own.role_addresses_allowed.split() if own else []
-
-    @staticmethod
     def send_hour_of(tenant: Tenant) -> int:
         own = getattr(tenant, "reminder_settings", None)
         return own.send_hour if own and own.send_hour is not None else app_settings.SEND_HOUR
@@ -210,7 +204,7 @@ class AccessToken(models.Model):
                 {"expires": f"The expiry date {self.expires} must be after the issue date {self.issued}."}
             )
         if self.owner_id and self.connection_id:
-            from tokens.addresses import token_owner_problems  # it reads this module's models
+            from tokens.addresses import token_owner_problems  # it imports integrations and notifications
 
             if problems := token_owner_problems(self.owner, self.connection.tenant):
                 raise ValidationError({"owner": problems})
