@@ -8,11 +8,12 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import RelatedOnlyFieldListFilter
 from django.contrib.auth import get_user_model
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.template.response import TemplateResponse
 from django.utils.http import urlencode
+from django.utils.module_loading import import_string
 
 from integrations.admin_deletes import GuardedDeleteMixin, MembershipInlineFormSet
 from integrations.admin_scope import (
@@ -53,8 +54,26 @@ def _scoped_users(request: HttpRequest) -> QuerySet[Any]:
     return users.filter(memberships__tenant__in=Tenant.objects.managed_by(request.user)).distinct()
 
 
+# Other apps' rules on who may be a member (an address once per tenant; a person, not a
+# role address, as account owner): dotted paths, so this app imports none of the apps above it.
+MEMBERSHIP_RULES = ("tokens.addresses.membership_form_problems",)
+
+
+class MembershipForm(forms.ModelForm):
+    def clean(self) -> dict[str, Any] | None:
+        cleaned = super().clean() or {}
+        user, role = cleaned.get("user"), cleaned.get("role")
+        tenant = cleaned.get("tenant") or getattr(self.instance, "tenant", None)
+        if user and role and tenant:
+            problems = [p for rule in MEMBERSHIP_RULES for p in import_string(rule)(user, tenant, role)]
+            if problems:
+                raise ValidationError(problems)
+        return cleaned
+
+
 class MembershipInline(TenantScopedInline):
     model = Membership
+    form = MembershipForm
     formset = MembershipInlineFormSet
     fields = ("user", "role", "created")
     readonly_fields = ("created",)
@@ -138,6 +157,7 @@ class TenantAdmin(GuardedDeleteMixin, TenantScopedAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(GuardedDeleteMixin, TenantScopedAdmin):
+    form = MembershipForm
     list_display = ("user", "user_email", "tenant", "role", "created")
     list_filter = ("role", ("tenant", RelatedOnlyFieldListFilter))
     search_fields = ("user__username", "user__email", "user__first_name", "user__last_name", "tenant__name")

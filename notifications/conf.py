@@ -92,7 +92,9 @@ class AppSettings:
 
     @property
     def ROLE_ADDRESS_PREFIXES(self) -> tuple[str, ...]:
-        """TOKENS_ROLE_ADDRESSES: local parts that name a group, not a person (a warning, not a refusal)."""
+        """TOKENS_ROLE_ADDRESSES: local parts (or words of one: `cc-ops`) that name a group, not a
+        person. Refused for token owners and account owners unless the tenant allows the address;
+        a warning for other users."""
         return tuple(getattr(settings, "TOKENS_ROLE_ADDRESSES", ROLE_ADDRESSES))
 
     def mail_policy(self) -> Policy:
@@ -171,6 +173,16 @@ ROLE_ADDRESSES = (
     "ops",
     "operations",
     "service",
+    "helpdesk",
+    "servicedesk",
+    "desk",
+    "noc",
+    "alerts",
+    "notifications",
+    "root",
+    "abuse",
+    "security",
+    "group",
 )
 
 app_settings = AppSettings()

@@ -28,6 +28,7 @@ from tokens.models import (
     TokenRenewal,
     TokenValueChange,
 )
+from tokens.outbox import FOLDED
 
 URGENCY_COLORS = {"ok": "#2e7d32", "soon": "#ef6c00", "urgent": "#c62828", "expired": "#6a1b9a"}
 
@@ -65,6 +66,11 @@ class RenewalInline(ReadOnlyInline):
     verbose_name_plural = "renewal history"
 
 
+def alert_status(alert: TokenAlert) -> str:
+    # A reminder folded into the owner's digest was told, though not by a mail of its own.
+    return "in the digest" if alert.error == FOLDED else alert.status
+
+
 class AlertInline(ReadOnlyInline):
     model = TokenAlert
     fields = ("day", "stage", "expires", "days_left", "status", "delivered_to", "error")
@@ -73,7 +79,7 @@ class AlertInline(ReadOnlyInline):
 
     @admin.display(description="status")
     def status(self, obj: TokenAlert) -> str:
-        return obj.status
+        return alert_status(obj)
 
 
 class ValueChangeInline(ReadOnlyInline):
@@ -282,7 +288,7 @@ class TokenAlertAdmin(TenantScopedAdmin):
 
     @admin.display(description="status")
     def status(self, obj: TokenAlert) -> str:
-        return obj.status
+        return alert_status(obj)
 
 
 @admin.register(TokenDigest)
@@ -299,3 +305,6 @@ class TenantReminderSettingsAdmin(TenantScopedAdmin):
     managers_only = True
     tenant_path = "tenant"
     list_display = ("tenant", "thresholds", "send_hour")
+
+
+from tokens import admin_users  # noqa: E402, F401  (registers the user admin with the address rules)

@@ -64,6 +64,12 @@ class TenantReminderSettings(models.Model):
     send_hour = models.PositiveSmallIntegerField(
         null=True, blank=True, help_text="Local hour (0-23) from which reminders go out. Blank: the default."
     )
+    role_addresses_allowed = models.TextField(
+        blank=True,
+        help_text="Group or role addresses this tenant accepts for token owners and account owners, "
+        "one per line: a whole address (cc-ops@acme.example) or a local part (cc-ops) for any domain. "
+        "Blank: none; such addresses are refused, so a person is accountable.",
+    )
 
     class Meta:
         verbose_name = "reminder settings"
@@ -197,6 +203,11 @@ class AccessToken(models.Model):
             raise ValidationError(
                 {"expires": f"The expiry date {self.expires} must be after the issue date {self.issued}."}
             )
+        if self.owner_id and self.connection_id:
+            from tokens.addresses import token_owner_problems  # it imports integrations and notifications
+
+            if problems := token_owner_problems(self.owner, self.connection.tenant):
+                raise ValidationError({"owner": problems})
 
     def record_renewal(self, new_expires: date, by: User | None, note: str = "") -> TokenRenewal:
         """The account owner renewed the same credential in the vendor's console.

@@ -5,6 +5,13 @@ after each reminder pass. The rows go through the notification app's one outbox
 (`notifications.outbox`): claimed with a compare-and-set so two workers never send the
 same reminder, retried with backoff across ticks, given up after NOTIFY_MAIL_MAX_ATTEMPTS.
 This module only composes each message (`compose_alert`, `compose_digest`).
+
+One mail a day per person and token: a token owner who also receives the tenant's digest
+of that day (an account owner, a list member, or a manager told for lack of anyone else)
+gets no separate reminder. Their reminder is folded into the digest, whose line for the
+token then says so; the alert row is finished with `FOLDED` as its reason. The digest of
+the alert's day must still be unsent for that: a token registered after the day's digest
+went out gets its own reminder rather than waiting a day.
 """
 
 from __future__ import annotations
@@ -16,7 +23,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from integrations.models import Membership
+from integrations.models import Membership, Tenant
 from notifications import recipients
 from notifications.outbox import Mail, mail_rows
 from notifications.verification import unsubscribe_url
@@ -25,6 +32,7 @@ from tokens.models import AccessToken, TokenAlert, TokenDigest
 
 log = logging.getLogger(__name__)
 BATCH = 500
+FOLDED = "in the digest of the day (the token owner receives the digest: one mail a day)"
 
 
 def token_links(token: AccessToken) -> dict[str, str]:
@@ -58,21 +66,36 @@ def compose_alert(alert: TokenAlert) -> Mail | str:
     address = recipients.unambiguous_user_email(token.owner_id, token.connection.tenant_id)
     if not address:
         return "no token owner with a verified, unambiguous address"
+    if address in digest_addresses_of_day(alert):
+        return FOLDED
     return Mail("token-alert", token_context(token, alert.stage, alert.days_left, alert.expires), [address])
 
 
-def digest_recipients(
-    digest: TokenDigest, alerts: list[TokenAlert]
-) -> tuple[list[str], dict[str, str], bool]:
+def digest_addresses_of_day(alert: TokenAlert) -> set[str]:
+    """Who the tenant's digest of the alert's day will go to; empty once that digest is composed.
+
+    The digest lists every alert not yet in a digest, so it will list this one too.
+    """
+    tenant = alert.token.connection.tenant
+    if TokenDigest.objects.filter(tenant=tenant, day=alert.day, attempts__gt=0).exists():
+        return set()
+    peers = list(
+        TokenAlert.objects.filter(token__connection__tenant=tenant, digest=None).select_related("token")
+    )
+    users, subs, _ = digest_recipients(tenant, peers)
+    return {*users, *subs}
+
+
+def digest_recipients(tenant: Tenant, alerts: list[TokenAlert]) -> tuple[list[str], dict[str, str], bool]:
     """(user addresses, subscriber address -> unsubscribe URL, any token nobody verified hears of)."""
-    tid = digest.tenant_id
-    owners = recipients.tenant_addresses(digest.tenant, (Membership.OWNER,))
+    tid = tenant.pk
+    owners = recipients.tenant_addresses(tenant, (Membership.OWNER,))
     subs = {s.email: unsubscribe_url(s) for s in recipients.subscribers_by_tenant([tid]).get(tid, [])}
     owner_ok = recipients.verified_emails(a.token.owner_id for a in alerts if a.token.owner_id)
     unattended = not owners and not subs and any(a.token.owner_id not in owner_ok for a in alerts)
     users = list(owners)
     if unattended:
-        users += recipients.tenant_addresses(digest.tenant, (Membership.MANAGER,))
+        users += recipients.tenant_addresses(tenant, (Membership.MANAGER,))
     return sorted(set(users)), subs, unattended
 
 
@@ -86,12 +109,14 @@ def compose_digest(digest: TokenDigest) -> Mail | str:
     )
     if not alerts:
         return "no alerts to list"
-    users, subs, unattended = digest_recipients(digest, alerts)
+    users, subs, unattended = digest_recipients(digest.tenant, alerts)
     owner_ok = recipients.verified_emails(a.token.owner_id for a in alerts if a.token.owner_id)
     items = []
     for a in alerts:
         ctx = token_context(a.token, a.stage, a.days_left, a.expires)
         ctx["unattended"] = a.token.owner_id not in owner_ok
+        # The token owner's reminder of the day is this line (see FOLDED above).
+        ctx["folded"] = a.error == FOLDED
         items.append(ctx)
     context = {
         "tenant": digest.tenant,

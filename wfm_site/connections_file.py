@@ -29,6 +29,7 @@ from django.db.models import QuerySet
 from integrations.models import Membership, Tenant, VendorConnection
 from integrations.vendors import field_map, get_vendor, is_known, vendor_keys
 from integrations.vendors.base import HISTORY, REALTIME, SECTIONS
+from tokens.addresses import member_problems
 from tokens.models import AccessToken
 
 KINDS = ("tenants", "users", "members", "connections", "tokens")
@@ -287,6 +288,10 @@ class _Importer:
             return email.lower()
         user = self.user(f"{path}.email", email, self.text(f"{path}.name", entry.get("name")))
         if user is None or tenant is None:
+            return email.lower()
+        if problems := member_problems(user, tenant, role):
+            for problem in problems:
+                self.problem(f"{path}.email", problem)
             return email.lower()
         membership = Membership.objects.filter(user=user, tenant=tenant).first()
         if membership is None:

@@ -17,7 +17,13 @@ from notifications.models.endpoints import (
     _iso,
 )
 from notifications.models.outbox import FAILED, RETRYING, SENT, MailRow, OutboxRow
-from notifications.models.people import EmailAddress, Subscriber, SubscriptionList, is_role_address
+from notifications.models.people import (
+    EmailAddress,
+    Subscriber,
+    SubscriptionList,
+    address_clash,
+    is_role_address,
+)
 
 __all__ = [
     "EVENTS",
@@ -40,5 +46,6 @@ __all__ = [
     "Subscriber",
     "SubscriptionList",
     "_iso",
+    "address_clash",
     "is_role_address",
 ]

@@ -7,6 +7,8 @@ were the tokens app's; the migrations that moved them here kept their rows.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -25,9 +27,42 @@ def _normal(email: str) -> str:
     return (email or "").strip().lower()
 
 
-def is_role_address(email: str) -> bool:
-    local = _normal(email).partition("@")[0]
-    return local in app_settings.ROLE_ADDRESS_PREFIXES
+def is_role_address(email: str, allowed: Iterable[str] = ()) -> bool:
+    """Whether an address names a group or a role (`helpdesk@`, `cc-ops@`), not a person.
+
+    The local part (without a `+tag`) is a role address when it, or one of its words
+    (split at `.`, `-`, `_`), is in TOKENS_ROLE_ADDRESSES: `support@`, `it-support@` and
+    `cc-ops@` are, `jane.doe@` is not. `allowed` holds a tenant's exceptions: whole
+    addresses, or local parts allowed at any domain.
+    """
+    address = _normal(email)
+    local = address.partition("@")[0].partition("+")[0]
+    exceptions = {_normal(a) for a in allowed}
+    if address in exceptions or local in exceptions:
+        return False
+    roles = set(app_settings.ROLE_ADDRESS_PREFIXES)
+    return local in roles or any(word in roles for word in re.split(r"[.\-_]", local))
+
+
+def address_clash(
+    email: str, tenants: models.QuerySet[Tenant], user: Any = None
+) -> tuple[User, Tenant] | None:
+    """Another user with this address who is a member of one of `tenants` (and that tenant).
+
+    Within a tenant an address belongs to one user only; across tenants it may repeat.
+    """
+    from django.contrib.auth import get_user_model
+
+    address = _normal(email)
+    if not address:
+        return None
+    others = get_user_model().objects.filter(email__iexact=address, memberships__tenant__in=tenants)
+    if user is not None and user.pk:
+        others = others.exclude(pk=user.pk)
+    other = others.order_by("pk").first()
+    if other is None:
+        return None
+    return other, tenants.filter(memberships__user=other).order_by("pk").first()  # type: ignore[return-value]  # a member, so a tenant
 
 
 class EmailAddress(models.Model):
