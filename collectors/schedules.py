@@ -12,6 +12,7 @@ import json
 import random
 from datetime import datetime
 from datetime import timedelta as td
+from typing import Any
 
 from django.db import connection as db_connection
 from django.db import transaction
@@ -189,9 +190,11 @@ def _insert_missing(missing: list[tuple[tuple[int, str], int]], now: datetime) -
     """Insert the missing rows, due at once, every other column at its model default."""
     table = db_connection.ops.quote_name(CollectionSchedule._meta.db_table)
     given = ("connection_id", "stream", "interval_seconds", "next_run_at")
-    columns, values, params = [], [], []
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
     for field in CollectionSchedule._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.column is None:
             continue
         columns.append(db_connection.ops.quote_name(field.column))
         if field.column in given:
