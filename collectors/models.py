@@ -130,8 +130,16 @@ class AgentQueue(models.Model):
 class IntervalVolume(ChangePosition):
     """Contact volume of one queue in one 15-minute interval (start on the UTC grid)."""
 
-    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
-    queue = models.ForeignKey(Queue, models.CASCADE, related_name="intervals")
+    # No foreign-key constraints in the database: PostgreSQL checks them at commit, a tenth of
+    # a 1M-row upsert. Django still cascades a deleted connection or queue, and the writers
+    # store intervals only of queues they resolved in the same transaction. No index of their
+    # own: the natural key leads with the queue, `interval_conn_start` with the connection.
+    connection = models.ForeignKey(
+        VendorConnection, models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
+    queue = models.ForeignKey(
+        Queue, models.CASCADE, related_name="intervals", db_constraint=False, db_index=False
+    )
     interval_start = models.DateTimeField()
     entered = models.PositiveIntegerField()
     abandoned = models.PositiveIntegerField()
@@ -160,8 +168,10 @@ class IntervalVolume(ChangePosition):
 class AgentStateEvent(ChangePosition):
     """Who was in which state from when to when; `end` is null while it lasts."""
 
-    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+")
-    agent = models.ForeignKey(Agent, models.CASCADE, related_name="state_events")
+    # No index of their own: the natural key leads with the agent, `state_event_conn_start`
+    # with the connection.
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="+", db_index=False)
+    agent = models.ForeignKey(Agent, models.CASCADE, related_name="state_events", db_index=False)
     state = models.CharField(max_length=16, choices=STATE_CHOICES)
     raw_code = models.CharField(max_length=100, blank=True)
     raw_label = models.CharField(max_length=200, blank=True)
@@ -206,7 +216,8 @@ class AgentCurrentState(models.Model):
 class CollectionSchedule(models.Model):
     """When a (connection, stream) runs next; the dispatcher claims due rows."""
 
-    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="schedules")
+    # No index of its own: the natural key leads with it.
+    connection = models.ForeignKey(VendorConnection, models.CASCADE, related_name="schedules", db_index=False)
     stream = models.CharField(max_length=16, choices=stream_choices)
     enabled = models.BooleanField(default=True)
     interval_seconds = models.PositiveIntegerField()

@@ -8,10 +8,13 @@ from their declarations (`collectors.streams`).
 
 from __future__ import annotations
 
+import json
 import random
 from datetime import datetime
 from datetime import timedelta as td
+from typing import Any
 
+from django.db import connection as db_connection
 from django.db import transaction
 from django.utils import timezone
 
@@ -107,12 +110,135 @@ def sync_schedules(connection: VendorConnection, now: datetime | None = None) ->
 
 
 def sync_all(now: datetime | None = None) -> int:
-    """Bring every connection's schedules in step (e.g. after the config interval setting changed)."""
+    """Bring every connection's schedules in step (e.g. after the config interval setting changed).
+
+    The same outcome as `sync_schedules` on each connection, in a constant number of
+    statements: the connections and the schedules are read once, the difference is worked
+    out here, and the missing rows, the changed intervals and the streams no longer declared
+    are each written by one statement over a JSON array of rows (one connection at a time,
+    a deploy at 20,000 connections spent 80 s in 40,001 queries).
+    """
+    now = now or timezone.now()
+    wanted: dict[tuple[int, str], int] = {}
     count = 0
-    for connection in VendorConnection.objects.select_related("tenant").iterator():
-        sync_schedules(connection, now)
+    for connection in VendorConnection.objects.select_related("tenant").iterator(chunk_size=2000):
+        for stream in connection.vendor_class.streams:
+            wanted[connection.pk, stream] = stream_interval(connection, stream)
         count += 1
+    with transaction.atomic():
+        existing = CollectionSchedule.objects.values_list(
+            "pk", "connection_id", "stream", "interval_seconds", "next_run_at", "enabled"
+        )
+        seen: set[tuple[int, str]] = set()
+        changed: list[tuple[int, int, datetime]] = []
+        gone: list[int] = []
+        for pk, connection_id, stream, interval_seconds, next_run_at, enabled in existing:
+            key = (connection_id, stream)
+            seen.add(key)
+            interval = wanted.get(key)
+            if interval is None:
+                if enabled:
+                    gone.append(pk)
+            elif interval != interval_seconds:
+                # An interval made shorter takes effect now rather than after the old, long wait.
+                changed.append((pk, interval, min(next_run_at, now + td(seconds=interval))))
+        missing = sorted((key, interval) for key, interval in wanted.items() if key not in seen)
+        _insert_missing(missing, now)
+        _update_intervals(changed)
+        _disable(gone)
     return count
+
+
+# Each statement reads its rows from one JSON parameter, as a table: the number of statements
+# and parameters stays the same whatever the number of connections. Only the model's table
+# and column names are formatted into the SQL; every value is a parameter.
+_ROWS = {
+    "postgresql": "SELECT * FROM jsonb_to_recordset(%s::jsonb) AS r({columns})",
+    "sqlite": "SELECT {extracts} FROM json_each(%s)",
+}
+_PG_TYPES = {
+    "id": "bigint",
+    "connection_id": "bigint",
+    "stream": "text",
+    "interval_seconds": "integer",
+    "next_run_at": "timestamptz",
+}
+
+
+def _rows(columns: tuple[str, ...]) -> str:
+    template = _ROWS.get(db_connection.vendor)
+    if template is None:
+        raise NotImplementedError(f"schedule sync has no JSON row source for {db_connection.vendor}")
+    return template.format(
+        columns=", ".join(f"{c} {_PG_TYPES[c]}" for c in columns),
+        extracts=", ".join(f"json_extract(value, '$.{c}') AS {c}" for c in columns),
+    )
+
+
+def _adapt(moment: datetime) -> str:
+    value = db_connection.ops.adapt_datetimefield_value(moment)
+    return value.isoformat() if isinstance(value, datetime) else str(value)
+
+
+def _execute(sql: str, rows: list[dict[str, object]]) -> None:
+    if rows:
+        with db_connection.cursor() as cursor:
+            cursor.execute(sql, [json.dumps(rows)])
+
+
+def _insert_missing(missing: list[tuple[tuple[int, str], int]], now: datetime) -> None:
+    """Insert the missing rows, due at once, every other column at its model default."""
+    table = db_connection.ops.quote_name(CollectionSchedule._meta.db_table)
+    given = ("connection_id", "stream", "interval_seconds", "next_run_at")
+    columns: list[str] = []
+    values: list[str] = []
+    params: list[Any] = []
+    for field in CollectionSchedule._meta.concrete_fields:
+        if field.primary_key or field.column is None:
+            continue
+        columns.append(db_connection.ops.quote_name(field.column))
+        if field.column in given:
+            values.append(f"r.{field.column}")
+        else:
+            # Typed on PostgreSQL: an untyped parameter in a SELECT list would be text.
+            cast = f"::{field.db_type(db_connection)}" if db_connection.vendor == "postgresql" else ""
+            values.append(f"%s{cast}")
+            params.append(field.get_db_prep_save(field.get_default(), db_connection))
+    rows = [
+        {"connection_id": c, "stream": s, "interval_seconds": i, "next_run_at": _adapt(now)}
+        for (c, s), i in missing
+    ]
+    if not rows:
+        return
+    # ON CONFLICT DO NOTHING: a connection saved meanwhile may have made its rows already;
+    # EXISTS: one deleted meanwhile gets none.
+    connections = db_connection.ops.quote_name(VendorConnection._meta.db_table)
+    sql = (
+        f"INSERT INTO {table} ({', '.join(columns)}) SELECT {', '.join(values)} "  # noqa: S608
+        f"FROM ({_rows(given)}) AS r "
+        f"WHERE EXISTS (SELECT 1 FROM {connections} c WHERE c.id = r.connection_id) "
+        "ORDER BY r.connection_id, r.stream ON CONFLICT (connection_id, stream) DO NOTHING"
+    )
+    with db_connection.cursor() as cursor:
+        cursor.execute(sql, [*params, json.dumps(rows)])
+
+
+def _update_intervals(changed: list[tuple[int, int, datetime]]) -> None:
+    table = db_connection.ops.quote_name(CollectionSchedule._meta.db_table)
+    _execute(
+        f"UPDATE {table} SET interval_seconds = r.interval_seconds, next_run_at = r.next_run_at "  # noqa: S608
+        f"FROM ({_rows(('id', 'interval_seconds', 'next_run_at'))}) AS r WHERE {table}.id = r.id",
+        [{"id": pk, "interval_seconds": i, "next_run_at": _adapt(n)} for pk, i, n in changed],
+    )
+
+
+def _disable(gone: list[int]) -> None:
+    """A stream the vendor no longer declares is disabled, kept with its runs and health history."""
+    table = db_connection.ops.quote_name(CollectionSchedule._meta.db_table)
+    _execute(
+        f"UPDATE {table} SET enabled = false WHERE id IN (SELECT r.id FROM ({_rows(('id',))}) AS r)",  # noqa: S608
+        [{"id": pk} for pk in gone],
+    )
 
 
 def on_connection_saved(

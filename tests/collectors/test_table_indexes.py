@@ -1,0 +1,130 @@
+"""The big tables carry only the indexes their queries need, and the interval table no
+foreign-key constraints: Django's own cascade removes what a deleted connection or queue owned."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from datetime import timedelta as td
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from collectors import gaps
+from collectors.models import AgentStateEvent, CollectionRun, CollectionSchedule, IntervalVolume, Queue
+from collectors.writers import upsert_intervals
+from integrations.vendors.records import IntervalRecord
+
+pytestmark = pytest.mark.django_db
+postgres = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's catalogue and plans")
+
+NOW = datetime(2026, 3, 2, 12, 7, tzinfo=UTC)
+T0 = datetime(2026, 3, 2, 11, 0, tzinfo=UTC)
+TABLES = (IntervalVolume, AgentStateEvent, CollectionRun, CollectionSchedule)
+
+
+def records(queues=("sales", "support"), count=8):
+    return [
+        IntervalRecord(queue, T0 - td(minutes=15 * n), 10, 1, 600, queue_name=queue.title())
+        for queue in queues
+        for n in range(count)
+    ]
+
+
+def full_indexes(table: str) -> dict[str, tuple[list[str], bool]]:
+    """Each index that is not partial: its columns in order and whether it is unique."""
+    with connection.cursor() as cur:
+        cur.execute(
+            """
+            SELECT i.relname, ix.indisunique,
+                   array(SELECT a.attname FROM unnest(ix.indkey) WITH ORDINALITY k(attnum, n)
+                         JOIN pg_attribute a ON a.attrelid = ix.indrelid AND a.attnum = k.attnum
+                         ORDER BY k.n)
+            FROM pg_index ix JOIN pg_class i ON i.oid = ix.indexrelid
+            WHERE ix.indrelid = %s::regclass AND ix.indpred IS NULL
+            """,
+            [table],
+        )
+        return {name: (columns, unique) for name, unique, columns in cur.fetchall()}
+
+
+def plan(sql: str, params=()) -> str:
+    with connection.cursor() as cur:
+        cur.execute("ANALYZE")
+        # The test tables are small enough to read whole; the plan is the one a big table gets.
+        cur.execute("SET LOCAL enable_seqscan = off")
+        cur.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cur.fetchall())
+
+
+@postgres
+@pytest.mark.parametrize("model", TABLES, ids=lambda m: m.__name__)
+def test_no_index_repeats_the_leading_columns_of_another(model):
+    indexes = full_indexes(model._meta.db_table)
+    redundant = [
+        (name, other)
+        for name, (columns, unique) in indexes.items()
+        for other, (longer, _) in indexes.items()
+        if name != other and not unique and longer[: len(columns)] == columns
+    ]
+    assert redundant == []
+
+
+@postgres
+def test_the_interval_table_has_no_foreign_key_checked_at_commit(conn_a):
+    upsert_intervals(conn_a, records(), NOW)
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT count(*) FROM pg_constraint WHERE conrelid = %s::regclass AND contype = 'f'",
+            [IntervalVolume._meta.db_table],
+        )
+        assert cur.fetchone()[0] == 0
+        # The foreign keys' deferred triggers are what an upsert's COMMIT spent its time in.
+        cur.execute(
+            "SELECT count(*) FROM pg_trigger WHERE tgrelid = %s::regclass AND tgdeferrable",
+            [IntervalVolume._meta.db_table],
+        )
+        assert cur.fetchone()[0] == 0
+    assert IntervalVolume.objects.filter(connection=conn_a).count() == 16
+
+
+def test_deleting_a_connection_deletes_its_intervals(conn_a, conn_b):
+    upsert_intervals(conn_a, records(), NOW)
+    upsert_intervals(conn_b, records(), NOW)
+    conn_a.delete()
+    assert not IntervalVolume.objects.filter(connection_id=conn_a.pk).exists()
+    assert IntervalVolume.objects.filter(connection=conn_b).count() == 16
+
+
+def test_deleting_a_queue_deletes_its_intervals(conn_a):
+    upsert_intervals(conn_a, records(), NOW)
+    Queue.objects.get(connection=conn_a, vendor_id="sales").delete()
+    assert set(IntervalVolume.objects.values_list("queue__vendor_id", flat=True)) == {"support"}
+    assert IntervalVolume.objects.count() == 8
+
+
+@postgres
+def test_the_newest_interval_of_each_connection_is_one_step_down_its_index(conn_a, conn_b):
+    upsert_intervals(conn_a, records(count=50), NOW)
+    upsert_intervals(conn_b, records(count=50), NOW)
+    with CaptureQueriesContext(connection) as ctx:
+        fresh = gaps.freshness([conn_a.pk, conn_b.pk])
+    assert fresh[conn_a.pk].newest_interval == T0
+    (sql,) = [q["sql"] for q in ctx.captured_queries if "interval_start" in q["sql"]]
+    shown = plan(sql)
+    assert "Backward using interval_conn_start" in shown, shown
+    assert "Sort" not in shown, shown
+
+
+@postgres
+def test_a_streams_runs_newest_first_are_read_from_the_connection_stream_index(conn_a):
+    CollectionRun.objects.bulk_create(
+        CollectionRun(connection=conn_a, stream=stream, started_at=T0 - td(minutes=n), status="ok")
+        for stream in ("volume", "agent_states", "config")
+        for n in range(100)
+    )
+    qs = CollectionRun.objects.filter(connection=conn_a, stream="volume").order_by("-started_at")[:10]
+    sql, params = qs.query.sql_with_params()
+    shown = plan(sql, params)
+    assert "run_conn_stream_started" in shown, shown
+    assert "Sort" not in shown, shown
