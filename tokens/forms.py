@@ -107,7 +107,8 @@ class ConnectionTokenFields(forms.Form):
         return bool(self.current_token is not None and typed)
 
     def clean(self) -> dict[str, Any]:
-        data = super().clean()
+        super().clean()
+        data = self.cleaned_data
         issued = data.get("token_issued")
         expires = data.get("token_expires")
         if issued is None:
