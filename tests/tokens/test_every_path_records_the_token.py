@@ -30,10 +30,8 @@ def test_the_tcn_form_asks_for_the_login_the_issue_date_and_the_expiry():
     form = connection_form("tcn")
     assert {"token_service_login", "token_issued", "token_expires"} <= set(form.base_fields)
     assert "one year after the issue date" in form.base_fields["token_expires"].help_text
-    assert (
-        section_fieldsets("tcn", form)[3][0],
-        {"fields": section_fieldsets("tcn", form)[3][1]["fields"]},
-    ) == ("Access token", {"fields": ["token_service_login", "token_issued", "token_expires"]})
+    fieldsets = dict(section_fieldsets("tcn", form))
+    assert fieldsets["Access token"]["fields"] == ["token_service_login", "token_issued", "token_expires"]
 
 
 def test_a_vendor_whose_token_does_not_expire_has_no_token_fields():
