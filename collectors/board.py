@@ -51,6 +51,7 @@ class StreamRow:
     gaps: int | None
     strip: list[Slot]
     token_warning: str = ""
+    token_expiry_unknown: bool = False
     freshness: datetime | None = None  # newest interval end, last poll or last file
 
     @property
@@ -82,6 +83,7 @@ class StreamRow:
             "since": iso(s.status_since),
             "reason": s.status_reason,
             "token_warning": self.token_warning or None,
+            "token_expiry_unknown": self.token_expiry_unknown,
             "last_success": iso(s.last_success_at),
             "last_error": self.last_error or None,
             "next_run": iso(s.next_run_at) if s.enabled else None,
@@ -151,6 +153,20 @@ def token_warnings(schedules: list[CollectionSchedule], now: datetime) -> dict[i
     return out
 
 
+TOKEN_EXPIRY_UNKNOWN = "token expiry unknown"
+
+
+def unknown_expiry(schedules: list[CollectionSchedule]) -> set[int]:
+    """Streams (schedule ids) speaking with a token whose expiry nobody recorded."""
+    from tokens.models import TRACKED_SECTION, connections_without_token
+
+    ids = {s.connection_id for s in schedules}
+    missing = set(connections_without_token().filter(pk__in=ids).values_list("pk", flat=True))
+    return {
+        s.pk for s in schedules if s.connection_id in missing and TRACKED_SECTION in health.sections_of(s)
+    }
+
+
 def build(
     connections: QuerySet[VendorConnection] | Iterable[VendorConnection] | None = None,
     now: datetime | None = None,
@@ -174,6 +190,7 @@ def build(
     fresh = gaps.freshness({s.connection_id for s in rows}) if for_display else {}
     strip = strips(rows, now) if for_display else {}
     warnings = token_warnings(rows, now)
+    unknown = unknown_expiry(rows)
     out = []
     for s in rows:
         cov = coverage.get(s.connection_id)
@@ -183,7 +200,8 @@ def build(
                 last_error=health.last_error(s),
                 gaps=cov.gaps if cov is not None and s.stream in counted else None,
                 strip=strip.get((s.connection_id, s.stream), []),
-                token_warning=warnings.get(s.connection_id, ""),
+                token_warning=TOKEN_EXPIRY_UNKNOWN if s.pk in unknown else warnings.get(s.connection_id, ""),
+                token_expiry_unknown=s.pk in unknown,
                 freshness=freshness_of(s, fresh.get(s.connection_id)),
             )
         )

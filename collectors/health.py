@@ -139,14 +139,19 @@ def tenant_today(schedule: CollectionSchedule, now: datetime) -> date:
     return tenant_today_of(schedule.connection.tenant, now)
 
 
-def expired_token(
-    schedule: CollectionSchedule, tokens: Iterable[TokenExpiry], now: datetime
-) -> TokenExpiry | None:
-    # The credential sections the stream speaks with (`Stream.sections`).
+def sections_of(schedule: CollectionSchedule) -> set[str]:
+    """The credential sections the stream speaks with (`Stream.sections`)."""
     declared = find_stream(schedule.stream)
     sections = set(declared.sections if declared is not None else ())
     if HISTORY in sections and not schedule.connection.history_secrets:
         sections.add(REALTIME)  # history falls back to the real-time credentials
+    return sections
+
+
+def expired_token(
+    schedule: CollectionSchedule, tokens: Iterable[TokenExpiry], now: datetime
+) -> TokenExpiry | None:
+    sections = sections_of(schedule)
     today = tenant_today(schedule, now)
     expired = [t for t in tokens if t.section in sections and t.expires < today]
     return min(expired, key=lambda t: t.expires, default=None)

@@ -15,6 +15,7 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.html import format_html
+from django.utils.module_loading import import_string
 
 from integrations import validators
 from integrations.models import Tenant, VendorConnection
@@ -26,6 +27,9 @@ SECTION_TITLES = {REALTIME: "Real-time adherence", HISTORY: "Historical contact 
 # The interval field of a vendor that asks for it in minutes (TCN), in place of the model's
 # `interval_seconds`; the connection stores seconds either way.
 INTERVAL_MINUTES = "interval_minutes"
+# The tokens app (above this one) supplies the fields of an expiring access token (TCN):
+# a function of the vendor key returning a form mixin, or None for a vendor without one.
+TOKEN_FORM_MIXIN = "tokens.forms.tokens_form_mixin"
 
 
 class TenantForm(forms.ModelForm):
@@ -297,7 +301,9 @@ def connection_form(vendor_key: str, staff: bool = False) -> type[VendorConnecti
                 attrs[f"{name}__clear"] = forms.BooleanField(
                     label=f"Clear {field.label.lower()}", required=False
                 )
-    return type(f"{vendor.__name__}ConnectionForm", (VendorConnectionForm,), attrs)
+    token_mixin = import_string(TOKEN_FORM_MIXIN)(vendor_key)
+    bases = (VendorConnectionForm,) if token_mixin is None else (token_mixin, VendorConnectionForm)
+    return type(f"{vendor.__name__}ConnectionForm", bases, attrs)
 
 
 def section_fieldsets(vendor_key: str, form_class: type[forms.ModelForm]) -> list[tuple[str | None, dict]]:
@@ -318,6 +324,7 @@ def section_fieldsets(vendor_key: str, form_class: type[forms.ModelForm]) -> lis
                 names.append(f"{name}__clear")
         return names
 
+    token = getattr(form_class, "token_fieldset", None)
     return [
         (None, {"fields": ["tenant", "name", "vendor", "enabled"]}),
         (
@@ -331,5 +338,6 @@ def section_fieldsets(vendor_key: str, form_class: type[forms.ModelForm]) -> lis
                 "description": "Fields left blank use the real-time values.",
             },
         ),
+        *([(token[0], dict(token[1], fields=list(token[1]["fields"])))] if token else []),
         ("Advanced", {"fields": advanced, "classes": ["collapse"]}),
     ]

@@ -48,5 +48,14 @@ class AppSettings:
         """TOKENS_WIDGET_DAYS: the dashboard widget lists tokens expiring within this many days."""
         return int(getattr(settings, "TOKENS_WIDGET_DAYS", 90))
 
+    @property
+    def TRACKED_VENDORS(self) -> tuple[str, ...]:
+        """TOKENS_TRACKED_VENDORS: vendors whose access token expires (TCN's lives one year).
+
+        Each of their connections must have a token record; one without is shown as
+        "token expiry unknown" and its account owners are asked once to record it.
+        """
+        return tuple(getattr(settings, "TOKENS_TRACKED_VENDORS", ("tcn",)))
+
 
 app_settings = AppSettings()

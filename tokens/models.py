@@ -30,6 +30,8 @@ if TYPE_CHECKING:
     from django.contrib.auth.models import User
 
 SECTION_CHOICES = tuple((s, s) for s in SECTIONS)
+# The section whose token a connection of a tracked vendor must have on record.
+TRACKED_SECTION = "realtime"
 
 # The seed's naming convention for partner logins: 3rd_PartnerName_OrgName_UserName.
 LOGIN_CONVENTION = re.compile(r"^3rd_[A-Za-z0-9.-]+_[A-Za-z0-9.-]+_[A-Za-z0-9.-]+$")
@@ -326,6 +328,59 @@ class TokenAlert(MailRow):
 
     def __str__(self) -> str:
         return f"{self.stage} for {self.token} (expires {self.expires})"
+
+
+class UnknownExpiryNotice(MailRow):
+    """The one mail asking a connection's account owners to record its token's expiry.
+
+    Unique per connection: two passes at once write it once, and it is never repeated
+    (recording the token is what the mail asks for, and ends the "unknown" state).
+    """
+
+    connection = models.OneToOneField(VendorConnection, models.CASCADE, related_name="unknown_expiry_notice")
+    created = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ("-created",)
+        indexes = [models.Index(fields=("sent_at", "claimed"), name="token_unknown_pending_idx")]
+
+    def __str__(self) -> str:
+        return f"Token expiry unknown: {self.connection}"
+
+
+def connections_without_token() -> models.QuerySet[VendorConnection]:
+    """Connections of a vendor whose tokens expire that have no token record: expiry unknown."""
+    return VendorConnection.objects.filter(vendor__in=app_settings.TRACKED_VENDORS).exclude(
+        access_tokens__section=TRACKED_SECTION
+    )
+
+
+def record_token(
+    connection: VendorConnection,
+    *,
+    issued: date,
+    expires: date | None = None,
+    service_login: str | None = None,
+    owner: Any = None,
+    section: str | None = None,
+) -> AccessToken:
+    """Create or update the connection's one current token record (unique per section)."""
+    section = section or TRACKED_SECTION
+    wanted: dict[str, Any] = {"issued": issued, "expires": expires or one_year_after(issued)}
+    if service_login is not None:
+        wanted["service_login"] = service_login
+    if owner is not None:
+        wanted["owner"] = owner
+    with transaction.atomic():
+        token, created = AccessToken.objects.select_for_update().get_or_create(
+            connection=connection, section=section, defaults=wanted
+        )
+        if not created and any(getattr(token, k) != v for k, v in wanted.items()):
+            for k, v in wanted.items():
+                setattr(token, k, v)
+            token.full_clean(exclude={"connection", "owner"})
+            token.save()
+    return token
 
 
 class BannerShown(models.Model):

@@ -28,7 +28,7 @@ from notifications import recipients
 from notifications.outbox import Mail, mail_rows
 from notifications.verification import unsubscribe_url
 from tokens.conf import EXPIRED
-from tokens.models import AccessToken, TokenAlert, TokenDigest
+from tokens.models import AccessToken, TokenAlert, TokenDigest, UnknownExpiryNotice, connections_without_token
 
 log = logging.getLogger(__name__)
 BATCH = 500
@@ -131,6 +131,25 @@ def compose_digest(digest: TokenDigest) -> Mail | str:
     return Mail("token-digest", context, [*users, *subs], subs)
 
 
+def compose_unknown_expiry(notice: UnknownExpiryNotice) -> Mail | str:
+    conn = notice.connection
+    if not connections_without_token().filter(pk=conn.pk).exists():
+        return "the token was recorded before the notice went out"
+    users = recipients.tenant_addresses(conn.tenant, (Membership.OWNER,))
+    if not users:
+        return "no account owner with a verified address"
+    context = {
+        "tenant": conn.tenant,
+        "connection": conn,
+        "connection_key": conn.key,
+        "vendor": conn.vendor_class.label,
+        "add_url": settings.SITE_URL
+        + reverse("admin:tokens_accesstoken_add")
+        + f"?connection={conn.pk}&section=realtime",
+    }
+    return Mail("token-unknown", context, sorted(set(users)))
+
+
 def send_pending_alerts() -> int:
     """Send unsent TokenAlert and TokenDigest rows; returns how many messages went out."""
     now = timezone.now()
@@ -138,4 +157,6 @@ def send_pending_alerts() -> int:
     alerts = alerts.order_by("created")
     sent = mail_rows(TokenAlert, alerts[:BATCH], compose_alert, now)
     digests = TokenDigest.pending(now).select_related("tenant").order_by("day")
-    return sent + mail_rows(TokenDigest, digests[:BATCH], compose_digest, now)
+    sent += mail_rows(TokenDigest, digests[:BATCH], compose_digest, now)
+    notices = UnknownExpiryNotice.pending(now).select_related("connection__tenant").order_by("created")
+    return sent + mail_rows(UnknownExpiryNotice, notices[:BATCH], compose_unknown_expiry, now)

@@ -27,7 +27,15 @@ from notifications.events import Event, publish_all
 from notifications.models import TOKEN_EXPIRED, TOKEN_REMINDER
 from tokens import stages
 from tokens.conf import EXPIRED
-from tokens.models import AccessToken, TenantReminderSettings, TokenAlert, TokenDigest, local_now
+from tokens.models import (
+    AccessToken,
+    TenantReminderSettings,
+    TokenAlert,
+    TokenDigest,
+    UnknownExpiryNotice,
+    connections_without_token,
+    local_now,
+)
 
 
 @dataclass(frozen=True)
@@ -56,6 +64,7 @@ class PassResult:
     due: list[DueAlert] = field(default_factory=list)
     written: int = 0
     digests: int = 0
+    unknown_notices: int = 0
     waiting_tenants: list[str] = field(default_factory=list)  # before their send hour
 
     def as_dict(self) -> dict[str, object]:
@@ -63,6 +72,7 @@ class PassResult:
             "alerts": [a.as_dict() for a in self.due],
             "written": self.written,
             "digests": self.digests,
+            "unknown_expiry_notices": self.unknown_notices,
             "waiting_for_morning": self.waiting_tenants,
         }
 
@@ -158,7 +168,24 @@ def run_pass(now: datetime | None = None, today: date | None = None, dry_run: bo
             publish_all(alert_event(a) for a in written)
         result.written = len(written)
     result.digests = write_digests(now, today)
+    result.unknown_notices = write_unknown_expiry_notices(now)
     return result
+
+
+def write_unknown_expiry_notices(now: datetime) -> int:
+    """One notice per connection whose token expiry is unknown, ever (the constraint decides)."""
+    missing = list(
+        connections_without_token()
+        .filter(tenant__active=True, unknown_expiry_notice__isnull=True)
+        .values_list("pk", flat=True)
+    )
+    if not missing:
+        return 0
+    before = UnknownExpiryNotice.objects.filter(connection_id__in=missing).count()
+    UnknownExpiryNotice.objects.bulk_create(
+        [UnknownExpiryNotice(connection_id=pk, created=now) for pk in missing], ignore_conflicts=True
+    )
+    return UnknownExpiryNotice.objects.filter(connection_id__in=missing).count() - before
 
 
 def alert_event(alert: TokenAlert) -> Event:

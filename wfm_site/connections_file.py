@@ -30,7 +30,7 @@ from integrations.models import Membership, Tenant, VendorConnection
 from integrations.vendors import field_map, get_vendor, is_known, vendor_keys
 from integrations.vendors.base import HISTORY, REALTIME, SECTIONS
 from tokens.addresses import member_problems
-from tokens.models import AccessToken
+from tokens.models import AccessToken, one_year_after
 
 KINDS = ("tenants", "users", "members", "connections", "tokens")
 ROLES = tuple(role for role, _ in Membership.ROLES)
@@ -444,11 +444,7 @@ class _Importer:
         issued = self.day(f"{path}.issued", entry["issued"])
         expires = self.day(f"{path}.expires", entry["expires"]) if entry.get("expires") else None
         if issued and expires is None:
-            # TCN access tokens live one year.
-            try:
-                expires = issued.replace(year=issued.year + 1)
-            except ValueError:  # 29 February
-                expires = issued.replace(year=issued.year + 1, day=28)
+            expires = one_year_after(issued)  # TCN access tokens live one year
         if issued and expires and expires <= issued:
             self.problem(f"{path}.expires", f"must be after issued ({issued.isoformat()})")
             return section

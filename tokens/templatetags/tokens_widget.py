@@ -10,8 +10,9 @@ from django.urls import reverse
 from django.utils import timezone
 
 from integrations.admin_scope import can_manage
+from integrations.models import Tenant
 from tokens.conf import app_settings
-from tokens.models import AccessToken, TokenAlert
+from tokens.models import TRACKED_SECTION, AccessToken, TokenAlert, connections_without_token
 
 register = template.Library()
 
@@ -48,4 +49,12 @@ def expiring_tokens(context: dict[str, Any]) -> dict[str, Any]:
                 "unattended": token.pk in unattended,
             }
         )
-    return {"show": True, "rows": rows, "days": app_settings.WIDGET_DAYS}
+    add = reverse("admin:tokens_accesstoken_add")
+    unknown = [
+        {"connection": conn, "url": f"{add}?connection={conn.pk}&section={TRACKED_SECTION}"}
+        for conn in connections_without_token()
+        .filter(tenant__in=Tenant.objects.managed_by(request.user))
+        .select_related("tenant")
+        .order_by("tenant__name", "name")
+    ]
+    return {"show": True, "rows": rows, "unknown": unknown, "days": app_settings.WIDGET_DAYS}
