@@ -42,10 +42,10 @@ def test_health_json_and_page_say_the_expiry_is_unknown_on_the_streams_using_the
 ):
     for stream in ("agent_states", "file_drop"):
         make_schedule(conn_a, stream)
-    rows = {r["stream"]: r for r in health_json()}
-    assert rows["agent_states"]["token_expiry_unknown"] is True
-    assert rows["agent_states"]["token_warning"] == UNKNOWN
-    assert rows["file_drop"]["token_expiry_unknown"] is False  # files use no token
+    rows = {r["stream"]: r for r in health_json()}  # keyed by the command-line spelling
+    assert rows["agent-states"]["token_expiry_unknown"] is True
+    assert rows["agent-states"]["token_warning"] == UNKNOWN
+    assert rows["file-drop"]["token_expiry_unknown"] is False  # files use no token
     client.force_login(manager_a)
     assert UNKNOWN in client.get("/health/").content.decode()
 
@@ -54,7 +54,7 @@ def test_health_json_and_page_say_the_expiry_is_unknown_on_the_streams_using_the
 def test_recording_the_token_ends_the_unknown_state(conn_a):
     make_schedule(conn_a, "agent_states")
     record_token(conn_a, issued=date(2026, 1, 15))
-    row = {r["stream"]: r for r in health_json()}["agent_states"]
+    row = {r["stream"]: r for r in health_json()}["agent-states"]
     assert row["token_expiry_unknown"] is False and row["token_warning"] != UNKNOWN
 
 
