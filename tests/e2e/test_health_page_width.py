@@ -44,7 +44,8 @@ def test_the_health_page_fits_1366_pixels_without_dates_over_three_lines(
     log_in(page, live_server, "manager_a", PASSWORD)
     page.goto(f"{live_server.url}/health/")
     assert page.locator("#health-grid tr[data-stream]").count() == 9
-    width = page.evaluate("() => [document.documentElement.scrollWidth, innerWidth]")
+    root = "document.documentElement"
+    width = page.evaluate(f"() => [{root}.scrollWidth, {root}.clientWidth]")
     assert width[0] <= width[1], f"the page scrolls sideways: {width[0]} px of content in {width[1]}"
     page.screenshot(path=str(screenshots / "health-page-1366.png"), full_page=True)
     # Lines of text in each date cell: the line boxes of its contents, whatever the row's height.
