@@ -1,4 +1,4 @@
-"""Prometheus metrics, built from the database on each scrape (a fresh registry each time).
+"""Prometheus metrics, built from the database on each scrape.
 
 Labels are the tenant slug, connection name, vendor and stream (tokens: section instead of
 stream): never a secret, an address or a person's name.
@@ -12,11 +12,11 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
 from prometheus_client.registry import Collector
 
-from collectors import gaps, health
+from collectors import gaps, health, prometheus_text
 from collectors.models import HEALTH_STATUSES, RUN_DURATION_BUCKETS, CollectionSchedule
 from collectors.streams import gap_streams
 
@@ -154,6 +154,4 @@ def _labels(row: dict[str, Any]) -> list[str]:
 
 
 def render(now: datetime | None = None) -> tuple[bytes, str]:
-    registry = CollectorRegistry(auto_describe=False)
-    registry.register(HealthCollector(now))
-    return generate_latest(registry), CONTENT_TYPE_LATEST
+    return prometheus_text.render(HealthCollector(now).collect()), CONTENT_TYPE_LATEST
