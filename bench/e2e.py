@@ -391,9 +391,8 @@ def run_e2e(sizes: str, minutes: float | None, env: dict[str, str], workdir: Pat
         procs.stop_all()
         measured_from = start + min(warmup, (end - start) / 4)
         result.update(measure(ids, measured_from, end))
-        result["worker_cpu_ms_per_poll"] = (
-            1000 * cpu_used / result["polls_done"] if result["polls_done"] and cpu_at_start is not None else None
-        )
+        measured_cpu = result["polls_done"] and cpu_at_start is not None
+        result["worker_cpu_ms_per_poll"] = 1000 * cpu_used / result["polls_done"] if measured_cpu else None
         if measured_from > start:
             result["warmup_missed"] = measure(ids, start, measured_from, beat_stopped=False)["runs_missed"]
         result["notes"].append(

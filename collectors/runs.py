@@ -165,7 +165,7 @@ def start_leased(
     """
     table = db_connection.ops.quote_name(CollectionSchedule._meta.db_table)
     connections = db_connection.ops.quote_name(VendorConnection._meta.db_table)
-    columns = [f.column for f in CollectionSchedule._meta.concrete_fields]
+    columns = [f.column for f in CollectionSchedule._meta.concrete_fields if f.column]
     streams = dispatched_streams()
     cases = " ".join("WHEN %s THEN %s" for _ in streams)
     params: list[object] = []
@@ -180,7 +180,8 @@ def start_leased(
     rows = list(CollectionSchedule.objects.raw(sql, [*params, schedule_id, lease_id]))
     if not rows:
         return None
-    return rows[0], rows[0].connection_stamp
+    # The sub-select's column, set on the instance by the raw query.
+    return rows[0], getattr(rows[0], "connection_stamp")  # noqa: B009
 
 
 def take_lease(schedule: CollectionSchedule, now: datetime) -> str:

@@ -7,7 +7,6 @@ agents and states the database already holds, polled by a worker that ran it bef
 from __future__ import annotations
 
 from datetime import timedelta as td
-
 from unittest import mock
 
 import pytest
@@ -20,7 +19,7 @@ from collectors.models import AgentCurrentState, CollectionRun, CollectionSchedu
 from collectors.tasks import collect
 from integrations.vendors.base import Vendor
 from integrations.vendors.records import AgentStateRecord, StateSnapshot
-from tests.collectors.enginekit import T0, schedule_of
+from tests.collectors.enginekit import T0
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("fake")]
 AGENTS = [AgentStateRecord(f"a{i}", "available", raw_code="AVAIL") for i in range(12)]
@@ -29,6 +28,8 @@ AGENTS = [AgentStateRecord(f"a{i}", "available", raw_code="AVAIL") for i in rang
 def reads_connection(statements: list[str]) -> bool:
     """Whether a statement loaded the connection itself (the lease's stamp sub-select does not)."""
     return any(s.startswith("SELECT") and 'FROM "integrations_vendorconnection"' in s for s in statements)
+
+
 # BEGIN/COMMIT and savepoints are the transaction's bookkeeping, not statements.
 BOOKKEEPING = ("BEGIN", "COMMIT", "SAVEPOINT", "RELEASE SAVEPOINT", "ROLLBACK")
 
@@ -95,7 +96,10 @@ def test_a_poll_whose_lease_was_taken_over_does_nothing(eight, fake):
     CollectionSchedule.objects.filter(pk=claim.schedule_id).update(lease_id="someone-else")
     with time_machine.travel(now, tick=False):
         status = collect.run(
-            claim.schedule_id, claim.window_start.isoformat(), claim.window_end.isoformat(), lease_id=claim.lease_id
+            claim.schedule_id,
+            claim.window_start.isoformat(),
+            claim.window_end.isoformat(),
+            lease_id=claim.lease_id,
         )
     assert "no longer held" in status
     assert CollectionRun.objects.filter(connection=eight, stream="agent_states").count() == 1
