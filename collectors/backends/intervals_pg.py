@@ -7,15 +7,15 @@ same (outer) transaction may have used it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db import connection as db
 
-from collectors.backends import Key
+from collectors.backends import IntervalRow
 from collectors.interval_rules import staged_check_params, staged_check_sql
 from integrations.models import VendorConnection
-from integrations.vendors.records import IntervalRecord
 
 STAGE_SQL = """
 CREATE TEMP TABLE IF NOT EXISTS switchboard_interval_stage (
@@ -67,18 +67,22 @@ NAMED_CHECK_SQL = staged_check_sql(NAMED_TABLE)
 
 def merge(
     connection: VendorConnection,
-    by_key: dict[Key, IntervalRecord],
-    queue_ids: dict[str, int],
+    batches: Iterable[list[IntervalRow]],
     collected_at: datetime,
 ) -> tuple[int, int]:
-    """COPY into a temporary table, then one INSERT … ON CONFLICT that skips unchanged rows."""
+    """COPY each batch into a temporary table, then one INSERT … ON CONFLICT that skips unchanged rows.
+
+    Only one batch is held at a time. Between two COPYs the caller may query (to create the
+    queues the next batch names), which is why each batch is its own COPY.
+    """
     with db.cursor() as cur:
         cur.execute(STAGE_SQL)
-        with cur.copy(COPY_SQL) as copy:
-            copy.set_types(COPY_TYPES)
-            write = copy.write_row
-            for (vendor_id, start), record in by_key.items():
-                write((queue_ids[vendor_id], start, record.entered, record.abandoned, record.handle_seconds))
+        for rows in batches:
+            with cur.copy(COPY_SQL) as copy:
+                copy.set_types(COPY_TYPES)
+                write = copy.write_row
+                for row in rows:
+                    write(row)
         cur.execute(MERGE_SQL, [connection.pk, collected_at])
         created, updated = cur.fetchone()
     return created, updated
