@@ -32,12 +32,12 @@ COPY_TYPES = ["int8", "timestamptz", "int4", "int4", "int8"]
 # Unchanged rows are filtered by the DO UPDATE's WHERE, so they are neither rewritten nor
 # returned; `xmax = 0` tells an inserted row from an updated one. Rows go in key order so two
 # writers lock overlapping rows in the same order (no deadlock).
-MERGE_SQL = """
+_MERGE_SQL = """
 WITH written AS (
     INSERT INTO collectors_intervalvolume AS t
         (connection_id, queue_id, interval_start, entered, abandoned, handle_seconds, collected_at)
     SELECT %s, s.queue_id, s.interval_start, s.entered, s.abandoned, s.handle_seconds, %s
-    FROM switchboard_interval_stage s
+    FROM switchboard_interval_stage s{where}
     ORDER BY s.queue_id, s.interval_start
     ON CONFLICT (queue_id, interval_start) DO UPDATE SET
         entered = EXCLUDED.entered,
@@ -50,6 +50,7 @@ WITH written AS (
 )
 SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written
 """
+MERGE_SQL = _MERGE_SQL.format(where="")
 
 # From this many staged rows, stored rows are updated by one UPDATE … FROM and only the rest go
 # through INSERT … ON CONFLICT (an anti-join first), which spares ON CONFLICT's speculative
@@ -66,28 +67,14 @@ FROM switchboard_interval_stage s
 WHERE t.queue_id = s.queue_id AND t.interval_start = s.interval_start
     AND (t.entered, t.abandoned, t.handle_seconds) IS DISTINCT FROM (s.entered, s.abandoned, s.handle_seconds)
 """
-INSERT_SQL = """
-WITH written AS (
-    INSERT INTO collectors_intervalvolume AS t
-        (connection_id, queue_id, interval_start, entered, abandoned, handle_seconds, collected_at)
-    SELECT %s, s.queue_id, s.interval_start, s.entered, s.abandoned, s.handle_seconds, %s
-    FROM switchboard_interval_stage s
+# The same merge of only the staged rows not stored yet (an anti-join).
+INSERT_SQL = _MERGE_SQL.format(
+    where="""
     WHERE NOT EXISTS (
         SELECT 1 FROM collectors_intervalvolume v
         WHERE v.queue_id = s.queue_id AND v.interval_start = s.interval_start
-    )
-    ORDER BY s.queue_id, s.interval_start
-    ON CONFLICT (queue_id, interval_start) DO UPDATE SET
-        entered = EXCLUDED.entered,
-        abandoned = EXCLUDED.abandoned,
-        handle_seconds = EXCLUDED.handle_seconds,
-        collected_at = EXCLUDED.collected_at
-    WHERE (t.entered, t.abandoned, t.handle_seconds)
-        IS DISTINCT FROM (EXCLUDED.entered, EXCLUDED.abandoned, EXCLUDED.handle_seconds)
-    RETURNING (t.xmax = 0) AS created
+    )"""
 )
-SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written
-"""
 
 # Interval totals computed in the database (a call-detail file's recomputed intervals) are
 # staged here by queue vendor id, before their queues have ids. Wider columns than the
