@@ -58,7 +58,9 @@ class Command(JsonCommand):
             in_drop = False
         bar = self.progress_bar(path, quiet=bool(options["json"]))
         try:
-            result = ingest_path(connection, path.resolve(), move=in_drop, progress=bar and bar.update)
+            result = ingest_path(
+                connection, path.resolve(), move=in_drop, progress=None if bar is None else bar.update
+            )
         except DropConfigError as exc:
             raise CommandError(str(exc), returncode=2) from None
         finally:
@@ -79,7 +81,7 @@ class Command(JsonCommand):
             # FAILED: the database failed, not the file; it was left where it is.
             raise CommandError(result.reason, returncode=1)
 
-    def progress_bar(self, path: Path, *, quiet: bool) -> tqdm | None:
+    def progress_bar(self, path: Path, *, quiet: bool) -> tqdm[None] | None:
         """A bar over the file's bytes with rate and time left, on stderr when it is a terminal.
 
         None under `--json` or when stderr is a pipe or a file: a log or a script reading the
@@ -96,6 +98,6 @@ class Command(JsonCommand):
             unit_scale=True,
             unit_divisor=1024,
             # The stream itself: OutputWrapper.write would end every redraw with a newline.
-            file=self.stderr._out,
+            file=self.stderr._out,  # type: ignore[call-overload]  # OutputWrapper's stream is untyped
             dynamic_ncols=True,
         )
