@@ -22,6 +22,7 @@ import random
 import re
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
@@ -283,12 +284,14 @@ def run_collection(
     lease_id: str = "",
     attempt: int = 0,
     now: datetime | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Result:
     """Collect one stream once and record the run. Never raises for a vendor failure.
 
     With `explicit`, a history stream collects exactly [window_start, window_end) (a
     backfill by hand); otherwise it collects from its cursor. `lease_id` is the claim the
-    dispatcher (or `take_lease`) handed out; without it the lease is not checked.
+    dispatcher (or `take_lease`) handed out; without it the lease is not checked. `progress`
+    is told (intervals done, intervals in all) as a long window is collected.
     """
     now = now or timezone.now()
     if lease_id and not confirm_lease(schedule.pk, lease_id, schedule.stream, now, schedule.interval_seconds):
@@ -312,7 +315,7 @@ def run_collection(
     retry_in = retry_expires = None
     hold_until = None
     try:
-        written = collect_stream(connection, schedule, run, now, explicit=explicit)
+        written = collect_stream(connection, schedule, run, now, explicit=explicit, progress=progress)
     except AuthError as exc:
         fail(run, CollectionRun.AUTH_FAILED, exc, secrets)
     except TransientError as exc:
@@ -443,11 +446,12 @@ def collect_stream(
     now: datetime,
     *,
     explicit: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Written:
     """Hand the run to its stream's collect hook (which fetches, writes and finishes it)."""
     stream = find_stream(schedule.stream)
     if stream is None or not stream.dispatched:
         raise ValueError(f"stream {schedule.stream!r} is not collected by the engine")
     adapter = connection.vendor_class.adapter(connection.connection_settings())
-    job = Job(stream, connection, schedule, run, now, adapter, explicit=explicit)
+    job = Job(stream, connection, schedule, run, now, adapter, explicit=explicit, progress=progress)
     return import_string(stream.collect)(job)
