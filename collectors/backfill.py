@@ -46,7 +46,7 @@ class Progress:
 
     @property
     def text(self) -> str:
-        """"backfilled 120 of 365 days, about 2 h left"."""
+        """ "backfilled 120 of 365 days, about 2 h left"."""
         words = f"backfilled {self.done_days} of {self.total_days} day{'s' if self.total_days != 1 else ''}"
         if self.left is None:
             return f"{words}, time left not measured yet"

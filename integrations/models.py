@@ -320,7 +320,8 @@ class VendorConnection(models.Model):
         null=True,
         blank=True,
         validators=[validators.request_days],
-        help_text="Leave blank for the vendor's limit. A backfill asks for at most this many days per request.",
+        help_text="Leave blank for the vendor's limit. "
+        "A backfill asks for at most this many days per request.",
     )
     # The FTP login of a file-drop connection, normalised: its own `ftp_username` or the
     # default `tenant-slug.connection-name`. Kept in a column of its own so that the

@@ -152,9 +152,7 @@ def collect_scheduled(job: Job, cursor: Cursor | None) -> Written:
             window = history_window(
                 position, now, lookback=lookback, chunk=most - lookback, initial_history=td(0), settle=settle
             )
-            more = window.end < closed and (
-                time.monotonic() - began < app_settings.BACKFILL_BUDGET_SECONDS
-            )
+            more = window.end < closed and (time.monotonic() - began < app_settings.BACKFILL_BUDGET_SECONDS)
             if more and not slot:
                 until = now + td(seconds=app_settings.BACKFILL_BUDGET_SECONDS + app_settings.SOFT_TIME_LIMIT)
                 slot = cursor.claim_backfill_slot(now, until, app_settings.BACKFILL_MAX_CONNECTIONS)

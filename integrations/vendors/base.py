@@ -158,7 +158,10 @@ class Vendor:
         if FILE in cls.supplies.values() and not cls.file_reader_path:
             found.append("supplies data by file but names no file_reader_path")
         if not isinstance(cls.max_request_days, int) or cls.max_request_days < 1:
-            found.append(f"declares max_request_days {cls.max_request_days!r}; it must be a whole number of days, 1 or more")
+            found.append(
+                f"declares max_request_days {cls.max_request_days!r}; "
+                "it must be a whole number of days, 1 or more"
+            )
         if any(t == POLL for t in cls.supplies.values()) and not getattr(cls, "adapter_path", ""):
             found.append("polls a REST API but names no adapter_path")
         return found

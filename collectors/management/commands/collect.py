@@ -15,7 +15,6 @@ from datetime import UTC, datetime
 from typing import IO
 
 import tqdm
-
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
