@@ -1,7 +1,7 @@
 """A new connection's history, collected oldest first: its progress and its share of workers.
 
-A connection's volume cursor starts `history_days` before its first history run
-(`VendorConnection.history_days`) and each run moves it forward in chunks no longer than the
+A connection's volume cursor starts its history start before its first history run
+(`VendorConnection.backfill_days`) and each run moves it forward in chunks no longer than the
 vendor allows per request (`VendorConnection.request_days`), one transaction per chunk, so a
 killed run loses at most the chunk it was fetching and the next run resumes at the cursor.
 

@@ -43,7 +43,7 @@ class CollectSettings:
     @property
     def INITIAL_HISTORY(self) -> td:
         """How far back the first history run of a new connection starts, unless the connection
-        sets its own history start (`VendorConnection.history_days`)."""
+        sets its own history start (`VendorConnection.backfill_days`)."""
         return td(hours=_float("COLLECT_INITIAL_HISTORY_HOURS", 24))
 
     @property

@@ -306,13 +306,13 @@ class VendorConnection(models.Model):
     # COLLECT_INITIAL_HISTORY_HOURS, a day by default). Read once, when the backfill begins
     # (collectors.streams.intervals); a later change fetches nothing more (`collect --start`
     # backfills an older window by hand).
-    history_days = models.PositiveIntegerField(
+    backfill_days = models.PositiveIntegerField(
         "history start (days back)",
         null=True,
         blank=True,
-        validators=[validators.history_days],
+        validators=[validators.backfill_days],
         help_text="How many days of history a new connection collects, oldest first "
-        f"(1 to {validators.MAX_HISTORY_DAYS}; blank: the site default, one day). "
+        f"(1 to {validators.MAX_BACKFILL_DAYS}; blank: the site default, one day). "
         "Read when its first history run starts.",
     )
     max_request_days = models.PositiveIntegerField(
@@ -344,10 +344,10 @@ class VendorConnection(models.Model):
                 name="connection_interval_in_range",
             ),
             models.CheckConstraint(
-                condition=Q(history_days__isnull=True)
-                | Q(history_days__gte=validators.MIN_HISTORY_DAYS)
-                & Q(history_days__lte=validators.MAX_HISTORY_DAYS),
-                name="connection_history_days_in_range",
+                condition=Q(backfill_days__isnull=True)
+                | Q(backfill_days__gte=validators.MIN_BACKFILL_DAYS)
+                & Q(backfill_days__lte=validators.MAX_BACKFILL_DAYS),
+                name="connection_backfill_days_in_range",
             ),
         ]
 

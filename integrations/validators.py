@@ -44,16 +44,16 @@ def interval_seconds(value: int) -> None:
 
 
 # How far back a new connection's history goes: a day to ten years.
-MIN_HISTORY_DAYS = 1
-MAX_HISTORY_DAYS = 3660
+MIN_BACKFILL_DAYS = 1
+MAX_BACKFILL_DAYS = 3660
 # A connection's own limit on the days one history request may span.
 MAX_REQUEST_DAYS = 366
 
 
-def history_days(value: int) -> None:
-    if not MIN_HISTORY_DAYS <= value <= MAX_HISTORY_DAYS:
+def backfill_days(value: int) -> None:
+    if not MIN_BACKFILL_DAYS <= value <= MAX_BACKFILL_DAYS:
         raise ValidationError(
-            f"history start must be between {MIN_HISTORY_DAYS} day and {MAX_HISTORY_DAYS} days "
+            f"history start must be between {MIN_BACKFILL_DAYS} day and {MAX_BACKFILL_DAYS} days "
             f"(ten years) back, got {value}"
         )
 

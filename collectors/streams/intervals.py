@@ -57,7 +57,7 @@ def history_start(connection: VendorConnection) -> td:
     """How far back a connection's first history run starts."""
     from collectors.conf import app_settings
 
-    return td(days=connection.history_days) if connection.history_days else app_settings.INITIAL_HISTORY
+    return td(days=connection.backfill_days) if connection.backfill_days else app_settings.INITIAL_HISTORY
 
 
 def split(start: datetime, end: datetime, intervals: int) -> list[tuple[datetime, datetime]]:
