@@ -44,6 +44,15 @@ class Progress:
     def percent(self) -> int:
         return int(100 * self.done / self.total) if self.total else 100
 
+    def as_dict(self) -> dict[str, object]:
+        seconds_left = None if self.left is None else round(self.left.total_seconds())
+        return {
+            "done_days": self.done_days,
+            "total_days": self.total_days,
+            "seconds_left": seconds_left,
+            "text": self.text,
+        }
+
     @property
     def text(self) -> str:
         """ "backfilled 120 of 365 days, about 2 h left"."""
@@ -82,3 +91,21 @@ def progress(
     if done > td(0) and spent > td(0):
         left = (total - done) * (spent / done)
     return Progress(done=done, total=total, left=left)
+
+
+def progress_by_connection(connection_ids: set[int], now: datetime) -> dict[int, Progress]:
+    """The backfills still under way among these connections, in one query."""
+    from collectors.models import Cursor
+    from collectors.streams import all_streams
+
+    streams = [s.key for s in all_streams() if s.backfill]
+    cursors = Cursor.objects.filter(
+        connection_id__in=connection_ids, stream__in=streams, backfill_from__isnull=False
+    ).select_related("connection")
+    out = {}
+    for cursor in cursors:
+        settle = cursor.connection.vendor_class.volume_settle_seconds
+        found = cursor.backfill_progress(now, settle)
+        if found is not None:
+            out[cursor.connection_id] = found
+    return out
