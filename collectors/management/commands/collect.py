@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
-from typing import IO
+from typing import IO, cast
 
 import tqdm
 from django.core.management.base import CommandError, CommandParser
@@ -136,7 +136,9 @@ class Command(JsonCommand):
         except LeaseHeld as exc:
             raise CommandError(str(exc), returncode=1) from None
         show = explicit and not options["json"] and self.stderr.isatty()
-        with progress_bar(self.stderr._out if show else None, f"{connection.key} {stream_arg}") as progress:
+        # The bar writes to the stream itself: the wrapper would end every redraw with a newline.
+        terminal = cast("IO[str]", self.stderr._out) if show else None
+        with progress_bar(terminal, f"{connection.key} {stream_arg}") as progress:
             result = run_collection(
                 schedule,
                 window_start=start,
