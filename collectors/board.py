@@ -15,8 +15,9 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from collectors import gaps, health
+from collectors.backfill import Progress, progress_by_connection
 from collectors.models import CollectionRun, CollectionSchedule
-from collectors.streams import find_stream, gap_streams
+from collectors.streams import all_streams, find_stream, gap_streams
 from integrations.cli import iso_z
 from integrations.models import Tenant, VendorConnection
 
@@ -53,6 +54,7 @@ class StreamRow:
     token_warning: str = ""
     token_expiry_unknown: bool = False
     freshness: datetime | None = None  # newest interval end, last poll or last file
+    backfill: Progress | None = None  # a new connection's history, while it is collected
 
     @property
     def connection(self) -> VendorConnection:
@@ -90,6 +92,16 @@ class StreamRow:
             "consecutive_failures": s.consecutive_failures,
             "gaps_7d": self.gaps,
             "freshness": iso(self.freshness),
+            "backfill": None
+            if self.backfill is None
+            else {
+                "done_days": self.backfill.done_days,
+                "total_days": self.backfill.total_days,
+                "seconds_left": None
+                if self.backfill.left is None
+                else round(self.backfill.left.total_seconds()),
+                "text": self.backfill.text,
+            },
         }
 
 
@@ -191,6 +203,8 @@ def build(
     strip = strips(rows, now) if for_display else {}
     warnings = token_warnings(rows, now)
     unknown = unknown_expiry(rows)
+    backfilled = {s.key for s in all_streams() if s.backfill}
+    backfills = progress_by_connection({s.connection_id for s in rows if s.stream in backfilled}, now)
     out = []
     for s in rows:
         cov = coverage.get(s.connection_id)
@@ -203,6 +217,7 @@ def build(
                 token_warning=TOKEN_EXPIRY_UNKNOWN if s.pk in unknown else warnings.get(s.connection_id, ""),
                 token_expiry_unknown=s.pk in unknown,
                 freshness=freshness_of(s, fresh.get(s.connection_id)),
+                backfill=backfills.get(s.connection_id) if s.stream in backfilled else None,
             )
         )
     return out

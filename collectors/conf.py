@@ -36,13 +36,27 @@ class CollectSettings:
 
     @property
     def CHUNK_INTERVALS(self) -> int:
-        """At most this many new intervals per history run, so a backfill goes in bounded steps."""
-        return max(1, _int("COLLECT_CHUNK_INTERVALS", 96))
+        """At most this many intervals per history request, whatever the vendor allows (its
+        `max_request_days` and the connection's override are the usual limit)."""
+        return max(1, _int("COLLECT_CHUNK_INTERVALS", 96 * 31))
 
     @property
     def INITIAL_HISTORY(self) -> td:
-        """How far back the first history run of a new connection starts."""
+        """How far back the first history run of a new connection starts, unless the connection
+        sets its own history start (`VendorConnection.backfill_days`)."""
         return td(hours=_float("COLLECT_INITIAL_HISTORY_HOURS", 24))
+
+    @property
+    def BACKFILL_BUDGET_SECONDS(self) -> float:
+        """A history run fetches further chunks of a backfill only while this much time has not
+        passed since it started (kept well inside SOFT_TIME_LIMIT: one chunk more may start)."""
+        return max(0.0, _float("COLLECT_BACKFILL_BUDGET_SECONDS", 240.0))
+
+    @property
+    def BACKFILL_MAX_CONNECTIONS(self) -> int:
+        """How many connections may backfill more than one chunk per run at once (the others
+        move one chunk per run), so backfills never take every history worker."""
+        return max(0, _int("COLLECT_BACKFILL_MAX_CONNECTIONS", 4))
 
     @property
     def HISTORY_DELAY_SECONDS(self) -> int:

@@ -7,6 +7,7 @@ collecting a window twice changes nothing (docs/data-model.md).
 from __future__ import annotations
 
 from datetime import datetime
+from datetime import timedelta as td
 from typing import TYPE_CHECKING, Any
 
 from django.conf import settings
@@ -24,6 +25,8 @@ from notifications.models import MailRow
 
 if TYPE_CHECKING:
     from django.contrib.auth.models import User
+
+    from collectors.backfill import Progress
 
 HEALTH_STATUSES = (
     ("new", "new"),
@@ -282,11 +285,48 @@ class Cursor(models.Model):
     stream = models.CharField(max_length=16, choices=stream_choices)
     position = models.DateTimeField()
     updated = models.DateTimeField(auto_now=True)
+    # A new connection's backfill (collectors.backfill): where it began (the history start) and
+    # when, for its progress and rate; null on a cursor that had no backfill to do.
+    backfill_from = models.DateTimeField(null=True, blank=True)
+    backfill_started = models.DateTimeField(null=True, blank=True)
+    # Until when a run holds one of the BACKFILL_MAX_CONNECTIONS slots (runs many chunks).
+    backfill_until = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
             models.UniqueConstraint(fields=("connection", "stream"), name="cursor_natural_key"),
         ]
+
+    def backfill_progress(self, now: datetime, settle_seconds: int = 0) -> Progress | None:
+        """How far the backfill is ("backfilled 120 of 365 days, about 2 h left"), or None when
+        there is none or it has caught up with the last interval it may collect."""
+        from collectors.backfill import progress
+        from collectors.windows import floor_interval, last_closed_end
+
+        if self.backfill_from is None or self.backfill_started is None:
+            return None
+        # The cursor never enters the span the vendor is still filling in, nor the interval
+        # just closed before the next run: within an hour of that, it has caught up.
+        caught_up = min(last_closed_end(now), floor_interval(now - td(seconds=settle_seconds))) - td(hours=1)
+        return progress(self.backfill_from, self.backfill_started, self.position, self.updated, caught_up)
+
+    def claim_backfill_slot(self, now: datetime, until: datetime, limit: int) -> bool:
+        """Take one of `limit` backfill slots until `until`; False when all are taken.
+
+        Claim, then count: two runs claiming at once may both back off (each sees the
+        other), but the slots held never exceed `limit`, on any database, without locks.
+        """
+        held = Cursor.objects.filter(backfill_until__gt=now)
+        Cursor.objects.filter(pk=self.pk).update(backfill_until=until)
+        if held.count() <= limit:
+            self.backfill_until = until
+            return True
+        self.release_backfill_slot()
+        return False
+
+    def release_backfill_slot(self) -> None:
+        Cursor.objects.filter(pk=self.pk).update(backfill_until=None)
+        self.backfill_until = None
 
 
 class CollectionRunQuerySet(models.QuerySet):

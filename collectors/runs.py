@@ -22,6 +22,7 @@ import random
 import re
 import traceback
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
@@ -327,6 +328,7 @@ def run_collection(
     now: datetime | None = None,
     leased: bool = False,
     connection: VendorConnection | None = None,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Result:
     """Collect one stream once and record the run. Never raises for a vendor failure.
 
@@ -334,7 +336,8 @@ def run_collection(
     backfill by hand); otherwise it collects from its cursor. `lease_id` is the claim the
     dispatcher (or `take_lease`) handed out; without it the lease is not checked. `leased`:
     the caller already confirmed and renewed it (`start_leased`, the task). `connection`:
-    the schedule's connection, when the caller has it (the worker's cache).
+    the schedule's connection, when the caller has it (the worker's cache). `progress` is
+    told (intervals done, intervals in all) as a long window is collected.
 
     A poll's run row is written once, when it ends (a poll is worth one interval: a worker
     killed mid-poll is recorded by its parent, `record_timeout`, and the next poll follows);
@@ -367,7 +370,7 @@ def run_collection(
     retry_in = retry_expires = None
     hold_until = None
     try:
-        written = collect_stream(connection, schedule, run, now, explicit=explicit)
+        written = collect_stream(connection, schedule, run, now, explicit=explicit, progress=progress)
     except AuthError as exc:
         fail(run, CollectionRun.AUTH_FAILED, exc, secrets)
     except TransientError as exc:
@@ -498,11 +501,12 @@ def collect_stream(
     now: datetime,
     *,
     explicit: bool,
+    progress: Callable[[int, int], None] | None = None,
 ) -> Written:
     """Hand the run to its stream's collect hook (which fetches, writes and finishes it)."""
     stream = find_stream(schedule.stream)
     if stream is None or not stream.dispatched:
         raise ValueError(f"stream {schedule.stream!r} is not collected by the engine")
     adapter = connection.vendor_class.adapter(connection.connection_settings())
-    job = Job(stream, connection, schedule, run, now, adapter, explicit=explicit)
+    job = Job(stream, connection, schedule, run, now, adapter, explicit=explicit, progress=progress)
     return import_string(stream.collect)(job)

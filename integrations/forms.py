@@ -21,7 +21,7 @@ from integrations import validators
 from integrations.models import Tenant, VendorConnection
 from integrations.scrub import mask
 from integrations.vendors import field_map, get_vendor, is_known, vendor_choices, vendor_keys
-from integrations.vendors.base import HISTORY, REALTIME, SECTIONS, Field
+from integrations.vendors.base import HISTORY, REALTIME, SECTIONS, STREAM_VOLUME, Field
 
 SECTION_TITLES = {REALTIME: "Real-time adherence", HISTORY: "Historical contact volume"}
 # The interval field of a vendor that asks for it in minutes (TCN), in place of the model's
@@ -81,6 +81,8 @@ class VendorConnectionForm(forms.ModelForm):
             "interval_seconds",
             "time_zone",
             "history_base_url",
+            "backfill_days",
+            "max_request_days",
             "options",
             "state_map",
         )
@@ -99,6 +101,11 @@ class VendorConnectionForm(forms.ModelForm):
             ):
                 if name in self.fields and not self.initial.get(name):
                     self.initial[name] = value
+        if "max_request_days" in self.fields:
+            self.fields["max_request_days"].help_text = (
+                f"Leave blank for {vendor.label}'s limit ({vendor.max_request_days} days). "
+                "A backfill or a collect --start window asks for at most this many days per request."
+            )
         if INTERVAL_MINUTES in self.fields and INTERVAL_MINUTES not in self.initial:
             seconds = self.instance.interval_seconds or vendor.default_interval_seconds
             self.initial[INTERVAL_MINUTES] = _minutes(seconds)
@@ -284,11 +291,17 @@ def connection_form(vendor_key: str, staff: bool = False) -> type[VendorConnecti
     """
     vendor = get_vendor(vendor_key)
     attrs: dict[str, Any] = {"vendor_key": vendor_key, "__module__": __name__}
+    left_out = set()
     if vendor.interval_unit_seconds == 60:
         # Asked in minutes: the model's seconds field leaves the form (clean sets it).
-        fields = tuple(f for f in VendorConnectionForm.Meta.fields if f != "interval_seconds")
-        attrs["Meta"] = type("Meta", (VendorConnectionForm.Meta,), {"fields": fields})
+        left_out.add("interval_seconds")
         attrs[INTERVAL_MINUTES] = _interval_minutes_field(vendor.label, vendor.default_interval_seconds)
+    if STREAM_VOLUME not in vendor.streams:
+        # Its history arrives as files (TCN): nothing is requested, so no history start.
+        left_out |= {"backfill_days", "max_request_days"}
+    if left_out:
+        fields = tuple(f for f in VendorConnectionForm.Meta.fields if f not in left_out)
+        attrs["Meta"] = type("Meta", (VendorConnectionForm.Meta,), {"fields": fields})
     if vendor.default_field_map:
         attrs["field_map"] = _field_map_field(vendor)
     for section in SECTIONS:
@@ -334,7 +347,10 @@ def section_fieldsets(vendor_key: str, form_class: type[forms.ModelForm]) -> lis
         (
             SECTION_TITLES[HISTORY],
             {
-                "fields": section(HISTORY, ("history_base_url",)),
+                "fields": [
+                    *section(HISTORY, ("history_base_url",)),
+                    *(name for name in ("backfill_days", "max_request_days") if name in declared),
+                ],
                 "description": "Fields left blank use the real-time values.",
             },
         ),

@@ -302,6 +302,27 @@ class VendorConnection(models.Model):
         blank=True,
         help_text='Custom vendor states to neutral states, e.g. {"Lunch": "break"}.',
     )
+    # Where the first history run starts: this many days before it (blank: the site's
+    # COLLECT_INITIAL_HISTORY_HOURS, a day by default). Read once, when the backfill begins
+    # (collectors.streams.intervals); a later change fetches nothing more (`collect --start`
+    # backfills an older window by hand).
+    backfill_days = models.PositiveIntegerField(
+        "history start (days back)",
+        null=True,
+        blank=True,
+        validators=[validators.backfill_days],
+        help_text="How many days of history a new connection collects, oldest first "
+        f"(1 to {validators.MAX_BACKFILL_DAYS}; blank: the site default, one day). "
+        "Read when its first history run starts.",
+    )
+    max_request_days = models.PositiveIntegerField(
+        "longest history request (days)",
+        null=True,
+        blank=True,
+        validators=[validators.request_days],
+        help_text="Leave blank for the vendor's limit. "
+        "A backfill asks for at most this many days per request.",
+    )
     # The FTP login of a file-drop connection, normalised: its own `ftp_username` or the
     # default `tenant-slug.connection-name`. Kept in a column of its own so that the
     # database, not a check that two saves could pass at once, keeps logins unique.
@@ -321,6 +342,12 @@ class VendorConnection(models.Model):
                 condition=Q(interval_seconds__gte=validators.MIN_INTERVAL_SECONDS)
                 & Q(interval_seconds__lte=validators.MAX_INTERVAL_SECONDS),
                 name="connection_interval_in_range",
+            ),
+            models.CheckConstraint(
+                condition=Q(backfill_days__isnull=True)
+                | Q(backfill_days__gte=validators.MIN_BACKFILL_DAYS)
+                & Q(backfill_days__lte=validators.MAX_BACKFILL_DAYS),
+                name="connection_backfill_days_in_range",
             ),
         ]
 
@@ -393,6 +420,12 @@ class VendorConnection(models.Model):
             self.time_zone = vendor.default_time_zone
         if not self.realtime_base_url and vendor.default_base_url:
             self.realtime_base_url = vendor.default_base_url
+
+    # --- history ---------------------------------------------------------------------------
+    def request_days(self) -> int:
+        """The longest window one history request may span: the connection's own limit, else
+        the vendor's declared one."""
+        return self.max_request_days or self.vendor_class.max_request_days
 
     # --- credentials -------------------------------------------------------------------
     def values_of(self, section: str) -> dict[str, str]:

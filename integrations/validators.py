@@ -41,3 +41,25 @@ def interval_seconds(value: int) -> None:
             f"interval must be between {MIN_INTERVAL_SECONDS} seconds and one day "
             f"({MAX_INTERVAL_SECONDS} s), got {value}"
         )
+
+
+# How far back a new connection's history goes: a day to ten years.
+MIN_BACKFILL_DAYS = 1
+MAX_BACKFILL_DAYS = 3660
+# A connection's own limit on the days one history request may span.
+MAX_REQUEST_DAYS = 366
+
+
+def backfill_days(value: int) -> None:
+    if not MIN_BACKFILL_DAYS <= value <= MAX_BACKFILL_DAYS:
+        raise ValidationError(
+            f"history start must be between {MIN_BACKFILL_DAYS} day and {MAX_BACKFILL_DAYS} days "
+            f"(ten years) back, got {value}"
+        )
+
+
+def request_days(value: int) -> None:
+    if not 1 <= value <= MAX_REQUEST_DAYS:
+        raise ValidationError(
+            f"the longest request must be between 1 and {MAX_REQUEST_DAYS} days, got {value}"
+        )

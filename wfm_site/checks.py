@@ -101,6 +101,8 @@ NUMBERS: tuple[Number, ...] = (
     Number("COLLECT_LOOKBACK_INTERVALS", "15-minute intervals", 0, 96 * 31),
     Number("COLLECT_CHUNK_INTERVALS", "15-minute intervals", 1, 96 * 31),
     Number("COLLECT_INITIAL_HISTORY_HOURS", "hours", 0.25, 24 * 366, decimal=True),
+    Number("COLLECT_BACKFILL_BUDGET_SECONDS", "seconds", 0, 86400, decimal=True),
+    Number("COLLECT_BACKFILL_MAX_CONNECTIONS", "connections", 0, 10_000),
     Number("COLLECT_HISTORY_DELAY_SECONDS", "seconds", 0, 86400),
     Number("COLLECT_CONFIG_INTERVAL_SECONDS", "seconds", 60, 7 * 86400),
     Number("COLLECT_SPREAD_SECONDS", "seconds", 0, 86400),

@@ -42,6 +42,8 @@ CONNECTION_KEYS = {
     "enabled",
     "interval_seconds",
     "time_zone",
+    "backfill_days",
+    "max_request_days",
     "realtime",
     "history",
     "options",
@@ -102,7 +104,12 @@ def _errors_of(exc: ValidationError) -> dict[str, list[str]]:
 
 
 # Where a model field's error points in the file.
-_FIELD_PATHS = {"realtime_base_url": "realtime.base_url", "history_base_url": "history.base_url"}
+_FIELD_PATHS = {
+    "realtime_base_url": "realtime.base_url",
+    "history_base_url": "history.base_url",
+}
+# Whole numbers of days a connection may leave out (null: the default).
+DAY_KEYS = ("backfill_days", "max_request_days")
 
 
 def _field_path(name: str) -> str:
@@ -346,6 +353,8 @@ class _Importer:
             dict(conn.history_secrets),
             conn.interval_seconds,
             conn.time_zone,
+            conn.backfill_days,
+            conn.max_request_days,
             conn.options,
             conn.state_map,
         )
@@ -374,6 +383,12 @@ class _Importer:
             self.problem(f"{path}.interval_seconds", f"expected a whole number of seconds, got {interval!r}")
             interval = None
         conn.interval_seconds = interval or get_vendor(vendor).default_interval_seconds
+        for key in DAY_KEYS:
+            days = entry.get(key)
+            if days is not None and (isinstance(days, bool) or not isinstance(days, int)):
+                self.problem(f"{path}.{key}", f"expected a whole number of days, got {days!r}")
+                days = getattr(conn, key)
+            setattr(conn, key, days)
         # A vendor may accept old zone aliases (TCN's list); the canonical zone is stored.
         conn.time_zone = get_vendor(vendor).canonical_time_zone(
             self.text(f"{path}.time_zone", entry.get("time_zone"), get_vendor(vendor).default_time_zone)
@@ -552,6 +567,7 @@ def _export_connection(conn: VendorConnection) -> dict[str, Any]:
         "enabled": conn.enabled,
         "interval_seconds": conn.interval_seconds,
         "time_zone": conn.time_zone,
+        **{key: getattr(conn, key) for key in DAY_KEYS if getattr(conn, key) is not None},
         "realtime": _section(conn, REALTIME),
         "history": _section(conn, HISTORY),
         "options": dict(conn.options or {}),

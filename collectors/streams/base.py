@@ -113,6 +113,12 @@ class Job:
     adapter: Adapter
     # A run by hand that collects exactly the run's window (a backfill).
     explicit: bool = False
+    # Told (intervals done, intervals in all) as a long window is collected (`collect`'s bar).
+    progress: Callable[[int, int], None] | None = None
+
+    def report(self, done: int, total: int) -> None:
+        if self.progress is not None:
+            self.progress(done, total)
 
     def fetch(self, *args: Any) -> Any:
         """Ask the adapter for the stream's records (its `fetch` method)."""

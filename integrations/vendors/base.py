@@ -110,6 +110,11 @@ class Vendor:
     # for a while). The engine re-reads that span every run and never moves its cursor
     # into it, so a provisional interval is always collected again once it settles.
     volume_settle_seconds: ClassVar[int] = 0
+    # The longest window of history one request may ask for, in days. A backfill and a
+    # `collect --start --end` window are split into chunks no longer than this (a connection
+    # may override it: `VendorConnection.max_request_days`). One day unless the vendor
+    # declares more: a vendor that says nothing gets small, safe requests.
+    max_request_days: ClassVar[int] = 1
     # Non-secret per-connection options with their defaults (e.g. endpoint paths).
     default_options: ClassVar[dict[str, object]] = {}
     # The unit the vendor's own configuration page uses for the transaction collection
@@ -152,6 +157,11 @@ class Vendor:
                 found.append(f"supplies {kind} by file; the file drop carries intervals only")
         if FILE in cls.supplies.values() and not cls.file_reader_path:
             found.append("supplies data by file but names no file_reader_path")
+        if not isinstance(cls.max_request_days, int) or cls.max_request_days < 1:
+            found.append(
+                f"declares max_request_days {cls.max_request_days!r}; "
+                "it must be a whole number of days, 1 or more"
+            )
         if any(t == POLL for t in cls.supplies.values()) and not getattr(cls, "adapter_path", ""):
             found.append("polls a REST API but names no adapter_path")
         return found

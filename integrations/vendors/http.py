@@ -22,6 +22,8 @@ from integrations.vendors.errors import AuthError, DataError, EgressRefused, Tra
 DEFAULT_TIMEOUT = (5, 30)  # connect, read (seconds)
 # A vendor's answer kept on a run or shown by "Test connection" is cut to this many characters.
 EXCERPT_CHARS = 300
+# What an error message quotes of a vendor's error answer (the run's message, the command's line).
+SAID_CHARS = 200
 _UNPRINTABLE = str.maketrans({c: " " for c in range(32) if chr(c) not in "\t\n"} | {127: " "})
 
 
@@ -42,6 +44,17 @@ def excerpt(response: requests.Response, secrets: Iterable[str] = (), *, tail: b
         (text[-EXCERPT_CHARS * 2 :] if tail else text[: EXCERPT_CHARS * 2]).translate(_UNPRINTABLE), secrets
     )
     return text[-EXCERPT_CHARS:] if tail else text[:EXCERPT_CHARS]
+
+
+def said(response: requests.Response, secrets: Iterable[str] = ()) -> str:
+    """`: the vendor said "…"` for an error message: the answer's start, scrubbed, on one line
+    and cut short; empty when it has no body (or came from elsewhere)."""
+    text = " ".join(excerpt(response, secrets).split())
+    if not text:
+        return ""
+    if len(text) > SAID_CHARS:
+        text = text[: SAID_CHARS - 1] + "…"
+    return f': it said "{text}"'
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -70,6 +83,9 @@ class HttpClient:
     def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
         self.session = egress_session()
         self.timeout = timeout
+        # This connection's secrets (and tokens it was given): scrubbed from every vendor
+        # answer an error quotes, on top of the patterns `integrations.scrub` knows.
+        self.secrets: list[str] = []
 
     def request(self, method: str, url: str, **kwargs: Any) -> requests.Response:
         response = self.send(method, url, **kwargs)
@@ -96,16 +112,20 @@ class HttpClient:
         return response.status_code in (401, 403)
 
     def raise_for_status(self, response: requests.Response, label: str) -> None:
+        """Map an error status to `errors.*`, quoting the vendor's answer (scrubbed, cut short):
+        "HTTP 400" alone leaves a person guessing what the vendor refused."""
         status = response.status_code
+        if status < 400 and not self.is_auth_failure(response):
+            return
+        quoted = said(response, self.secrets)
         if self.is_auth_failure(response):
-            raise AuthError(f"{label}: credentials refused (HTTP {status})")
+            raise AuthError(f"{label}: credentials refused (HTTP {status}){quoted}")
         if status == 429:
             wait = retry_after_seconds(response.headers.get("Retry-After"))
-            raise TransientError(f"{label}: rate limited (HTTP 429)", retry_after=wait)
+            raise TransientError(f"{label}: rate limited (HTTP 429){quoted}", retry_after=wait)
         if status >= 500:
-            raise TransientError(f"{label}: server error (HTTP {status})")
-        if status >= 400:
-            raise DataError(f"{label}: HTTP {status}", sample=excerpt(response))
+            raise TransientError(f"{label}: server error (HTTP {status}){quoted}")
+        raise DataError(f"{label}: HTTP {status}{quoted}", sample=excerpt(response, self.secrets))
 
     def json(self, response: requests.Response, label: str = "") -> Any:
         """Parse a JSON body, refusing HTML error pages served with 200 and empty bodies."""
@@ -117,7 +137,7 @@ class HttpClient:
             return json.loads(text)
         except ValueError as exc:
             kind = "an HTML page" if text.lstrip()[:1] == "<" else "not JSON"
-            raise DataError(f"{label}: body is {kind}", sample=excerpt(response)) from exc
+            raise DataError(f"{label}: body is {kind}", sample=excerpt(response, self.secrets)) from exc
 
 
 def _path_of(url: str) -> str:

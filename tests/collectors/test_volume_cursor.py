@@ -63,7 +63,10 @@ def test_rerunning_a_window_changes_nothing(eight, fake):
     assert list(IntervalVolume.objects.order_by("pk").values()) == before
 
 
-@override_settings(COLLECT_INITIAL_HISTORY_HOURS=1, COLLECT_CHUNK_INTERVALS=8)
+# No backfill slot: every run moves one chunk (collectors.backfill).
+@override_settings(
+    COLLECT_INITIAL_HISTORY_HOURS=1, COLLECT_CHUNK_INTERVALS=8, COLLECT_BACKFILL_MAX_CONNECTIONS=0
+)
 def test_a_six_hour_outage_is_backfilled_oldest_first_in_bounded_chunks_to_zero_gaps(eight, fake):
     run(eight, T0 + td(minutes=5))
     assert cursor_of(eight) == T0
@@ -74,16 +77,19 @@ def test_a_six_hour_outage_is_backfilled_oldest_first_in_bounded_chunks_to_zero_
     fake.error = None
     back = T0 + td(hours=6, minutes=2)
     windows = []
-    for i in range(5):
+    for i in range(7):
         r = run(eight, back + td(seconds=i))
         windows.append((r.window_start, r.window_end))
-    # 24 missed intervals in chunks of 8, each chunk re-reading 4 before it, oldest first.
+    # 24 missed intervals, each request 8 long at most: the 4 re-read before the cursor and 4
+    # new ones, oldest first.
     assert windows[:3] == [
-        (T0 - 4 * INTERVAL, T0 + 8 * INTERVAL),
-        (T0 + 4 * INTERVAL, T0 + 16 * INTERVAL),
-        (T0 + 12 * INTERVAL, T0 + 24 * INTERVAL),
+        (T0 - 4 * INTERVAL, T0 + 4 * INTERVAL),
+        (T0, T0 + 8 * INTERVAL),
+        (T0 + 4 * INTERVAL, T0 + 12 * INTERVAL),
     ]
-    assert windows[3] == windows[4] == (T0 + 20 * INTERVAL, T0 + 24 * INTERVAL)
+    assert all(end - start <= 8 * INTERVAL for start, end in windows)
+    assert windows[5] == (T0 + 16 * INTERVAL, T0 + 24 * INTERVAL)  # caught up
+    assert windows[6] == (T0 + 20 * INTERVAL, T0 + 24 * INTERVAL)  # the lookback only
     assert cursor_of(eight) == T0 + td(hours=6)
     starts = set(
         IntervalVolume.objects.filter(queue__vendor_id="sales").values_list("interval_start", flat=True)

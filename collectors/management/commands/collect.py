@@ -1,14 +1,20 @@
 """`manage.py collect CONN STREAM [--start ISO] [--end ISO] [--json]`: one collection, now.
 
 Runs through the same code as a scheduled run (collectors.runs), under the stream's lease,
-so it never overlaps a scheduled run. A window given explicitly backfills that window.
+so it never overlaps a scheduled run. A window given explicitly backfills that window, in
+requests no longer than the vendor allows (`VendorConnection.request_days`), with a progress
+bar (rate and time left) on stderr when stderr is a terminal and `--json` is not given.
 Exit status: 0 collected, 1 the collection failed (the reason is printed), 2 bad arguments.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
+from typing import IO, cast
 
+import tqdm
 from django.core.management.base import CommandError, CommandParser
 from django.utils import timezone
 
@@ -129,17 +135,22 @@ class Command(JsonCommand):
             lease_id = take_lease(schedule, now)
         except LeaseHeld as exc:
             raise CommandError(str(exc), returncode=1) from None
-        result = run_collection(
-            schedule,
-            window_start=start,
-            window_end=end,
-            explicit=explicit,
-            task_id=f"manual:{connection.key}:{stream}",
-            lease_id=lease_id,
-            # A run by hand reports a transient failure instead of waiting to retry.
-            attempt=10**6,
-            now=now,
-        )
+        show = explicit and not options["json"] and self.stderr.isatty()
+        # The bar writes to the stream itself: the wrapper would end every redraw with a newline.
+        terminal = cast("IO[str]", self.stderr._out) if show else None
+        with progress_bar(terminal, f"{connection.key} {stream_arg}") as progress:
+            result = run_collection(
+                schedule,
+                window_start=start,
+                window_end=end,
+                explicit=explicit,
+                task_id=f"manual:{connection.key}:{stream}",
+                lease_id=lease_id,
+                # A run by hand reports a transient failure instead of waiting to retry.
+                attempt=10**6,
+                now=now,
+                progress=progress,
+            )
         run = result.run
         if run is None:
             raise CommandError(result.skipped, returncode=1)
@@ -155,3 +166,24 @@ class Command(JsonCommand):
             raise CommandError(
                 f"{stream_arg} collection failed: {run.error_class}: {run.error_message}", returncode=1
             )
+
+
+@contextlib.contextmanager
+def progress_bar(stream: IO[str] | None, label: str) -> Iterator[Callable[[int, int], None] | None]:
+    """A tqdm bar on `stream` fed (intervals done, intervals in all); nothing without a stream."""
+    if stream is None:
+        yield None
+        return
+    bar: tqdm.tqdm | None = None
+
+    def update(done: int, total: int) -> None:
+        nonlocal bar
+        if bar is None:
+            bar = tqdm.tqdm(total=total, desc=label, unit=" intervals", file=stream, dynamic_ncols=True)
+        bar.update(done - bar.n)
+
+    try:
+        yield update
+    finally:
+        if bar is not None:
+            bar.close()

@@ -23,6 +23,11 @@ class EightByEight(Vendor):
     # intervals with unsettled records younger than its LAG_WINDOW (3 h).
     volume_settle_seconds = 3 * 3600
     default_base_url = "https://vcc-na10b.8x8.com/api/"
+    # The Statistics Reporting API's `d` range is taken to span at most 31 calendar days
+    # [INF: no public page states a limit; the sandbox enforces this one]. The adapter asks
+    # for a day more on each side of the UTC window (the tenant's zone is unknown), and a
+    # window that does not start at midnight touches one more date: 28 days stay inside 31.
+    max_request_days = 28
     # A connection renames any of these in `options["field_map"]` (see fields.py for which
     # names are documented and which inferred).
     default_field_map: ClassVar[dict[str, str]] = {

@@ -16,7 +16,6 @@ from urllib.parse import urlsplit
 
 import requests
 
-from integrations.scrub import scrub
 from integrations.vendors.errors import AuthError, DataError
 from integrations.vendors.http import DEFAULT_TIMEOUT, HttpClient
 
@@ -66,7 +65,7 @@ class NCCClient(HttpClient):
         digest = hashlib.sha256(f"{login}\0{password}".encode()).hexdigest()[:16]
         self._cache_key = f"{connection_key}|{self.login_base}|{digest}"
         self._scheme_key = f"{connection_key}|{self.login_base}"
-        self._secrets = [password]
+        self.secrets.append(password)
         # "Log in again on 401, at most once per run": a client lives for one run.
         self._relogged = False
         self.session.headers["Accept"] = "application/json"
@@ -83,7 +82,7 @@ class NCCClient(HttpClient):
         token, location = body.get("token"), body.get("location")
         if not isinstance(token, str) or not token.strip():
             raise DataError(f"{label}: the answer has no 'token'")
-        self._secrets.append(token)
+        self.secrets.append(token)
         if not isinstance(location, str) or not location.strip():
             raise DataError(f"{label}: the answer has no 'location'")
         login = _Login(token.strip(), self._location(location.strip(), label))
@@ -109,7 +108,7 @@ class NCCClient(HttpClient):
             cached = _logins.get(self._cache_key)
         if cached is None:
             return self._login(), True
-        self._secrets.append(cached.token)
+        self.secrets.append(cached.token)
         return cached, False
 
     def _forget(self, login: _Login) -> None:
@@ -155,7 +154,5 @@ class NCCClient(HttpClient):
         return self.get_json(CONFIG_PATH.format(kind=kind), {"start": start, "rows": rows})
 
     def _parse(self, response: requests.Response, label: str) -> Any:
-        try:
-            return self.json(response, label)
-        except DataError as exc:
-            raise DataError(str(exc), sample=scrub(exc.sample, self._secrets)) from exc.__cause__
+        # The password and tokens are in `secrets`: an answer an error quotes is scrubbed of them.
+        return self.json(response, label)

@@ -45,6 +45,10 @@ class Nextiva(Vendor):
         "abandoned": "abandonedCount",
         "handle_seconds": "sumHandleTime",
     }
+    # The WFM interval endpoint answers at most 7 days per request [INF: the API is private
+    # (seeds 002/003 give no limit); the sandbox refuses longer ranges with HTTP 400, as a
+    # one-year Nextiva window was refused in the field].
+    max_request_days = 7
     adapter_path = "integrations.vendors.ncc.adapter.NCCAdapter"
     sandbox_path = "integrations.sandbox.ncc.NEXTIVA"
 

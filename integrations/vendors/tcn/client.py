@@ -63,6 +63,7 @@ class TCNClient(HttpClient):
         super().__init__(**kwargs)
         self.base_url = base_url
         self._token = access_token
+        self.secrets.append(access_token)
         self.client_sid = client_sid
 
     def __repr__(self) -> str:  # never show the token
@@ -92,6 +93,6 @@ class TCNClient(HttpClient):
         if error is not None and response.status_code < 500:
             message = f"{label}: TCN answered {response.text.strip()!r} (HTTP {response.status_code})"
             if error is DataError:
-                raise DataError(message, sample=excerpt(response, [self._token]))
+                raise DataError(message, sample=excerpt(response, self.secrets))
             raise error(message)
         super().raise_for_status(response, label)

@@ -72,7 +72,8 @@ class TCN(Vendor):
     # The platform API guide gives times in US Pacific time.
     default_time_zone = "America/Los_Angeles"
     default_base_url = "https://api.tcn3.com/backoffice/"
-    # Call volume arrives as a 15-minute file (folder or FTP), never through the API.
+    # Call volume arrives as a 15-minute file (folder or FTP), never through the API, so no
+    # history is requested from TCN and `max_request_days` (the default) is never used.
     supplies = {STREAM_AGENT_STATES: POLL, STREAM_CONFIG: POLL, STREAM_VOLUME: FILE}
     adapter_path = "integrations.vendors.tcn.adapter.TCNAdapter"
     file_reader_path = "integrations.vendors.tcn.reader.TCNFileReader"

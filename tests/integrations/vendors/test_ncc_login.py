@@ -157,7 +157,9 @@ def test_a_refused_login_is_an_auth_error_without_the_password():
     with pytest.raises(AuthError) as info:
         adapter().fetch_config()
 
-    assert str(info.value) == "Nextiva Contact Center login: credentials refused (HTTP 401)"
+    assert str(info.value) == (
+        'Nextiva Contact Center login: credentials refused (HTTP 401): it said "bad password [redacted]"'
+    )
 
 
 @pytest.mark.parametrize(
