@@ -1,9 +1,12 @@
 from __future__ import annotations
 
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, reverse_lazy
 
 from wfm_site import views
+
+# The admin's "View site" link: the site outside the admin is the health page ("/" is a 404).
+admin.site.site_url = reverse_lazy("collectors:health")
 
 urlpatterns = [
     path("admin/", admin.site.urls),
