@@ -25,6 +25,7 @@ from django.utils.functional import cached_property
 from django.utils.html import format_html
 from django.utils.http import urlencode
 
+from collectors.health import worst
 from collectors.models import (
     Agent,
     AgentCurrentState,
@@ -39,7 +40,6 @@ from collectors.models import (
     IntervalVolume,
     Queue,
 )
-from collectors.health import worst
 from integrations.admin_scope import (
     ConnectionColumn,
     ScopedRelatedFilter,
@@ -72,7 +72,9 @@ STATUS_COLORS = {
 
 
 def runs_url(conn_id: int, stream: str | None = None) -> str:
-    query = {"connection__id__exact": conn_id, **({"stream__exact": stream} if stream else {})}
+    query: dict[str, str | int] = {"connection__id__exact": conn_id}
+    if stream:
+        query["stream__exact"] = stream
     return f"{reverse('admin:collectors_collectionrun_changelist')}?{urlencode(query)}"
 
 
@@ -118,7 +120,10 @@ def connection_links(request: HttpRequest, conn: VendorConnection) -> list[tuple
     """Links from a connection's page to its streams' health pages, its streams and its runs."""
     streams = sorted(conn.schedules.all(), key=lambda s: s.stream)
     return [
-        *((f"{s.get_stream_display()} health", reverse("collectors:health-stream", args=[s.pk])) for s in streams),
+        *(
+            (f"{s.get_stream_display()} health", reverse("collectors:health-stream", args=[s.pk]))
+            for s in streams
+        ),
         ("Streams", streams_url(conn.pk)),
         ("Runs", runs_url(conn.pk)),
     ]
@@ -303,7 +308,10 @@ class CollectionScheduleAdmin(ReadOnlyAdmin):
             [
                 ("health", reverse("collectors:health-stream", args=[obj.pk])),
                 ("runs", runs_url(obj.connection_id, obj.stream)),
-                ("connection", reverse("admin:integrations_vendorconnection_change", args=[obj.connection_id])),
+                (
+                    "connection",
+                    reverse("admin:integrations_vendorconnection_change", args=[obj.connection_id]),
+                ),
             ]
         )
 
@@ -372,7 +380,10 @@ class CollectionRunAdmin(BigTableAdmin, ReadOnlyAdmin):
     def get_list_display(self, request: HttpRequest) -> Any:
         # The connection links to its page, the stream to its schedule (and from there its health).
         shown = {"connection": self.connection_page, "stream": self.stream_page}
-        return [shown.get(name, name) if isinstance(name, str) else name for name in super().get_list_display(request)]
+        return [
+            shown.get(name, name) if isinstance(name, str) else name
+            for name in super().get_list_display(request)
+        ]
 
     @admin.display(description="connection", ordering="connection")
     def connection_page(self, obj: CollectionRun) -> str:
@@ -380,7 +391,7 @@ class CollectionRunAdmin(BigTableAdmin, ReadOnlyAdmin):
 
     @admin.display(description="stream", ordering="stream")
     def stream_page(self, obj: CollectionRun) -> str:
-        query = urlencode({"connection__id__exact": obj.connection_id, "stream__exact": obj.stream})
+        query = urlencode({"connection__id__exact": str(obj.connection_id), "stream__exact": obj.stream})
         url = f"{reverse('admin:collectors_collectionschedule_changelist')}?{query}"
         return format_html('<a href="{}">{}</a>', url, obj.get_stream_display())
 
@@ -388,7 +399,10 @@ class CollectionRunAdmin(BigTableAdmin, ReadOnlyAdmin):
     def links(self, obj: CollectionRun) -> str:
         return links_html(
             [
-                ("connection", reverse("admin:integrations_vendorconnection_change", args=[obj.connection_id])),
+                (
+                    "connection",
+                    reverse("admin:integrations_vendorconnection_change", args=[obj.connection_id]),
+                ),
                 ("this stream's runs", runs_url(obj.connection_id, obj.stream)),
             ]
         )

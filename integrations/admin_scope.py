@@ -152,10 +152,16 @@ class TenantScopedAdmin(admin.ModelAdmin):
         return columns[name]
 
     def changeform_view(
-        self, request: HttpRequest, object_id: str | None = None, form_url: str = "", extra_context: Any = None
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
     ) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id)) if object_id else None
-        return self._in_zone(self.zone_of(obj), super().changeform_view, request, object_id, form_url, extra_context)
+        return self._in_zone(
+            self.zone_of(obj), super().changeform_view, request, object_id, form_url, extra_context
+        )
 
     def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
         obj = self.get_object(request, unquote(object_id))

@@ -67,10 +67,10 @@ class AsksAgainForTypedSecrets(forms.BaseForm):
 
     def full_clean(self) -> None:
         super().full_clean()
-        if not (self.is_bound and self._errors):
+        if not (self.is_bound and self.errors):
             return
         for name, field in self.fields.items():
-            if not isinstance(field.widget, forms.PasswordInput) or name in self._errors:
+            if not isinstance(field.widget, forms.PasswordInput) or name in self.errors:
                 continue
             if str(self.data.get(self.add_prefix(name), "")).strip():
                 self.add_error(name, SECRET_NOT_KEPT.format(label=str(field.label or name).lower()))

@@ -185,7 +185,9 @@ class AccessTokenAdmin(TenantScopedAdmin):
         if not obj.pk:
             return "–"
         conn = obj.connection
-        streams = reverse("admin:collectors_collectionschedule_changelist") + f"?connection__id__exact={conn.pk}"
+        streams = (
+            reverse("admin:collectors_collectionschedule_changelist") + f"?connection__id__exact={conn.pk}"
+        )
         runs = reverse("admin:collectors_collectionrun_changelist") + f"?connection__id__exact={conn.pk}"
         return format_html(
             "{} · {}",

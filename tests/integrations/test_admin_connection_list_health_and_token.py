@@ -25,7 +25,10 @@ def tcn(tenant_a, manager_a):
     conn = make_connection(tenant_a, "tcn", "tcn-main")
     AccessToken.objects.filter(connection=conn).delete()
     token = AccessToken.objects.create(
-        connection=conn, service_login="3rd_WFM_Acme_jdoe", issued=date(2026, 1, 10), expires=date(2027, 1, 10)
+        connection=conn,
+        service_login="3rd_WFM_Acme_jdoe",
+        issued=date(2026, 1, 10),
+        expires=date(2027, 1, 10),
     )
     return conn, token
 
@@ -52,11 +55,13 @@ def test_a_healthy_connection_links_to_its_streams(client, manager_a, tenant_a):
     CollectionSchedule.objects.filter(connection=conn).update(status="ok")
     html = page(client, manager_a)
     assert "conn-health-ok" in html
-    assert f"{reverse('admin:collectors_collectionschedule_changelist')}?connection__id__exact={conn.pk}" in html
+    assert (
+        f"{reverse('admin:collectors_collectionschedule_changelist')}?connection__id__exact={conn.pk}" in html
+    )
 
 
 def test_the_list_shows_the_token_expiry_with_days_left_and_links_to_the_token(client, manager_a, tcn):
-    conn, token = tcn
+    _conn, token = tcn
     with time_machine.travel("2026-12-01 15:00Z", tick=False):
         html = page(client, manager_a)
     assert "2027-01-10" in html and "40 d" in html

@@ -22,7 +22,9 @@ def add_url() -> str:
     return reverse("admin:integrations_vendorconnection_add") + "?vendor=tcn"
 
 
-def test_a_failed_add_says_the_typed_token_must_be_typed_again_and_never_shows_it(client, manager_a, tenant_a):
+def test_a_failed_add_says_the_typed_token_must_be_typed_again_and_never_shows_it(
+    client, manager_a, tenant_a
+):
     client.force_login(manager_a)
     response = client.post(add_url(), tcn_post(tenant_a, interval_minutes="0"))
     assert response.status_code == 200
@@ -39,7 +41,9 @@ def test_a_failed_add_says_the_typed_token_must_be_typed_again_and_never_shows_i
 
 
 def test_a_failed_change_does_not_keep_the_typed_token_silently(client, manager_a, tenant_a):
-    conn = make_connection(tenant_a, "tcn", "tcn-main", access_token="old-token-value-0001", drop_folder="acme")
+    conn = make_connection(
+        tenant_a, "tcn", "tcn-main", access_token="old-token-value-0001", drop_folder="acme"
+    )
     url = reverse("admin:integrations_vendorconnection_change", args=[conn.pk])
     client.force_login(manager_a)
     data = tcn_post(tenant_a, interval_minutes="0")
