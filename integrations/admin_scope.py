@@ -23,7 +23,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
-from integrations.local_times import NamedZone, local_time
+from integrations.local_times import NamedZone, local_time_html
 from integrations.models import Membership, Tenant, VendorConnection
 
 if TYPE_CHECKING:
@@ -254,7 +254,7 @@ class ConnectionColumn:
 
 def _time_column(model_admin: TenantScopedAdmin, name: str, label: str) -> Callable[[Model], str | None]:
     def column(obj: Model) -> str | None:
-        return local_time(getattr(obj, name), model_admin.zone_of(obj))
+        return local_time_html(getattr(obj, name), model_admin.zone_of(obj))
 
     column.__name__ = name  # the column's CSS class, column-<name>
     return admin.display(description=label, ordering=name)(column)

@@ -75,7 +75,7 @@ def _token_column(request: HttpRequest) -> Any:
     @admin.display(description="token expires")
     def token_expires(conn: VendorConnection) -> str:
         if conn.vendor not in app_settings.TRACKED_VENDORS:
-            return "no expiring token"
+            return format_html('<span title="{}">–</span>', "no expiring token")
         if not request.user.is_superuser and conn.tenant_id not in _managed_tenant_ids(request):
             return "–"  # partners never see tokens
         token = _tracked_token(conn)

@@ -31,7 +31,9 @@ def test_a_manager_reads_every_time_in_the_tenants_zone(page, live_server, manag
     log_in(page, live_server, "manager_a", PASSWORD)
     page.goto(f"{live_server.url}/admin/collectors/collectionrun/")
     cell = page.locator("td.field-started_at, th.field-started_at").first
-    assert cell.inner_text().strip() == "2026-11-30 10:15 CST (America/Chicago)"
+    assert " ".join(cell.inner_text().split()) == "2026-11-30 10:15 CST (America/Chicago)"
+    # The time itself never breaks across lines; the zone may go below it.
+    assert cell.locator(".local-time").evaluate("el => getComputedStyle(el).whiteSpace") == "nowrap"
 
     schedule = CollectionSchedule.objects.get(connection=tcn, stream="config")
     page.goto(f"{live_server.url}/admin/collectors/collectionschedule/{schedule.pk}/change/")
@@ -52,7 +54,8 @@ def test_the_connection_list_shows_health_and_token_expiry(page, live_server, ma
     # From the list to the connection, and on to its runs.
     row.locator("th a").first.click()
     page.click("text=Runs")
-    assert "2026-11-30 10:15 CST (America/Chicago)" in page.locator("#result_list").inner_text()
+    assert "2026-11-30 10:15" in page.locator("#result_list").inner_text()
+    assert "CST (America/Chicago)" in page.locator("#result_list").inner_text()
 
 
 def test_the_stream_page_buttons_sit_in_one_row(page, live_server, manager_a, tcn):
