@@ -53,7 +53,9 @@ def test_the_connection_list_shows_health_and_token_expiry(page, live_server, ma
     page.screenshot(path=str(screenshots / "connection-list.png"), full_page=True)
     # From the list to the connection, and on to its runs.
     row.locator("th a").first.click()
-    page.click("text=Runs")
+    page.wait_for_url(f"**/vendorconnection/{tcn.pk}/change/")
+    page.click(".object-tools a:text-is('Runs')")
+    page.wait_for_url(f"**/collectionrun/?connection__id__exact={tcn.pk}")
     assert "2026-11-30 10:15" in page.locator("#result_list").inner_text()
     assert "CST (America/Chicago)" in page.locator("#result_list").inner_text()
 
