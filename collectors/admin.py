@@ -19,9 +19,13 @@ from django.contrib import admin, messages
 from django.core.paginator import Paginator
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.functional import cached_property
+from django.utils.html import format_html
+from django.utils.http import urlencode
 
+from collectors.health import worst
 from collectors.models import (
     Agent,
     AgentCurrentState,
@@ -36,7 +40,15 @@ from collectors.models import (
     IntervalVolume,
     Queue,
 )
-from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin, admin_user, can_manage
+from integrations.admin_scope import (
+    ConnectionColumn,
+    ScopedRelatedFilter,
+    TenantScopedAdmin,
+    admin_user,
+    can_manage,
+    connection_link,
+    links_html,
+)
 from integrations.models import Tenant, VendorConnection
 from integrations.vendors.base import STREAM_CONFIG
 
@@ -46,6 +58,75 @@ CONNECTION_FILTERS = (
 )
 # A changelist counts at most this many rows ("more than 10000"); beyond it, filter.
 COUNT_CAP = 10_000
+
+
+# The health page's colours (templates/collectors/_styles.html), for the connection list.
+STATUS_COLORS = {
+    "ok": "#1b7f3b",
+    "new": "#5a6b7b",
+    "paused": "#8a8a8a",
+    "late": "#c77700",
+    "failing": "#b00020",
+    "auth_failed": "#7a0016",
+}
+
+
+def runs_url(conn_id: int, stream: str | None = None) -> str:
+    query: dict[str, str | int] = {"connection__id__exact": conn_id}
+    if stream:
+        query["stream__exact"] = stream
+    return f"{reverse('admin:collectors_collectionrun_changelist')}?{urlencode(query)}"
+
+
+def streams_url(conn_id: int) -> str:
+    query = urlencode({"connection__id__exact": conn_id})
+    return f"{reverse('admin:collectors_collectionschedule_changelist')}?{query}"
+
+
+def connection_health(conn: VendorConnection) -> str:
+    """The connection's worst stream status, linked to that stream's health page (or, all
+    well, to its streams), naming the streams in that state when others are not."""
+    schedules = list(conn.schedules.all())  # prefetched by the connection list
+    if not schedules:
+        return "–"
+    status = worst(s.status for s in schedules)
+    worst_ones = [s for s in schedules if s.status == status]
+    url = (
+        streams_url(conn.pk)
+        if status == "ok"
+        else reverse("collectors:health-stream", args=[worst_ones[0].pk])
+    )
+    # Named only when they are not all of them ("failing: Volume"; not "new: every stream").
+    some = len(worst_ones) < len(schedules)
+    names = ", ".join(sorted(s.get_stream_display() for s in worst_ones)) if some else ""
+    return format_html(
+        '<a href="{}" class="conn-health conn-health-{}"><span style="color:#fff;background:{};'
+        'padding:1px 6px;border-radius:3px;font-weight:bold">{}</span></a> {}',
+        url,
+        status,
+        STATUS_COLORS.get(status, "#5a6b7b"),
+        status.replace("_", " "),
+        names,
+    )
+
+
+HEALTH_COLUMN = ConnectionColumn(
+    prefetch="schedules",
+    make=lambda request: admin.display(description="health")(connection_health),
+)
+
+
+def connection_links(request: HttpRequest, conn: VendorConnection) -> list[tuple[str, str]]:
+    """Links from a connection's page to its streams' health pages, its streams and its runs."""
+    streams = sorted(conn.schedules.all(), key=lambda s: s.stream)
+    return [
+        *(
+            (f"{s.get_stream_display()} health", reverse("collectors:health-stream", args=[s.pk]))
+            for s in streams
+        ),
+        ("Streams", streams_url(conn.pk)),
+        ("Runs", runs_url(conn.pk)),
+    ]
 
 
 class CappedPaginator(Paginator):
@@ -212,12 +293,27 @@ class CollectionScheduleAdmin(ReadOnlyAdmin):
         "lease_until",
         "last_success_at",
         "consecutive_failures",
+        "links",
     )
     list_filter = ("stream", "enabled", "status", *CONNECTION_FILTERS)
     search_fields = ("connection__name", "connection__tenant__name", "status_reason")
     list_select_related = ("connection__tenant",)
     date_hierarchy = "next_run_at"
     actions = ("confirm_config_hold",)
+    readonly_fields = ("links",)
+
+    @admin.display(description="see")
+    def links(self, obj: CollectionSchedule) -> str:
+        return links_html(
+            [
+                ("health", reverse("collectors:health-stream", args=[obj.pk])),
+                ("runs", runs_url(obj.connection_id, obj.stream)),
+                (
+                    "connection",
+                    reverse("admin:integrations_vendorconnection_change", args=[obj.connection_id]),
+                ),
+            ]
+        )
 
     def has_confirm_permission(self, request: HttpRequest) -> bool:
         return can_manage(request)
@@ -278,6 +374,38 @@ class CollectionRunAdmin(BigTableAdmin, ReadOnlyAdmin):
     list_select_related = ("connection__tenant",)
     # Newest first by id, which the primary key serves (see CollectionRun's indexes).
     ordering = ("-id",)
+
+    readonly_fields = ("links",)
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        # The connection links to its page, the stream to its schedule (and from there its health).
+        shown = {"connection": self.connection_page, "stream": self.stream_page}
+        return [
+            shown.get(name, name) if isinstance(name, str) else name
+            for name in super().get_list_display(request)
+        ]
+
+    @admin.display(description="connection", ordering="connection")
+    def connection_page(self, obj: CollectionRun) -> str:
+        return connection_link(obj.connection)
+
+    @admin.display(description="stream", ordering="stream")
+    def stream_page(self, obj: CollectionRun) -> str:
+        query = urlencode({"connection__id__exact": str(obj.connection_id), "stream__exact": obj.stream})
+        url = f"{reverse('admin:collectors_collectionschedule_changelist')}?{query}"
+        return format_html('<a href="{}">{}</a>', url, obj.get_stream_display())
+
+    @admin.display(description="see")
+    def links(self, obj: CollectionRun) -> str:
+        return links_html(
+            [
+                (
+                    "connection",
+                    reverse("admin:integrations_vendorconnection_change", args=[obj.connection_id]),
+                ),
+                ("this stream's runs", runs_url(obj.connection_id, obj.stream)),
+            ]
+        )
 
     @admin.display(description="duration (s)")
     def duration(self, obj: CollectionRun) -> str:

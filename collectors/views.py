@@ -18,6 +18,7 @@ from collectors import board, board_pages, gaps, health
 from collectors import metrics as metrics_module
 from collectors.health_conf import conf
 from collectors.models import CollectionRun, CollectionSchedule, HealthFlip
+from integrations.local_times import NamedZone
 from integrations.models import Tenant, VendorConnection
 from integrations.scrub import scrub
 
@@ -146,8 +147,11 @@ def _stream_page(request: HttpRequest, schedule_id: int) -> HttpResponse:
         "may_act": _may_act(request, schedule),
         "autopaused": health.is_autopaused(schedule),
         "now": now,
+        "zone": conn.tenant.time_zone,
     }
-    return render(request, "collectors/stream.html", context)
+    # The stream's times in its tenant's zone, each naming it (integrations.local_times).
+    with timezone.override(NamedZone(conn.tenant.time_zone)):
+        return render(request, "collectors/stream.html", context)
 
 
 def _stream_action(request: HttpRequest, schedule_id: int, action: str) -> HttpResponse:

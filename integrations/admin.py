@@ -17,6 +17,7 @@ from django.utils.module_loading import import_string
 
 from integrations.admin_deletes import GuardedDeleteMixin, MembershipInlineFormSet
 from integrations.admin_scope import (
+    ConnectionColumn,
     TenantScopedAdmin,
     TenantScopedInline,
     admin_user,
@@ -175,6 +176,18 @@ class MembershipAdmin(GuardedDeleteMixin, TenantScopedAdmin):
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
 
+# What the apps above this one add to the connection pages: its health (collectors) and its
+# token (tokens) as list columns (ConnectionColumn), and links from its page to its streams,
+# runs and token (functions of the request and the connection returning (label, url) pairs).
+# Dotted paths, imported when a page is built, so this app imports none of those apps.
+CONNECTION_COLUMNS = ("collectors.admin.HEALTH_COLUMN", "tokens.admin.TOKEN_COLUMN")
+CONNECTION_LINKS = ("collectors.admin.connection_links", "tokens.admin.connection_links")
+
+
+def _connection_columns() -> list[ConnectionColumn]:
+    return [import_string(path) for path in CONNECTION_COLUMNS]
+
+
 class VendorFilter(admin.SimpleListFilter):
     """The registered vendors (the column has no choices), never values read from other tenants' rows."""
 
@@ -190,13 +203,39 @@ class VendorFilter(admin.SimpleListFilter):
 
 @admin.register(VendorConnection)
 class VendorConnectionAdmin(GuardedDeleteMixin, TenantScopedAdmin):
-    list_display = ("name", "tenant", "vendor_shown", "enabled", "interval_seconds", "time_zone", "updated")
+    # The apps above add health and token expiry after the vendor (get_list_display).
+    list_display = ("name", "tenant", "vendor_shown", "enabled", "poll_interval", "updated")
     list_filter = (VendorFilter, "enabled", ("tenant", RelatedOnlyFieldListFilter))
     search_fields = ("name", "tenant__name", "tenant__slug")
     list_select_related = ("tenant",)
     autocomplete_fields = ("tenant",)
     actions = ("test_connection", "enable", "disable")
     choose_vendor_template = "admin/integrations/vendorconnection/choose_vendor.html"
+
+    # --- the list: health and token expiry; the page: links to streams, runs, token ----
+    def get_queryset(self, request: HttpRequest) -> QuerySet[VendorConnection]:
+        return super().get_queryset(request).prefetch_related(*(c.prefetch for c in _connection_columns()))
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        shown = list(super().get_list_display(request))
+        at = shown.index("vendor_shown") + 1
+        return [*shown[:at], *(c.make(request) for c in _connection_columns()), *shown[at:]]
+
+    @admin.display(description="polls every", ordering="interval_seconds")
+    def poll_interval(self, obj: VendorConnection) -> str:
+        seconds = obj.interval_seconds
+        return f"{seconds // 60} min" if seconds % 60 == 0 else f"{seconds} s"
+
+    def related_links(self, request: HttpRequest, conn: VendorConnection) -> list[tuple[str, str]]:
+        return [link for path in CONNECTION_LINKS for link in import_string(path)(request, conn)]
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        conn = self.get_object(request, object_id)
+        links = self.related_links(request, conn) if conn is not None else []
+        extra = {**(extra_context or {}), "connection_links": links}
+        return super().change_view(request, object_id, form_url, extra)
 
     # --- which form ---------------------------------------------------------------------
     def _vendor_of(self, request: HttpRequest, obj: VendorConnection | None) -> str:

@@ -9,13 +9,21 @@ Partners may only view, and never a model marked `managers_only` (tokens).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, cast
 
 from django.contrib import admin
 from django.contrib.admin import RelatedOnlyFieldListFilter
-from django.db.models import Model, QuerySet
-from django.http import Http404, HttpRequest
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import FieldDoesNotExist
+from django.db.models import DateTimeField, Model, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
+from integrations.local_times import NamedZone, local_time_html
 from integrations.models import Membership, Tenant, VendorConnection
 
 if TYPE_CHECKING:
@@ -119,6 +127,57 @@ class TenantScopedAdmin(admin.ModelAdmin):
             ).exists()
         )
 
+    # --- times in the tenant's zone ---------------------------------------------------------
+    def zone_of(self, obj: Model | None) -> str:
+        """The zone a row's times are shown in: its tenant's (UTC for a row of no one tenant)."""
+        tenant = self.tenant_of(obj) if obj is not None else None
+        return tenant.time_zone if tenant is not None else "UTC"
+
+    def get_list_display(self, request: HttpRequest) -> Any:
+        # A list may hold rows of several tenants (superusers): each time in its own row's zone.
+        return [self._local_time_column(name) for name in super().get_list_display(request)]
+
+    def _local_time_column(self, name: Any) -> Any:
+        if not isinstance(name, str):
+            return name
+        try:
+            field = self.model._meta.get_field(name)
+        except FieldDoesNotExist:
+            return name
+        if not isinstance(field, DateTimeField):
+            return name
+        columns = self.__dict__.setdefault("_time_columns", {})
+        if name not in columns:
+            columns[name] = _time_column(self, name, str(field.verbose_name))
+        return columns[name]
+
+    def changeform_view(
+        self,
+        request: HttpRequest,
+        object_id: str | None = None,
+        form_url: str = "",
+        extra_context: Any = None,
+    ) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id)) if object_id else None
+        return self._in_zone(
+            self.zone_of(obj), super().changeform_view, request, object_id, form_url, extra_context
+        )
+
+    def history_view(self, request: HttpRequest, object_id: str, extra_context: Any = None) -> HttpResponse:
+        obj = self.get_object(request, unquote(object_id))
+        return self._in_zone(self.zone_of(obj), super().history_view, request, object_id, extra_context)
+
+    @staticmethod
+    def _in_zone(zone: str, view: Callable[..., HttpResponse], *args: Any) -> HttpResponse:
+        """Run and render a page of one tenant in its zone, named on every time Django shows."""
+        with timezone.override(NamedZone(zone)):
+            response = view(*args)
+            # A TemplateResponse renders after the view returns, outside this block: render now.
+            render = getattr(response, "render", None)
+            if render is not None:
+                render()
+            return response
+
     def _get_obj_does_not_exist_redirect(self, request: HttpRequest, opts: Any, object_id: str) -> Any:
         # Django redirects with "doesn't exist" by default; answer a plain 404 so an id of
         # another tenant's row looks exactly like an id that does not exist.
@@ -168,6 +227,37 @@ class TenantScopedAdmin(admin.ModelAdmin):
                     "tenant"
                 )
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+
+def connection_link(conn: VendorConnection) -> str:
+    """A connection, linked to its admin page."""
+    url = reverse("admin:integrations_vendorconnection_change", args=[conn.pk])
+    return format_html('<a href="{}">{}</a>', url, conn.key)
+
+
+def links_html(links: list[tuple[str, str]]) -> str:
+    """Labelled links in a row: "Health · Runs · Access token"."""
+    return format_html_join(" · ", '<a href="{}">{}</a>', ((url, label) for label, url in links))
+
+
+@dataclass(frozen=True)
+class ConnectionColumn:
+    """A column another app adds to the connection list (integrations.admin.CONNECTION_COLUMNS).
+
+    `prefetch` names what the list prefetches for it (one query per page, not one per row);
+    `make(request)` returns the column for that request's user (a partner's rows hide tokens).
+    """
+
+    prefetch: str
+    make: Callable[[HttpRequest], Callable[[VendorConnection], str]]
+
+
+def _time_column(model_admin: TenantScopedAdmin, name: str, label: str) -> Callable[[Model], str | None]:
+    def column(obj: Model) -> str | None:
+        return local_time_html(getattr(obj, name), model_admin.zone_of(obj))
+
+    column.__name__ = name  # the column's CSS class, column-<name>
+    return admin.display(description=label, ordering=name)(column)
 
 
 class TenantScopedInline(admin.TabularInline):

@@ -30,6 +30,10 @@ INTERVAL_MINUTES = "interval_minutes"
 # The tokens app (above this one) supplies the fields of an expiring access token (TCN):
 # a function of the vendor key returning a form mixin, or None for a vendor without one.
 TOKEN_FORM_MIXIN = "tokens.forms.tokens_form_mixin"
+SECRET_NOT_KEPT = (
+    "Not saved: the form has errors elsewhere, and a secret is never sent back to your browser. "
+    "Type the {label} again before saving."
+)
 
 
 class TenantForm(forms.ModelForm):
@@ -56,7 +60,23 @@ def form_field_name(section: str, name: str) -> str:
     return f"{section}_{name}"
 
 
-class VendorConnectionForm(forms.ModelForm):
+class AsksAgainForTypedSecrets(forms.BaseForm):
+    """A secret typed into a form that fails is not sent back to the browser (never rendered
+    into HTML), so its input comes back empty: the form says so on that input, rather than let
+    the next save quietly keep the old value or find the field blank."""
+
+    def full_clean(self) -> None:
+        super().full_clean()
+        if not (self.is_bound and self.errors):
+            return
+        for name, field in self.fields.items():
+            if not isinstance(field.widget, forms.PasswordInput) or name in self.errors:
+                continue
+            if str(self.data.get(self.add_prefix(name), "")).strip():
+                self.add_error(name, SECRET_NOT_KEPT.format(label=str(field.label or name).lower()))
+
+
+class VendorConnectionForm(AsksAgainForTypedSecrets, forms.ModelForm):
     """Base form; `connection_form(vendor)` adds that vendor's credential fields."""
 
     vendor_key: str = ""

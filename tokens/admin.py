@@ -15,12 +15,22 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html, format_html_join
 
-from integrations.admin_scope import ScopedRelatedFilter, TenantScopedAdmin, TenantScopedInline, admin_user
-from integrations.models import Tenant
+from integrations.admin_scope import (
+    ConnectionColumn,
+    ScopedRelatedFilter,
+    TenantScopedAdmin,
+    TenantScopedInline,
+    admin_user,
+    connection_link,
+    links_html,
+)
+from integrations.models import Tenant, VendorConnection
 from notifications.models import EmailAddress
+from tokens.conf import app_settings
 from tokens.forms import RenewalForm, ReplaceValueForm
 from tokens.models import (
     LOGIN_CONVENTION_HELP,
+    TRACKED_SECTION,
     AccessToken,
     TenantReminderSettings,
     TokenAlert,
@@ -42,6 +52,54 @@ def days_left_badge(token: AccessToken) -> str:
         URGENCY_COLORS[token.urgency()],
         text,
     )
+
+
+def _managed_tenant_ids(request: HttpRequest) -> set[int]:
+    # Cached per request: the connection list asks once per row.
+    if not hasattr(request, "_switchboard_managed"):
+        ids = set(Tenant.objects.managed_by(request.user).values_list("pk", flat=True))
+        request._switchboard_managed = ids  # type: ignore[attr-defined]  # a cache on the request
+    return request._switchboard_managed  # type: ignore[attr-defined]  # set above
+
+
+def _tracked_token(conn: VendorConnection) -> AccessToken | None:
+    # From the list's prefetch: no query per row.
+    return next((t for t in conn.access_tokens.all() if t.section == TRACKED_SECTION), None)
+
+
+def record_token_url(conn: VendorConnection) -> str:
+    return f"{reverse('admin:tokens_accesstoken_add')}?connection={conn.pk}"
+
+
+def _token_column(request: HttpRequest) -> Any:
+    @admin.display(description="token expires")
+    def token_expires(conn: VendorConnection) -> str:
+        if conn.vendor not in app_settings.TRACKED_VENDORS:
+            return format_html('<span title="{}">–</span>', "no expiring token")
+        if not request.user.is_superuser and conn.tenant_id not in _managed_tenant_ids(request):
+            return "–"  # partners never see tokens
+        token = _tracked_token(conn)
+        if token is None:
+            return format_html('<a href="{}">token expiry unknown: record it</a>', record_token_url(conn))
+        url = reverse("admin:tokens_accesstoken_change", args=[token.pk])
+        return format_html('<a href="{}">{}</a> {}', url, token.expires.isoformat(), days_left_badge(token))
+
+    return token_expires
+
+
+TOKEN_COLUMN = ConnectionColumn(prefetch="access_tokens", make=_token_column)
+
+
+def connection_links(request: HttpRequest, conn: VendorConnection) -> list[tuple[str, str]]:
+    """The link from a connection's page to its token (managers and owners only)."""
+    if conn.vendor not in app_settings.TRACKED_VENDORS:
+        return []
+    if not request.user.is_superuser and conn.tenant_id not in _managed_tenant_ids(request):
+        return []
+    token = AccessToken.objects.filter(connection=conn, section=TRACKED_SECTION).first()
+    if token is None:
+        return [("Record the access token", record_token_url(conn))]
+    return [("Access token", reverse("admin:tokens_accesstoken_change", args=[token.pk]))]
 
 
 class ReadOnlyInline(TenantScopedInline):
@@ -93,12 +151,22 @@ class ValueChangeInline(ReadOnlyInline):
 class AccessTokenAdmin(TenantScopedAdmin):
     managers_only = True
     tenant_path = "connection__tenant"
-    list_display = ("connection", "login", "owner", "expires", "days_left", "next_reminder")
+    list_display = ("connection", "login", "owner", "expires", "days_left", "next_reminder", "links")
     list_filter = (("connection__tenant", ScopedRelatedFilter), "connection__vendor")
     search_fields = ("service_login", "connection__name", "connection__tenant__name")
     list_select_related = ("connection__tenant__reminder_settings", "owner")
-    fields = ("connection", "section", "service_login", "owner", "issued", "expires", "plan_table", "created")
-    readonly_fields = ("plan_table", "created")
+    fields = (
+        "connection",
+        "section",
+        "service_login",
+        "owner",
+        "issued",
+        "expires",
+        "plan_table",
+        "links",
+        "created",
+    )
+    readonly_fields = ("plan_table", "links", "created")
     inlines = (RenewalInline, AlertInline, ValueChangeInline)
     actions = ("record_renewal",)
     change_form_template = "tokens/admin/accesstoken_change_form.html"
@@ -110,6 +178,21 @@ class AccessTokenAdmin(TenantScopedAdmin):
             .get_queryset(request)
             .select_related("connection__tenant__reminder_settings", "owner")
             .prefetch_related(Prefetch("alerts", TokenAlert.objects.only("token", "stage", "expires")))
+        )
+
+    @admin.display(description="see")
+    def links(self, obj: AccessToken) -> str:
+        if not obj.pk:
+            return "–"
+        conn = obj.connection
+        streams = (
+            reverse("admin:collectors_collectionschedule_changelist") + f"?connection__id__exact={conn.pk}"
+        )
+        runs = reverse("admin:collectors_collectionrun_changelist") + f"?connection__id__exact={conn.pk}"
+        return format_html(
+            "{} · {}",
+            connection_link(conn),
+            links_html([("streams", streams), ("runs", runs)]),
         )
 
     @admin.display(description="service login")

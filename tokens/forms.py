@@ -5,6 +5,7 @@ from typing import Any
 
 from django import forms
 
+from integrations.forms import AsksAgainForTypedSecrets
 from tokens.conf import app_settings
 from tokens.models import (
     LOGIN_CONVENTION_HELP,
@@ -38,7 +39,7 @@ class RenewalForm(forms.Form):
         return value
 
 
-class ReplaceValueForm(forms.Form):
+class ReplaceValueForm(AsksAgainForTypedSecrets, forms.Form):
     value = forms.CharField(
         label="New token value", widget=forms.PasswordInput(render_value=False), min_length=8, strip=True
     )

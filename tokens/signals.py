@@ -9,7 +9,9 @@ from django.contrib import messages
 from django.contrib.auth.signals import user_logged_in
 from django.db import IntegrityError, transaction
 from django.dispatch import receiver
+from django.urls import reverse
 from django.utils import timezone
+from django.utils.html import format_html, format_html_join
 
 from tokens.conf import app_settings
 from tokens.models import AccessToken, BannerShown
@@ -37,18 +39,36 @@ def show_token_banner(sender: Any, request: Any, user: Any, **kwargs: Any) -> No
             BannerShown.objects.create(user=user, day=timezone.now().date())
     except IntegrityError:
         return  # already shown today
-    parts = []
-    for t in tokens[:5]:
-        left = t.days_left()
-        when = (
-            f"expired {-left} day(s) ago"
-            if left < 0
-            else ("expires today" if left == 0 else f"expires in {left} day(s)")
-        )
-        parts.append(f"{t.connection.key} ({t.service_login or t.section}) {when}")
+    shown = tokens[:5]
+    parts = format_html_join(
+        "; ",
+        '<a href="{}">{}</a> ({}) {}',
+        (
+            (renewal_url(t), t.connection.key, t.service_login or t.section, _when(t.days_left()))
+            for t in shown
+        ),
+    )
     more = f" and {len(tokens) - 5} more" if len(tokens) > 5 else ""
+    # One token: "here" is its renewal form; several: the token list, where each row leads to its own.
+    here = renewal_url(tokens[0]) if len(tokens) == 1 else reverse("admin:tokens_accesstoken_changelist")
     messages.warning(
         request,
-        "Access tokens need renewing: " + "; ".join(parts) + more + ". Renew in the vendor's console "
-        "(TCN: Organization > Users > User Manager), then record the renewal here.",
+        format_html(
+            "Access tokens need renewing: {}{}. Renew in the vendor's console "
+            '(TCN: Organization > Users > User Manager), then <a href="{}">record the renewal here</a>.',
+            parts,
+            more,
+            here,
+        ),
     )
+
+
+def renewal_url(token: AccessToken) -> str:
+    """The admin page where a renewal of this token is recorded."""
+    return reverse("admin:tokens_accesstoken_renew", args=[token.pk])
+
+
+def _when(left: int) -> str:
+    if left < 0:
+        return f"expired {-left} day(s) ago"
+    return "expires today" if left == 0 else f"expires in {left} day(s)"

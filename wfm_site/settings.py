@@ -131,6 +131,8 @@ LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
+# Times in the admin read "2026-11-30 10:15 CST (America/Chicago)" (wfm_site/formats/en).
+FORMAT_MODULE_PATH = ["wfm_site.formats"]
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(env("STATIC_ROOT", default=str(VAR_DIR / "static")))

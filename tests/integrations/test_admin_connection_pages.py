@@ -92,7 +92,8 @@ def test_a_bad_post_saves_nothing_and_never_echoes_the_secret(client, manager_a,
     )
     assert response.status_code == 200
     errors = response.context["adminform"].form.errors
-    assert set(errors) == {"realtime_base_url", "interval_minutes"}
+    # The typed token gets its own note: it must be typed again (test_admin_typed_secrets.py).
+    assert set(errors) == {"realtime_base_url", "interval_minutes", "realtime_access_token"}
     assert SECRET not in response.content.decode()
     assert not VendorConnection.objects.exists()
 

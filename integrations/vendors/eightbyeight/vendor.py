@@ -10,11 +10,23 @@ class EightByEight(Vendor):
     key = "8x8"
     label = "8x8"
     realtime_fields = (
-        Field("tenant", "Tenant", help_text="The 8x8 tenant name (HTTP Basic user name)."),
+        # Labelled apart from the form's own "Tenant" (the Switchboard customer the connection
+        # belongs to): this one is 8x8's name for the customer's account.
+        Field(
+            "tenant",
+            "8x8 tenant name",
+            help_text="The customer's tenant name in 8x8 (the HTTP Basic user name of its API), "
+            "not the Switchboard tenant chosen above.",
+        ),
         Field("token", "Token", secret=True, help_text="The data request token from 8x8."),
     )
     history_fields = (
-        Field("tenant", "Tenant", required=False),
+        Field(
+            "tenant",
+            "8x8 tenant name",
+            required=False,
+            help_text="8x8's tenant name for history requests, if it differs from the real-time one.",
+        ),
         Field("token", "Token", secret=True, required=False),
     )
     # 8x8 refreshes real-time statistics every 10 s: polling faster gains nothing.
