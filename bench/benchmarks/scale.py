@@ -24,7 +24,7 @@ from django.db import connection as db
 from bench.benchmarks.fixtures import analyze, truncate
 from bench.harness import REFERENCE, SWITCHBOARD, Benchmark, Reference, budget_seconds
 
-SIZES = {"tiny": (40, 400), "small": (200, 2_000), "full": (2_000, 20_000)}
+SIZES: dict[str, tuple[int, ...]] = {"tiny": (8, 24), "small": (200, 2_000), "full": (2_000, 20_000)}
 RUNS_PER_CONNECTION = 137
 CONNECTIONS_PER_TENANT = 4
 TENANT_PREFIX = "scale-"
