@@ -6,7 +6,7 @@ schedules each (what `sync_all` makes for an 8x8 connection), and about 137 fini
 per connection (2.75M at 20,000, as the issue measured), every stream `ok`.
 
 Each benchmark times one thing a deployment does at that scale, and reports how its cost
-grows with N (`growth` in RESULTS.md): the health pass with a fixed number of streams due
+grows with N (`growth` in bench/RESULTS.md): the health pass with a fixed number of streams due
 (what changed, not how many there are), the staff health page, a `/metrics` scrape, the
 schedule sync every migrate runs, and one dispatcher tick with a fixed number of streams due.
 The health pass is compared with judging every stream (what the pass did before due times).
