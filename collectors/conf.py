@@ -55,9 +55,10 @@ class CollectSettings:
         return max(60, _int("COLLECT_CONFIG_INTERVAL_SECONDS", 3600))
 
     @property
-    def JITTER_MAX_SECONDS(self) -> float:
-        """Upper bound of the random delay added to a next run (at most 10% of its interval)."""
-        return _float("COLLECT_JITTER_MAX_SECONDS", 5.0)
+    def SPREAD_SECONDS(self) -> int:
+        """Width over which the history and configuration runs of many connections are spread
+        (each at a stable phase; at most half the stream's interval, less its delay)."""
+        return max(0, _int("COLLECT_SPREAD_SECONDS", 300))
 
     @property
     def DISPATCH_BATCH_SIZE(self) -> int:

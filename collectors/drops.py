@@ -25,9 +25,11 @@ totals are upserted as they are.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import os
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -174,11 +176,49 @@ def sha256_of(path: Path) -> tuple[str, int]:
     return digest.hexdigest(), size
 
 
+# Told how many more bytes of the file were read (a progress bar's `update`).
+Progress = Callable[[int], object]
+
+
+class _CountedReads(io.RawIOBase):
+    """A file's bytes as read, each chunk told to `progress`: the parser streams, so bytes
+    read are the honest measure of how far ingestion got."""
+
+    def __init__(self, raw: io.FileIO, progress: Progress) -> None:
+        self.raw, self.progress = raw, progress
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buffer: bytearray | memoryview) -> int:  # type: ignore[override]  # RawIOBase's buffer type
+        n = self.raw.readinto(buffer) or 0
+        if n:
+            self.progress(n)
+        return n
+
+    def close(self) -> None:
+        self.raw.close()
+        super().close()
+
+
+def open_counted(path: Path, progress: Progress | None) -> io.BufferedReader:
+    """`path` opened for reading, its reads reported to `progress` when given."""
+    if progress is None:
+        return path.open("rb")
+    return io.BufferedReader(_CountedReads(io.FileIO(path, "rb"), progress), HASH_CHUNK)
+
+
 def ingest_path(
-    connection: VendorConnection, path: Path, *, move: bool = True, now: datetime | None = None
+    connection: VendorConnection,
+    path: Path,
+    *,
+    move: bool = True,
+    now: datetime | None = None,
+    progress: Progress | None = None,
 ) -> IngestResult:
     """Ingest one file through the ledger, in one transaction, and file it away when `move`.
 
+    `progress`, when given, is told each chunk of bytes the parser reads (`ingest_file`'s bar).
     Raises DropConfigError (before touching anything) when the connection's file options
     are wrong.
     """
@@ -207,7 +247,7 @@ def ingest_path(
                 )
                 run = _run(connection, name, now, CollectionRun.OK, notes=result.notes)
             else:
-                run = _ingest(connection, path, name, sha, size, reader, now, result, previous)
+                run = _ingest(connection, path, name, sha, size, reader, now, result, previous, progress)
             result.run_id = run.pk
             if schedule is not None:
                 record_outcome(schedule, run, now)
@@ -243,6 +283,7 @@ def _ingest(
     now: datetime,
     result: IngestResult,
     previous: DropFile | None,
+    progress: Progress | None = None,
 ) -> CollectionRun:
     stats = reader.new_stats()
     try:
@@ -254,7 +295,7 @@ def _ingest(
                 # (completed below; a bad file rolls it back with the calls).
                 ledger.status, ledger.rows, ledger.reason, ledger.run = DropFile.INGESTED, 0, "", None
                 ledger.save()
-            with path.open("rb") as stream:
+            with open_counted(path, progress) as stream:
                 if reader.has_calls:
                     merged = store_calls(connection, ledger, reader.read_calls(stream, stats), now)
                 else:

@@ -27,6 +27,7 @@ from datetime import datetime
 from datetime import timedelta as td
 
 from celery.exceptions import SoftTimeLimitExceeded
+from django.db import connection as db_connection
 from django.db.models import Case, F, Q, Value, When
 from django.dispatch import Signal
 from django.utils import timezone
@@ -37,7 +38,7 @@ from collectors.conf import app_settings
 from collectors.health import OK as HEALTHY
 from collectors.health_conf import conf
 from collectors.models import RUN_DURATION_BUCKETS, CollectionRun, CollectionSchedule
-from collectors.streams import find_stream, get_stream
+from collectors.streams import dispatched_streams, find_stream, get_stream
 from collectors.streams.base import Job, Written
 from integrations.models import VendorConnection
 from integrations.scrub import scrub
@@ -141,6 +142,47 @@ def confirm_lease(schedule_id: int, lease_id: str, stream: str, now: datetime, i
             lease_until=now + running_lease(stream, interval_seconds, manual=lease_id.startswith(MANUAL))
         )
     )
+
+
+def lease_lost(schedule: CollectionSchedule, lease_id: str) -> str:
+    """Log and return why a run whose claim lost its lease does nothing."""
+    reason = f"{schedule}: lease {lease_id} no longer held, another run took the stream over"
+    log.warning("collect skipped: %s", reason)
+    return reason
+
+
+def start_leased(
+    schedule_id: int, lease_id: str, now: datetime, interval_seconds: int
+) -> tuple[CollectionSchedule, object] | None:
+    """Confirm and renew a dispatched claim's lease and read its schedule, in one statement.
+
+    `confirm_lease` and the read of the schedule and its connection, folded into one
+    `UPDATE … RETURNING` (PostgreSQL, SQLite 3.35+): it returns the schedule and its
+    connection's `updated` stamp (what `collectors.worker_cache` keys a connection by), or
+    None when this claim no longer holds the lease or the schedule is gone. The running
+    lease depends on the stream, which the task does not carry: it is chosen per stream in
+    SQL from the leases `running_lease` gives each dispatched stream, with `interval_seconds`
+    (the claim's window) as a poll's interval.
+    """
+    table = db_connection.ops.quote_name(CollectionSchedule._meta.db_table)
+    connections = db_connection.ops.quote_name(VendorConnection._meta.db_table)
+    columns = [f.column for f in CollectionSchedule._meta.concrete_fields if f.column]
+    streams = dispatched_streams()
+    cases = " ".join("WHEN %s THEN %s" for _ in streams)
+    params: list[object] = []
+    for stream in streams:
+        params += [stream, now + running_lease(stream, interval_seconds)]
+    # Every value is a parameter; only the model's own table and column names are formatted in.
+    sql = (
+        f"UPDATE {table} SET lease_until = CASE stream {cases} ELSE lease_until END "  # noqa: S608
+        f"WHERE id = %s AND lease_id = %s RETURNING {', '.join(columns)}, "
+        f"(SELECT c.updated FROM {connections} c WHERE c.id = {table}.connection_id) AS connection_stamp"
+    )
+    rows = list(CollectionSchedule.objects.raw(sql, [*params, schedule_id, lease_id]))
+    if not rows:
+        return None
+    # The sub-select's column, set on the instance by the raw query.
+    return rows[0], getattr(rows[0], "connection_stamp")  # noqa: B009
 
 
 def take_lease(schedule: CollectionSchedule, now: datetime) -> str:
@@ -294,24 +336,35 @@ def run_collection(
     lease_id: str = "",
     attempt: int = 0,
     now: datetime | None = None,
+    leased: bool = False,
+    connection: VendorConnection | None = None,
 ) -> Result:
     """Collect one stream once and record the run. Never raises for a vendor failure.
 
     With `explicit`, a history stream collects exactly [window_start, window_end) (a
     backfill by hand); otherwise it collects from its cursor. `lease_id` is the claim the
-    dispatcher (or `take_lease`) handed out; without it the lease is not checked.
+    dispatcher (or `take_lease`) handed out; without it the lease is not checked. `leased`:
+    the caller already confirmed and renewed it (`start_leased`, the task). `connection`:
+    the schedule's connection, when the caller has it (the worker's cache).
+
+    A poll's run row is written once, when it ends (a poll is worth one interval: a worker
+    killed mid-poll is recorded by its parent, `record_timeout`, and the next poll follows);
+    other runs write theirs first, `running`, so a lost worker's run is seen as abandoned.
     """
     now = now or timezone.now()
-    if lease_id and not confirm_lease(schedule.pk, lease_id, schedule.stream, now, schedule.interval_seconds):
-        reason = f"{schedule}: lease {lease_id} no longer held, another run took the stream over"
-        log.warning("collect skipped: %s", reason)
-        return Result(run=None, skipped=reason)
-    if CollectionSchedule.connection.is_cached(schedule):  # loaded with the schedule (the task)
-        connection = schedule.connection
-    else:
-        connection = VendorConnection.objects.select_related("tenant").get(pk=schedule.connection_id)
+    if (
+        lease_id
+        and not leased
+        and not confirm_lease(schedule.pk, lease_id, schedule.stream, now, schedule.interval_seconds)
+    ):
+        return Result(run=None, skipped=lease_lost(schedule, lease_id))
+    if connection is None:
+        if CollectionSchedule.connection.is_cached(schedule):  # loaded with the schedule
+            connection = schedule.connection
+        else:
+            connection = VendorConnection.objects.select_related("tenant").get(pk=schedule.connection_id)
     secrets = connection.secret_values()
-    run = CollectionRun.objects.create(
+    run = CollectionRun(
         connection=connection,
         stream=schedule.stream,
         started_at=now,
@@ -320,6 +373,8 @@ def run_collection(
         window_start=window_start,
         window_end=window_end,
     )
+    if not polls(schedule.stream):
+        run.save()
     retry_in = retry_expires = None
     hold_until = None
     try:

@@ -9,7 +9,6 @@ from their declarations (`collectors.streams`).
 from __future__ import annotations
 
 import json
-import random
 from datetime import datetime
 from datetime import timedelta as td
 from typing import Any
@@ -40,36 +39,34 @@ def stream_offset(stream: str) -> int:
     return int(getattr(app_settings, setting)) if setting else 0
 
 
-def jitter(interval_seconds: int) -> float:
-    """A small random delay so many connections on one grid do not all fire in the same second."""
-    return random.uniform(0, min(app_settings.JITTER_MAX_SECONDS, interval_seconds * 0.1))
-
-
 # 1/golden ratio: multiples of it modulo 1 spread any run of ids evenly (Fibonacci hashing).
 _SPREAD = 0.6180339887498949
 
 
 def phase(schedule_id: int, stream: str, interval_seconds: int) -> float:
-    """Seconds after each grid point of its interval that a stream is due.
+    """Seconds after each grid point of its interval that a stream is due: stable per schedule.
 
-    Polls (agent states) get a stable phase spread over the whole interval: with everyone on
-    the grid plus a second of jitter, every connection's poll went out in the same dispatcher
-    tick and the tail of each burst waited in the queue past its interval and expired (in
-    bench/, 500 connections every 10 s). History waits its delay after the grid point (the
-    vendor closes the interval first) and configuration runs on the point; both add jitter.
+    Polls (agent states) are spread over the whole interval: with everyone on the grid plus
+    a second of jitter, every connection's poll went out in the same dispatcher tick and the
+    tail of each burst waited in the queue past its interval and expired (in bench/, 500
+    connections every 10 s). History waits its delay after the grid point (the vendor closes
+    the interval first), configuration none; both are then spread over SPREAD_SECONDS (at
+    most half the interval, less the delay): with a few seconds of jitter, 500 history runs
+    landed on the workers in one tick at every 15-minute boundary and the polls queued
+    behind them missed their slots.
     """
+    share = (schedule_id * _SPREAD) % 1.0
     if get_stream(stream).poll:
-        return round((schedule_id * _SPREAD) % 1.0 * interval_seconds, 3)
-    return float(stream_offset(stream))
+        return round(share * interval_seconds, 3)
+    delay = stream_offset(stream)
+    width = min(app_settings.SPREAD_SECONDS, max(0, interval_seconds // 2 - delay))
+    return round(delay + share * width, 3)
 
 
 def next_run_after(now: datetime, stream: str, interval_seconds: int, schedule_id: int) -> datetime:
-    """When the stream is next due: its next phase point strictly after `now` (plus jitter
-    for the streams without a spread phase)."""
+    """When the stream is next due: its next phase point strictly after `now`."""
     shift = td(seconds=phase(schedule_id, stream, interval_seconds))
-    slot = floor_to(now - shift, interval_seconds) + td(seconds=interval_seconds)
-    extra = 0.0 if get_stream(stream).poll else jitter(interval_seconds)
-    return slot + shift + td(seconds=extra)
+    return floor_to(now - shift, interval_seconds) + td(seconds=interval_seconds) + shift
 
 
 def sync_schedules(connection: VendorConnection, now: datetime | None = None) -> list[CollectionSchedule]:

@@ -80,19 +80,39 @@ def collect(
     """Collect one stream of one connection (see collectors.runs); retries transient failures."""
     from datetime import datetime
 
-    from collectors.models import CollectionSchedule
-    from collectors.runs import run_collection
+    from django.utils import timezone
 
-    schedule = CollectionSchedule.objects.select_related("connection__tenant").filter(pk=schedule_id).first()
-    if schedule is None:
-        return "schedule gone"
+    from collectors.models import CollectionSchedule
+    from collectors.runs import lease_lost, run_collection, start_leased
+    from collectors.worker_cache import connection_for
+
+    start, end = datetime.fromisoformat(window_start), datetime.fromisoformat(window_end)
+    now = timezone.now()
+    connection = None
+    if lease_id:
+        # One statement confirms the lease and reads the schedule; the connection, with its
+        # decrypted credentials, comes from this worker's cache until it changes.
+        started = start_leased(schedule_id, lease_id, now, int((end - start).total_seconds()))
+        if started is None:
+            gone = CollectionSchedule.objects.filter(pk=schedule_id).first()
+            return "schedule gone" if gone is None else lease_lost(gone, lease_id)
+        schedule, stamp = started
+        connection = connection_for(schedule.connection_id, stamp)
+    else:
+        found = CollectionSchedule.objects.select_related("connection__tenant").filter(pk=schedule_id).first()
+        if found is None:
+            return "schedule gone"
+        schedule = found
     result = run_collection(
         schedule,
-        window_start=datetime.fromisoformat(window_start),
-        window_end=datetime.fromisoformat(window_end),
+        window_start=start,
+        window_end=end,
         task_id=self.request.id or "",
         lease_id=lease_id,
         attempt=self.request.retries,
+        now=now,
+        leased=bool(lease_id),
+        connection=connection,
     )
     if result.retry_in is not None:
         # A retry of a history or configuration run gets an expiry of its own (the first

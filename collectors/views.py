@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hmac
+from datetime import datetime
 
 from django.contrib import admin, messages
+from django.core.paginator import Page
 from django.db.models import QuerySet
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseForbidden
 from django.shortcuts import get_object_or_404, redirect, render
@@ -12,11 +14,11 @@ from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
-from collectors import board, gaps, health
+from collectors import board, board_pages, gaps, health
 from collectors import metrics as metrics_module
 from collectors.health_conf import conf
 from collectors.models import CollectionRun, CollectionSchedule, HealthFlip
-from integrations.models import VendorConnection
+from integrations.models import Tenant, VendorConnection
 from integrations.scrub import scrub
 
 RUNS_SHOWN = 50
@@ -33,18 +35,87 @@ def _may_act(request: HttpRequest, schedule: CollectionSchedule) -> bool:
 
 
 def _health_page(request: HttpRequest) -> HttpResponse:
+    """One tenant's board, a page of connections at a time; people who see several tenants
+    (staff) first get the tenant overview and choose one (`?tenant=<slug>`)."""
     now = timezone.now()
-    rows = board.build(VendorConnection.objects.visible_to(request.user), now)
+    tenants = Tenant.objects.visible_to(request.user)
+    slug = request.GET.get("tenant", "")
+    try:
+        if slug:
+            tenant = tenants.filter(slug=slug).first()
+            if tenant is None:
+                # The same answer for a tenant that does not exist and one that is not yours.
+                return _plain(f"no tenant {slug!r} among the tenants you may see", 404)
+            return _tenant_page(request, tenant, now, several=True)
+        first = list(tenants.order_by("name", "pk")[:2])
+        if len(first) == 1:
+            return _tenant_page(request, first[0], now, several=False)
+        return _overview_page(request, tenants, now)
+    except board_pages.PageError as error:
+        return _plain(str(error), error.status)
+
+
+def _plain(message: str, status: int) -> HttpResponse:
+    return HttpResponse(message + "\n", status=status, content_type="text/plain; charset=utf-8")
+
+
+def _pager(request: HttpRequest, page: Page, what: str) -> dict[str, object]:
+    """Links to the neighbouring pages, keeping the other parameters (tenant, search, filter)."""
+
+    def link(number: int) -> str:
+        query = request.GET.copy()
+        query["page"] = str(number)
+        return "?" + query.urlencode()
+
+    count = page.paginator.count
+    return {
+        "shown": f"{what} {page.start_index()}–{page.end_index()} of {count}" if count else f"no {what}",
+        "number": page.number,
+        "pages": page.paginator.num_pages,
+        "previous": link(page.previous_page_number()) if page.has_previous() else "",
+        "next": link(page.next_page_number()) if page.has_next() else "",
+    }
+
+
+def _tenant_page(request: HttpRequest, tenant: Tenant, now: datetime, *, several: bool) -> HttpResponse:
+    page, rows = board_pages.tenant_board(tenant, request.GET.get("page"), now)
+    counts = board_pages.status_counts(CollectionSchedule.objects.filter(connection__tenant=tenant))
     context = {
         **admin.site.each_context(request),
-        "title": "Integration health",
+        "title": f"Integration health · {tenant.name}",
+        "tenant": tenant,
+        "several": several,
         "tenants": board.grid(rows),
-        "summary": board.summary(rows),
-        "down": sum(r.down for r in rows),
+        "summary": counts,
+        "down": board_pages.down_of(counts),
+        "pager": _pager(request, page, "connections"),
         "now": now,
         "gap_days": conf.GAP_DAYS,
     }
     return render(request, "collectors/health.html", context)
+
+
+def _overview_page(request: HttpRequest, tenants: QuerySet[Tenant], now: datetime) -> HttpResponse:
+    search = request.GET.get("q", "").strip()
+    problems = request.GET.get("problems") == "1"
+    shown = board_pages.tenants_shown(tenants, search, problems)
+    page, lines = board_pages.overview(shown, request.GET.get("page"))
+    visible = CollectionSchedule.objects.all()
+    if not request.user.is_superuser:
+        visible = visible.filter(connection__tenant__in=tenants)
+    counts = board_pages.status_counts(visible)
+    context = {
+        **admin.site.each_context(request),
+        "title": "Integration health",
+        "lines": lines,
+        "search": search,
+        "problems": problems,
+        "summary": counts,
+        "down": board_pages.down_of(counts),
+        "pager": _pager(request, page, "tenants"),
+        "now": now,
+    }
+    return render(request, "collectors/health_tenants.html", context)
 
 
 def _stream_page(request: HttpRequest, schedule_id: int) -> HttpResponse:

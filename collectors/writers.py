@@ -13,16 +13,17 @@ binary COPY and one INSERT … ON CONFLICT on PostgreSQL, the ORM elsewhere (SQL
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
-from typing import TypeVar
+from itertools import chain
+from typing import Any, TypeVar
 
 from django.db import transaction
 
 from collectors import backends
-from collectors.backends import Key
+from collectors.backends import IntervalRow
 from collectors.backends.intervals_pg import (
     NAMED_STAGE_SQL,
     NAMED_TABLE,
@@ -75,6 +76,8 @@ def validate_interval(record: IntervalRecord, now: datetime) -> datetime:
 
 
 _Named = TypeVar("_Named", Queue, Agent)
+# A record and its interval start in UTC, once checked.
+Checked = tuple[IntervalRecord, datetime]
 
 
 def resolve_by_vendor_id(
@@ -125,32 +128,110 @@ def upsert_intervals(
 ) -> tuple[int, int]:
     """Write interval volume rows; return (created, updated).
 
-    All records are validated before anything is written. Rows whose counts did not
-    change are neither written nor counted. Two records for the same queue and interval
+    Records are checked and staged in batches of STREAM_BATCH, so memory stays bounded
+    however many a caller streams in; everything happens in one transaction, so a bad record
+    anywhere (even the last) leaves nothing written, queues included. Rows whose counts did
+    not change are neither written nor counted. Two records for the same queue and interval
     are refused (a caller aggregating call detail must sum them first), since which one
     should win cannot be guessed.
     """
     collected_at = as_utc(collected_at)
-    check = Checker(collected_at + MAX_FUTURE)
-    by_key: dict[Key, IntervalRecord] = {}
-    names: dict[str, str] = {}
+    batches = _checked_batches(records, Checker(collected_at + MAX_FUTURE))
+    first = next(batches, None)
+    if first is None:
+        return 0, 0
+    with transaction.atomic():
+        queues = QueueIds(connection, collected_at)
+        rows = (queues.rows(batch) for batch in chain((first,), batches))
+        return backends.merge_intervals()(connection, rows, collected_at)
+
+
+# Records checked and held at a time: enough to amortise a COPY, small enough to bound memory.
+STREAM_BATCH = 20_000
+
+
+def _checked_batches(records: Iterable[IntervalRecord], check: Checker) -> Iterator[list[Checked]]:
+    """The records checked, in batches; DataError at the first bad or repeated one."""
+    seen = SeenIntervals()
+    batch: list[Checked] = []
+    append = batch.append
     for record in records:
         start = check(record)
-        key = (record.queue_vendor_id, start)
-        if key in by_key:
+        if not seen.add(record.queue_vendor_id, start):
             raise DataError(
                 f"interval_start {start.isoformat()} of queue {record.queue_vendor_id!r} appears twice",
-                sample=f"{by_key[key]!r}\n{record!r}",
+                sample=repr(record),
             )
-        by_key[key] = record
-        if record.queue_name or record.queue_vendor_id not in names:
-            names[record.queue_vendor_id] = record.queue_name or names.get(record.queue_vendor_id, "")
-    if not by_key:
-        return 0, 0
+        append((record, start))
+        if len(batch) == STREAM_BATCH:
+            yield batch
+            batch = []
+            append = batch.append
+    if batch:
+        yield batch
 
-    with transaction.atomic():
-        queue_ids = resolve_queues(connection, names, collected_at)
-        return backends.merge_intervals()(connection, by_key, queue_ids, collected_at)
+
+class SeenIntervals:
+    """The queues and intervals met so far in one call: one bit per queue and 15-minute interval.
+
+    A set of keys would grow with every record; a bitmap grows with the span of intervals per
+    queue instead (a year of one queue is 4.3 KiB), so memory stays bounded by queues, not rows.
+    """
+
+    __slots__ = ("_maps",)
+
+    def __init__(self) -> None:
+        # Per queue vendor id: [index of the map's first interval, its bits].
+        self._maps: dict[str, list[Any]] = {}
+
+    def add(self, vid: str, start: datetime) -> bool:
+        """Mark (vid, start), a start on the UTC grid; False when it was already marked."""
+        n = int(start.timestamp()) // 900
+        entry = self._maps.get(vid)
+        if entry is None:
+            self._maps[vid] = entry = [n - n % 8, bytearray(64)]
+        first, bits = entry
+        offset = n - first
+        if offset < 0:
+            grow = (-offset + 7) // 8 + len(bits)
+            bits[:0] = bytes(grow)
+            first -= grow * 8
+            entry[0], offset = first, n - first
+        elif offset >= len(bits) * 8:
+            bits.extend(bytes(offset // 8 + 1))
+        byte, mask = offset >> 3, 1 << (offset & 7)
+        if bits[byte] & mask:
+            return False
+        bits[byte] |= mask
+        return True
+
+
+class QueueIds:
+    """A connection's queue ids by vendor id, resolved batch by batch as records stream in.
+
+    A queue is created the first time a batch names it; a non-empty name that differs from the
+    last one applied renames it (the last name given wins, an empty one never erases one).
+    """
+
+    def __init__(self, connection: VendorConnection, now: datetime) -> None:
+        self.connection, self.now = connection, now
+        self.ids: dict[str, int] = {}
+        self.names: dict[str, str] = {}
+
+    def rows(self, batch: list[Checked]) -> list[IntervalRow]:
+        ids, names = self.ids, self.names
+        pending: dict[str, str] = {}
+        for record, _start in batch:
+            vid, name = record.queue_vendor_id, record.queue_name
+            if vid not in ids or (name and name != names.get(vid)):
+                pending[vid] = name or pending.get(vid, "")
+        if pending:
+            resolved = resolve_queues(self.connection, pending, self.now)
+            ids.update(resolved)
+            names.update({vid: name for vid, name in pending.items() if name})
+        return [
+            (ids[r.queue_vendor_id], start, r.entered, r.abandoned, r.handle_seconds) for r, start in batch
+        ]
 
 
 @dataclass(frozen=True)

@@ -116,6 +116,17 @@ def fast_password_hashing(settings):
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def fresh_worker_cache():
+    # A test database may give a new connection the id (and, under a frozen clock, the
+    # `updated` stamp) of one a previous test cached in this process.
+    from collectors.worker_cache import forget
+
+    forget()
+    yield
+    forget()
+
+
 class FakeDNS:
     """The egress resolver without a network: literal addresses, `localhost`, and `names`.
 

@@ -103,7 +103,7 @@ NUMBERS: tuple[Number, ...] = (
     Number("COLLECT_INITIAL_HISTORY_HOURS", "hours", 0.25, 24 * 366, decimal=True),
     Number("COLLECT_HISTORY_DELAY_SECONDS", "seconds", 0, 86400),
     Number("COLLECT_CONFIG_INTERVAL_SECONDS", "seconds", 60, 7 * 86400),
-    Number("COLLECT_JITTER_MAX_SECONDS", "seconds", 0, 3600, decimal=True),
+    Number("COLLECT_SPREAD_SECONDS", "seconds", 0, 86400),
     Number("COLLECT_DISPATCH_BATCH_SIZE", "schedules", 1, 100_000),
     Number("COLLECT_DISPATCH_MAX_BATCHES", "batches", 1, 10_000),
     Number("COLLECT_SOFT_TIME_LIMIT", "seconds", 1, 86400),

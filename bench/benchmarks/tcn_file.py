@@ -128,10 +128,14 @@ class TcnFile(Benchmark):
     name = "tcn_file"
     title = "TCN call-detail file to 15-minute intervals"
     unit = "calls"
-    sizes = {"tiny": (500,), "small": (20_000, 100_000), "full": (100_000, 1_000_000)}
+    # 1k and 5k calls are the real size of a 15-minute drop; 1M is a backfill of many days.
+    sizes = {"tiny": (500,), "small": (1_000, 5_000, 100_000), "full": (1_000, 5_000, 100_000, 1_000_000)}
     switchboard_label = "manage.py ingest_file CONN PATH (parse, store each call, aggregate, upsert, ledger)"
     reference_label = "DuckDB read_csv + GROUP BY (aggregation only, nothing written)"
-    target = "within 5× the strongest fair reference's time; peak memory flat in the file size"
+    target = (
+        "≤ 1× the strongest fair reference's time at a real drop's size (≤ 5k calls), ≤ 1.5× at larger "
+        "files; peak memory flat in the file size"
+    )
 
     def references(self) -> tuple[Reference, ...]:
         return (
@@ -174,6 +178,16 @@ class TcnFile(Benchmark):
             import duckdb
 
             state["duckdb"] = duckdb.connect()
+        if side == SWITCHBOARD:
+            # Nor is importing Switchboard's command and the vendor's reader, as a worker that scans
+            # drops has them imported: in a fresh child they cost 0.5 s at 1k calls (more than the
+            # work) where bytecode is not cached (PYTHONDONTWRITEBYTECODE).
+            from django.core.management import load_command_class
+
+            from collectors.drops import file_reader
+
+            load_command_class("collectors", "ingest_file")
+            file_reader(conn)
         return state
 
     def run(self, side: str, size: int, state: Any) -> dict[str, Any]:
@@ -267,15 +281,27 @@ class TcnFile(Benchmark):
         rows = [r for r in table if r.get("ratio") is not None]
         if not rows:
             return None, "no ratio measured"
-        worst = max(rows, key=lambda r: r["ratio"])
-        fast = all(r["ratio"] <= 5.0 for r in rows)
+        missed = [r for r in rows if r["ratio"] > ratio_target(r["size"])]
+        worst = max(rows, key=lambda r: r["ratio"] / ratio_target(r["size"]))
         first, last = rows[0], rows[-1]
         growth = last["sb_peak_mib"] / first["sb_peak_mib"] if first["sb_peak_mib"] else 0
         flat = growth <= 1.5
-        return fast and flat, (
-            f"{worst['ratio']:.1f}× the strongest fair reference's time at worst ({worst['size']:,} calls, "
-            f"against `{worst['ref_side']}`; target ≤ 5×); "
-            "peak memory "
+        sizes = ", ".join(f"{r['size']:,}" for r in missed)
+        return not missed and flat, (
+            f"{worst['ratio']:.2f}× the strongest fair reference's time at worst against its target "
+            f"({worst['size']:,} calls, against `{worst['ref_side']}`; "
+            f"target ≤ {ratio_target(worst['size'])}×); "
+            + (f"missed at {sizes} calls; " if missed else "")
+            + "peak memory "
             f"{first['sb_peak_mib']:.0f} → {last['sb_peak_mib']:.0f} MiB from {first['size']:,} to "
             f"{last['size']:,} calls (×{growth:.2f}; flat means ≤ ×1.5)"
         )
+
+
+# Issue 16: a real 15-minute drop (1k-5k calls) at least as fast as the fair reference, a
+# backfill-sized file within one and a half times its time.
+DROP_SIZE = 5_000
+
+
+def ratio_target(size: int) -> float:
+    return 1.0 if size <= DROP_SIZE else 1.5

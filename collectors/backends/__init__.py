@@ -4,9 +4,9 @@ What to write (validation, idempotence, the counts a run reports) is decided onc
 `collectors.writers` and `collectors.agent_states`; only the SQL mechanics differ between
 databases, and they live here, one small module per write path and dialect:
 
-* interval volume: `intervals_pg` on PostgreSQL (binary COPY into a temporary table, then one
-  INSERT … ON CONFLICT that skips unchanged rows), `intervals_orm` elsewhere (read the stored
-  counts, bulk-upsert what changed);
+* interval volume: `intervals_pg` on PostgreSQL (batches streamed by binary COPY into a
+  temporary table, then one merge that skips unchanged rows), `intervals_orm` elsewhere (read
+  the stored counts, bulk-upsert what changed);
 * agent-state events and current states: `agent_states_sql` everywhere (multi-row
   INSERT … ON CONFLICT, the same syntax on PostgreSQL and SQLite 3.24+).
 
@@ -17,7 +17,7 @@ is imported on first use.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
@@ -26,14 +26,11 @@ from django.db import connection as db
 from django.utils.module_loading import import_string
 
 from integrations.models import VendorConnection
-from integrations.vendors.records import IntervalRecord
 
-# An interval's natural key before its queue has an id: (queue vendor id, start in UTC).
-Key = tuple[str, datetime]
-# (connection, checked records by key, queue ids by vendor id, collected_at) -> (created, updated)
-MergeIntervals = Callable[
-    [VendorConnection, dict[Key, IntervalRecord], dict[str, int], datetime], tuple[int, int]
-]
+# A checked interval row: (queue id, start in UTC, entered, abandoned, handle_seconds).
+IntervalRow = tuple[int, datetime, int, int, int]
+# (connection, batches of checked rows, no queue and start twice, collected_at) -> (created, updated)
+MergeIntervals = Callable[[VendorConnection, Iterable[list[IntervalRow]], datetime], tuple[int, int]]
 # The columns of an agent state, in events and in current states alike.
 STATE_FIELDS = ("state", "raw_code", "raw_label", "reason_code")
 # Rows of agent-state events (connection_id, agent_id, state, raw_code, raw_label, reason_code,

@@ -7,15 +7,15 @@ same (outer) transaction may have used it.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
 from django.db import connection as db
 
-from collectors.backends import Key
+from collectors.backends import IntervalRow
 from collectors.interval_rules import staged_check_params, staged_check_sql
 from integrations.models import VendorConnection
-from integrations.vendors.records import IntervalRecord
 
 STAGE_SQL = """
 CREATE TEMP TABLE IF NOT EXISTS switchboard_interval_stage (
@@ -32,12 +32,12 @@ COPY_TYPES = ["int8", "timestamptz", "int4", "int4", "int8"]
 # Unchanged rows are filtered by the DO UPDATE's WHERE, so they are neither rewritten nor
 # returned; `xmax = 0` tells an inserted row from an updated one. Rows go in key order so two
 # writers lock overlapping rows in the same order (no deadlock).
-MERGE_SQL = """
+_MERGE_SQL = """
 WITH written AS (
     INSERT INTO collectors_intervalvolume AS t
         (connection_id, queue_id, interval_start, entered, abandoned, handle_seconds, collected_at)
     SELECT %s, s.queue_id, s.interval_start, s.entered, s.abandoned, s.handle_seconds, %s
-    FROM switchboard_interval_stage s
+    FROM switchboard_interval_stage s{where}
     ORDER BY s.queue_id, s.interval_start
     ON CONFLICT (queue_id, interval_start) DO UPDATE SET
         entered = EXCLUDED.entered,
@@ -50,6 +50,31 @@ WITH written AS (
 )
 SELECT count(*) FILTER (WHERE created), count(*) FILTER (WHERE NOT created) FROM written
 """
+MERGE_SQL = _MERGE_SQL.format(where="")
+
+# From this many staged rows, stored rows are updated by one UPDATE … FROM and only the rest go
+# through INSERT … ON CONFLICT (an anti-join first), which spares ON CONFLICT's speculative
+# insertion of every stored row: about 1.2 times as fast at 100k rows and more. The UPDATE cannot
+# order its row locks, so two big writers of the same rows at once could deadlock (PostgreSQL
+# then fails one, whose run is retried); small writes, polls and 15-minute drops, the ones that
+# do meet, keep the single ordered statement. The INSERT's ON CONFLICT covers a row another
+# writer inserted since the UPDATE's snapshot (counted as updated when it changes).
+SPLIT_FROM = 5000
+UPDATE_SQL = """
+UPDATE collectors_intervalvolume t SET
+    entered = s.entered, abandoned = s.abandoned, handle_seconds = s.handle_seconds, collected_at = %s
+FROM switchboard_interval_stage s
+WHERE t.queue_id = s.queue_id AND t.interval_start = s.interval_start
+    AND (t.entered, t.abandoned, t.handle_seconds) IS DISTINCT FROM (s.entered, s.abandoned, s.handle_seconds)
+"""
+# The same merge of only the staged rows not stored yet (an anti-join).
+INSERT_SQL = _MERGE_SQL.format(
+    where="""
+    WHERE NOT EXISTS (
+        SELECT 1 FROM collectors_intervalvolume v
+        WHERE v.queue_id = s.queue_id AND v.interval_start = s.interval_start
+    )"""
+)
 
 # Interval totals computed in the database (a call-detail file's recomputed intervals) are
 # staged here by queue vendor id, before their queues have ids. Wider columns than the
@@ -67,21 +92,35 @@ NAMED_CHECK_SQL = staged_check_sql(NAMED_TABLE)
 
 def merge(
     connection: VendorConnection,
-    by_key: dict[Key, IntervalRecord],
-    queue_ids: dict[str, int],
+    batches: Iterable[list[IntervalRow]],
     collected_at: datetime,
 ) -> tuple[int, int]:
-    """COPY into a temporary table, then one INSERT … ON CONFLICT that skips unchanged rows."""
+    """COPY each batch into a temporary table, then merge it, skipping unchanged rows.
+
+    Only one batch is held at a time. Between two COPYs the caller may query (to create the
+    queues the next batch names), which is why each batch is its own COPY.
+    """
     with db.cursor() as cur:
         cur.execute(STAGE_SQL)
-        with cur.copy(COPY_SQL) as copy:
-            copy.set_types(COPY_TYPES)
-            write = copy.write_row
-            for (vendor_id, start), record in by_key.items():
-                write((queue_ids[vendor_id], start, record.entered, record.abandoned, record.handle_seconds))
-        cur.execute(MERGE_SQL, [connection.pk, collected_at])
-        created, updated = cur.fetchone()
-    return created, updated
+        staged = 0
+        for rows in batches:
+            staged += len(rows)
+            with cur.copy(COPY_SQL) as copy:
+                copy.set_types(COPY_TYPES)
+                write = copy.write_row
+                for row in rows:
+                    write(row)
+        if staged < SPLIT_FROM:
+            cur.execute(MERGE_SQL, [connection.pk, collected_at])
+            created, updated = cur.fetchone()
+            return created, updated
+        # Statistics let the planner hash-join a big stage instead of probing the index per row.
+        cur.execute("ANALYZE switchboard_interval_stage")
+        cur.execute(UPDATE_SQL, [collected_at])
+        updated = cur.rowcount
+        cur.execute(INSERT_SQL, [connection.pk, collected_at])
+        created, raced = cur.fetchone()
+    return created, updated + raced
 
 
 def first_broken_named(latest: datetime) -> tuple[Any, ...] | None:

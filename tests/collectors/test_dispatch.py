@@ -63,17 +63,22 @@ def test_it_enqueues_each_due_stream_with_a_deterministic_id_on_its_queue(eight)
     assert claims["config"].options()["time_limit"] > claims["config"].options()["soft_time_limit"]
 
 
-def test_it_leases_each_claimed_row_and_sets_the_next_run_on_the_grid_with_small_jitter(eight):
+def test_it_leases_each_claimed_row_and_sets_the_next_run_at_its_stable_phase(eight):
     due_everything()
     collect()
     states = schedule_of(eight, "agent_states")
     assert states.lease_until > NOW and states.lease_id
     assert_next_poll(states, 30)
     volume = schedule_of(eight, "volume")
-    # On the next 15-minute point, plus the history delay (60 s) and at most 5 s of jitter.
-    assert T0 + td(minutes=1) <= volume.next_run_at <= T0 + td(minutes=1, seconds=5)
+    # After the 15-minute point, the history delay (60 s) and its phase in the 5-minute spread.
+    offset = phase(volume.pk, "volume", 900)
+    assert 60 <= offset <= 360
+    assert volume.next_run_at == T0 + td(seconds=offset)
     config = schedule_of(eight, "config")
-    assert T0 + td(hours=1) <= config.next_run_at <= T0 + td(hours=1, seconds=5)
+    offset = phase(config.pk, "config", 3600)
+    assert 0 <= offset <= 300
+    first = T0 + td(seconds=offset)
+    assert config.next_run_at == (first if first > NOW else first + td(hours=1))
 
 
 def test_a_stream_whose_run_is_going_is_not_started_again(eight):
@@ -220,7 +225,7 @@ def test_each_claimed_row_gets_its_own_lease_and_next_run_in_one_update(tenant_a
         assert_next_poll(row, seconds)
     for row in CollectionSchedule.objects.filter(stream="volume"):
         assert row.lease_until == NOW + td(seconds=lease_seconds("volume", 900))
-        assert T0 + td(minutes=1) <= row.next_run_at <= T0 + td(minutes=1, seconds=5)
+        assert row.next_run_at == T0 + td(seconds=phase(row.pk, "volume", 900))
 
 
 def test_without_update_from_the_claim_falls_back_to_a_bulk_update(eight):

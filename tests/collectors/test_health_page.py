@@ -60,9 +60,13 @@ def test_a_token_close_to_expiry_shows_a_warning_beside_the_status(client, manag
     assert "token expires in 10 days (2026-03-12)" in page
 
 
-def test_a_superuser_sees_every_tenant(client, superuser, conn_a, conn_b):
-    page = login(client, superuser).get("/health/").content.decode()
-    assert 'data-connection="acme/tcn-main"' in page and 'data-connection="bolt/eight"' in page
+def test_a_superuser_sees_every_tenant_and_opens_each(client, superuser, conn_a, conn_b):
+    login(client, superuser)
+    overview = client.get("/health/").content.decode()
+    assert 'data-tenant="acme"' in overview and 'data-tenant="bolt"' in overview
+    assert 'href="?tenant=acme"' in overview
+    assert 'data-connection="acme/tcn-main"' in client.get("/health/?tenant=acme").content.decode()
+    assert 'data-connection="bolt/eight"' in client.get("/health/?tenant=bolt").content.decode()
 
 
 def test_the_page_costs_the_same_queries_for_2_or_20_connections(client, manager_a, tenant_a):

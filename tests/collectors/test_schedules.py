@@ -70,12 +70,33 @@ def test_a_stream_the_vendor_no_longer_declares_is_disabled_not_deleted(eight):
     assert schedule_of(eight, "config").enabled
 
 
-def test_history_runs_fall_on_the_grid_after_the_delay_plus_a_small_jitter():
-    volume = {next_run_after(T0 + td(minutes=3), "volume", 900, 7) for _ in range(20)}
-    assert all(T0 + td(minutes=16) <= t <= T0 + td(minutes=16, seconds=5) for t in volume)
-    assert len(volume) > 1  # jittered
-    # Just before the history delay has passed, the run is still this interval's.
-    assert next_run_after(T0 + td(seconds=30), "volume", 900, 7) < T0 + td(minutes=2)
+def test_history_and_configuration_runs_are_spread_over_five_minutes_at_a_stable_phase():
+    # With a few seconds of jitter, 500 history runs reached the workers in one dispatcher
+    # tick at every 15-minute boundary, and the polls queued behind them missed (bench/).
+    now = T0 + td(minutes=7)
+    volume = [next_run_after(now, "volume", 900, pk) for pk in range(1, 501)]
+    # After the next boundary and the history delay (60 s), over the following 300 s.
+    assert all(T0 + td(minutes=16) <= t <= T0 + td(minutes=21) for t in volume)
+    minutes = [int((t - T0).total_seconds() // 60) for t in volume if t < T0 + td(minutes=21)]
+    per_minute = [minutes.count(m) for m in range(16, 21)]
+    assert min(per_minute) >= 80 and max(per_minute) <= 120  # 100 each when even
+    config = [next_run_after(now, "config", 3600, pk) for pk in range(1, 501)]
+    assert all(T0 + td(hours=1) <= t <= T0 + td(hours=1, minutes=5) for t in config)
+    assert len({t.replace(microsecond=0) for t in config}) > 250
+    # Stable: one stream's runs are one interval apart, with no randomness.
+    first = next_run_after(now, "volume", 900, 7)
+    assert next_run_after(first, "volume", 900, 7) == first + td(minutes=15)
+    assert next_run_after(now, "volume", 900, 7) == first
+    # Before its phase point has passed, the run is still this interval's.
+    offset = td(seconds=phase(7, "volume", 900))
+    assert next_run_after(T0 + td(seconds=30), "volume", 900, 7) == T0 + offset
+
+
+def test_the_spread_never_takes_a_run_past_half_its_interval(settings):
+    settings.COLLECT_SPREAD_SECONDS = 3000
+    assert all(60 <= phase(pk, "volume", 900) <= 450 for pk in range(1, 200))
+    settings.COLLECT_SPREAD_SECONDS = 0
+    assert {phase(pk, "volume", 900) for pk in range(1, 50)} == {60.0}
 
 
 def test_each_polls_phase_is_stable_and_the_phases_of_many_streams_spread_over_the_interval():

@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.db import connection
 
+from collectors.backends import intervals_pg
 from collectors.models import IntervalVolume, Queue
 from collectors.writers import upsert_intervals
 from integrations.vendors.errors import DataError
@@ -184,7 +185,12 @@ def stored():
 
 @pytest.mark.postgres
 @pytest.mark.usefixtures("_postgres_only")
-def test_on_postgresql_a_mixed_batch_counts_created_updated_and_unchanged_rows_exactly(conn_a):
+# A small write is one ordered INSERT … ON CONFLICT; a big one an UPDATE … FROM plus an INSERT.
+@pytest.mark.parametrize("split_from", [10**9, 1], ids=["one-statement", "update-then-insert"])
+def test_on_postgresql_a_mixed_batch_counts_created_updated_and_unchanged_rows_exactly(
+    conn_a, monkeypatch, split_from
+):
+    monkeypatch.setattr(intervals_pg, "SPLIT_FROM", split_from)
     t1, t2, t3 = (T0 + td(minutes=15 * i) for i in (1, 2, 3))
     assert upsert_intervals(conn_a, [rec(), rec(start=t1), rec(start=t2), rec("support")], NOW) == (4, 0)
     before = stored()

@@ -4,6 +4,8 @@ The same path as a drop-folder scan (collectors.drops): the ledger makes a file 
 ingested a no-op, and a bad file fails its run with the line, column and value. A file in
 the connection's drop folder is then filed away (processed/ or quarantine/) as a scan
 would; a file elsewhere is left where it is.
+On a terminal a progress bar (bytes read, rate, time left) runs on stderr while the file is
+read; under `--json` or when stderr is not a terminal nothing extra is printed.
 Exit status: 0 ingested (or already ingested), 1 the file was refused (or the database failed
 while storing it), 2 bad arguments.
 """
@@ -11,6 +13,7 @@ while storing it), 2 bad arguments.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from django.core.management.base import CommandError, CommandParser
 
@@ -19,6 +22,9 @@ from integrations.cli import JsonCommand
 from integrations.models import VendorConnection
 from integrations.vendors import get_vendor, vendors_supplying
 from integrations.vendors.base import STREAM_FILE_DROP
+
+if TYPE_CHECKING:
+    from tqdm import tqdm
 
 
 class Command(JsonCommand):
@@ -50,10 +56,16 @@ class Command(JsonCommand):
             in_drop = path.resolve().parent == drop_folder(connection)
         except DropConfigError:
             in_drop = False
+        bar = self.progress_bar(path, quiet=bool(options["json"]))
         try:
-            result = ingest_path(connection, path.resolve(), move=in_drop)
+            result = ingest_path(
+                connection, path.resolve(), move=in_drop, progress=None if bar is None else bar.update
+            )
         except DropConfigError as exc:
             raise CommandError(str(exc), returncode=2) from None
+        finally:
+            if bar is not None:
+                bar.close()
         if options["json"]:
             self.write_json({"connection": connection.key, **result.as_dict()})
         else:
@@ -68,3 +80,24 @@ class Command(JsonCommand):
         if result.status in (QUARANTINED, FAILED):
             # FAILED: the database failed, not the file; it was left where it is.
             raise CommandError(result.reason, returncode=1)
+
+    def progress_bar(self, path: Path, *, quiet: bool) -> tqdm[None] | None:
+        """A bar over the file's bytes with rate and time left, on stderr when it is a terminal.
+
+        None under `--json` or when stderr is a pipe or a file: a log or a script reading the
+        output gets nothing extra.
+        """
+        if quiet or not self.stderr.isatty():
+            return None
+        from tqdm import tqdm
+
+        return tqdm(
+            total=path.stat().st_size,
+            desc=path.name,
+            unit="B",
+            unit_scale=True,
+            unit_divisor=1024,
+            # The stream itself: OutputWrapper.write would end every redraw with a newline.
+            file=self.stderr._out,  # type: ignore[call-overload]  # OutputWrapper's stream is untyped
+            dynamic_ncols=True,
+        )
