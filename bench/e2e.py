@@ -340,7 +340,7 @@ def run_e2e(sizes: str, minutes: float | None, env: dict[str, str], workdir: Pat
                 "--json",
             ],
         )
-        queues = "default,agent_states,history,config"
+        queues = "default,health,agent_states,history,config"
         for n in (1, 2):
             procs.start(
                 f"worker{n}",

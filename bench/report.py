@@ -87,6 +87,8 @@ def _peak(r: dict[str, Any], key: str) -> str:
 
 
 def table(result: BenchResult) -> list[str]:
+    if not result.references:
+        return scale_table(result)
     unit = result.unit
     lines = [
         f"| {unit} | Switchboard s | reference s | ratio SB/ref | SB {unit}/s | ref {unit}/s | SB queries "
@@ -121,6 +123,26 @@ def table(result: BenchResult) -> list[str]:
             sb_cells[3],
             _peak(r, "ref"),
             f"{r.get('sb_runs', 0)}/{r.get('ref_runs', 0)}",
+        ]
+        lines.append("| " + " | ".join(cells) + " |")
+    return lines
+
+
+def scale_table(result: BenchResult) -> list[str]:
+    """A benchmark without a reference (how one cost grows with size): Switchboard's columns."""
+    unit = result.unit
+    lines = [
+        f"| {unit} | Switchboard s | {unit}/s | queries | peak MiB (after setup) | runs |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
+    for r in result.rows:
+        cells = [
+            f"{r['size']:,}",
+            fmt_s(r.get("sb_seconds")),
+            _rate(r, "sb"),
+            str(r.get("sb_queries", "—")),
+            _peak(r, "sb"),
+            str(r.get("sb_runs", 0)),
         ]
         lines.append("| " + " | ".join(cells) + " |")
     return lines
@@ -283,7 +305,9 @@ def write_report(
     for n, r in enumerate(results, start=1):
         lines += [f"## {n}. {r.title}", ""]
         lines.append(f"- Switchboard: {r.switchboard_label}")
-        if len(r.references) < 2:
+        if not r.references:
+            lines.append("- reference: none (measured for how its cost grows with the size)")
+        elif len(r.references) < 2:
             lines.append(f"- reference: {r.reference_label}")
         else:
             lines.append("- references (Switchboard is compared with the fastest of those compared):")

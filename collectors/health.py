@@ -36,21 +36,21 @@ import logging
 import zoneinfo
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time
 from datetime import timedelta as td
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import DateTimeField, OuterRef, QuerySet, Subquery, Value
+from django.db.models import Case, DateTimeField, F, OuterRef, Q, QuerySet, Subquery, Value, When
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 
 from collectors.health_conf import conf
-from collectors.models import CollectionRun, CollectionSchedule, HealthFlip
+from collectors.models import CollectionRun, CollectionSchedule, HealthFlip, judge_now
 from collectors.streams import find_stream
-from integrations.models import Tenant
+from integrations.models import Tenant, VendorConnection
 from integrations.scrub import scrub
 from integrations.vendors.base import HISTORY, REALTIME
 from notifications import events
@@ -206,24 +206,66 @@ def evaluate(schedule: CollectionSchedule, now: datetime, tokens: Iterable[Token
     if failures >= conf.FAILING_AFTER:
         return Verdict(FAILING, f"{failures} consecutive failures")
 
-    window = td(seconds=s.interval_seconds) + conf.grace(s.stream)
     # A stream fed by a transport succeeds once per delivery (the file drop: per file taken,
     # ingested or the same content again, never per scan), so its last success is the newest
     # delivery, its proof of life; its declaration words the reasons so.
     declared = find_stream(s.stream)
+    since, succeeded = late_clock(s)
+    if now < conf.late_after(s.stream, s.interval_seconds, since):
+        return Verdict(OK if succeeded else NEW, "")
+    if not succeeded:
+        what = declared.nothing_yet if declared is not None else "nothing collected"
+        return Verdict(LATE, f"{what} since {_fmt(since)}")
+    last = declared.last_seen if declared is not None else "last success"
+    return Verdict(LATE, f"{last} {_fmt(since)}, expected every {_duration(s.interval_seconds)}")
+
+
+def late_clock(s: CollectionSchedule) -> tuple[datetime, bool]:
+    """The moment lateness is counted from, and whether it is a success (else the start)."""
     success = s.last_success_at
-    what = declared.nothing_yet if declared is not None else "nothing collected"
     if s.status == NEW and s.status_since and (success is None or success < s.status_since):
         success = None  # resumed: what came before the pause does not count
-    if success is None:
-        start = s.status_since if s.status == NEW and s.status_since else s.connection.created
-        if now > start + window:
-            return Verdict(LATE, f"{what} since {_fmt(start)}")
-        return Verdict(NEW, "")
-    if now > success + window:
-        last = declared.last_seen if declared is not None else "last success"
-        return Verdict(LATE, f"{last} {_fmt(success)}, expected every {_duration(s.interval_seconds)}")
-    return Verdict(OK, "")
+    if success is not None:
+        return success, True
+    return (s.status_since if s.status == NEW and s.status_since else s.connection.created), False
+
+
+def day_start(day: date, zone: zoneinfo.ZoneInfo) -> datetime:
+    """The first instant of `day` in `zone`: a midnight skipped by a clock change starts the
+    day at the change, a repeated one at its first occurrence."""
+    midnight = datetime.combine(day, time())
+    readings = sorted(midnight.replace(tzinfo=zone, fold=fold).astimezone(UTC) for fold in (0, 1))
+    return next(r for r in readings if r.astimezone(zone).date() >= day)
+
+
+def next_changes(
+    schedule: CollectionSchedule, verdict: Verdict, now: datetime, tokens: Iterable[TokenExpiry] = ()
+) -> tuple[datetime | None, datetime | None]:
+    """When `evaluate` can next give another status with nothing but time passing:
+    (late_after, health_due_at), each None when no such moment is pending.
+
+    Never later than the real change (each is the first instant the rule it mirrors holds),
+    so a pass that reads only due rows misses no transition; inputs that change the verdict
+    otherwise (an outcome, a token, the connection, a pause) judge the stream themselves.
+    """
+    s = schedule
+    if verdict.status == PAUSED or verdict.status == AUTH_FAILED:
+        return None, None  # only a person, a token or an outcome ends these
+    due: list[datetime] = []
+    today = tenant_today(s, now)
+    sections = sections_of(s)
+    valid = [t.expires for t in tokens if t.section in sections and t.expires >= today]
+    if valid:  # expired from the day after its date, in the tenant's zone
+        zone = zoneinfo.ZoneInfo(s.connection.tenant.time_zone)
+        due.append(day_start(min(valid) + td(days=1), zone))
+    streak_started = getattr(s, "streak_started", None)
+    if s.consecutive_failures >= conf.AUTOPAUSE_FAILURES and streak_started is not None:
+        due.append(streak_started + conf.AUTOPAUSE_AFTER)
+    late_after = None
+    if verdict.status in (OK, NEW):
+        since, _ = late_clock(s)
+        late_after = conf.late_after(s.stream, s.interval_seconds, since)
+    return late_after, min(due, default=None)
 
 
 def alert_kind(old_status: str, new_status: str) -> str | None:
@@ -317,8 +359,17 @@ def apply(schedule: CollectionSchedule, verdict: Verdict, now: datetime) -> Heal
     return None
 
 
-def evaluate_all(now: datetime | None = None, queryset: QuerySet[CollectionSchedule] | None = None) -> int:
-    """Evaluate every schedule; write flips for transitions only. Returns flips written.
+def due(now: datetime) -> QuerySet[CollectionSchedule]:
+    """The schedules whose status can have changed with time: two index range scans."""
+    return CollectionSchedule.objects.filter(Q(late_after__lte=now) | Q(health_due_at__lte=now))
+
+
+def evaluate_all(
+    now: datetime | None = None, queryset: QuerySet[CollectionSchedule] | None = None, *, full: bool = False
+) -> int:
+    """Judge the due schedules (or `queryset`'s, or with `full` every one); write flips for
+    transitions only, and store each judged schedule's next time-driven change. Returns
+    flips written.
 
     The periodic pass (no queryset) first closes runs abandoned by a lost worker.
     """
@@ -327,19 +378,71 @@ def evaluate_all(now: datetime | None = None, queryset: QuerySet[CollectionSched
         abandoned = CollectionRun.objects.abandon_expired(now)
         if abandoned:
             log.warning("health: %d run(s) abandoned by a lost worker closed", abandoned)
+        queryset = CollectionSchedule.objects.all() if full else due(now)
     schedules = list(annotated(queryset))
     tokens = token_expiries({s.connection_id for s in schedules})
     written = 0
+    moved: list[Moved] = []
     for schedule in schedules:
-        verdict = evaluate(schedule, now, tokens.get(schedule.connection_id, ()))
+        read = (schedule.late_after, schedule.health_due_at)
+        conn_tokens = tokens.get(schedule.connection_id, ())
+        verdict = evaluate(schedule, now, conn_tokens)
         if apply(schedule, verdict, now) is not None:
             written += 1
+        changes = next_changes(schedule, verdict, now, conn_tokens)
+        if changes != read:
+            moved.append(Moved(schedule.pk, read, changes))
+    store_next_changes(moved)
     return written
+
+
+@dataclass(frozen=True)
+class Moved:
+    """A schedule's due times (late_after, health_due_at) as read, and as they should be."""
+
+    pk: int
+    read: tuple[datetime | None, datetime | None]
+    new: tuple[datetime | None, datetime | None]
+
+
+def store_next_changes(moved: list[Moved], batch: int = 500) -> None:
+    """Write the new due times, `batch` rows per UPDATE, each row only if its due times are
+    still the ones read: an outcome or a change stored meanwhile keeps its own."""
+    for start in range(0, len(moved), batch):
+        rows = moved[start : start + batch]
+        cases: dict[str, list[When]] = {"late_after": [], "health_due_at": []}
+        for row in rows:
+            unchanged = Q(pk=row.pk) & _is("late_after", row.read[0]) & _is("health_due_at", row.read[1])
+            for field, value in zip(cases, row.new, strict=True):
+                cases[field].append(When(unchanged, then=Value(value, output_field=DateTimeField())))
+        CollectionSchedule.objects.filter(pk__in=[row.pk for row in rows]).update(
+            **{field: Case(*whens, default=F(field)) for field, whens in cases.items()}
+        )
+
+
+def _is(field: str, value: datetime | None) -> Q:
+    return Q(**{f"{field}__isnull": True}) if value is None else Q(**{field: value})
+
+
+def judge_soon(schedules: QuerySet[CollectionSchedule]) -> int:
+    """Have the next pass judge these schedules: something `evaluate` reads has changed."""
+    return schedules.update(health_due_at=judge_now())
 
 
 def on_outcome(sender: object, schedule: CollectionSchedule, now: datetime, **kwargs: object) -> None:
     """Judge a stream as soon as a run's outcome is stored (`collectors.runs.outcome_recorded`)."""
     evaluate_all(now, CollectionSchedule.objects.filter(pk=schedule.pk))
+
+
+def on_input_changed(sender: type, instance: object, **kwargs: object) -> None:
+    """A token, connection or tenant saved or deleted: judge its streams at the next pass."""
+    schedules = CollectionSchedule.objects.all()
+    if isinstance(instance, Tenant):
+        judge_soon(schedules.filter(connection__tenant_id=instance.pk))
+    elif isinstance(instance, VendorConnection):
+        judge_soon(schedules.filter(connection_id=instance.pk))
+    else:  # an access token
+        judge_soon(schedules.filter(connection_id=instance.connection_id))  # type: ignore[attr-defined]
 
 
 def pause(schedule: CollectionSchedule, by: str, now: datetime | None = None) -> HealthFlip | None:
@@ -349,7 +452,16 @@ def pause(schedule: CollectionSchedule, by: str, now: datetime | None = None) ->
     if not fresh.enabled and fresh.status == PAUSED:
         return None
     require = {"enabled": fresh.enabled}
-    return transition(fresh, PAUSED, f"paused by {by}", now, require=require, enabled=False)
+    return transition(
+        fresh,
+        PAUSED,
+        f"paused by {by}",
+        now,
+        require=require,
+        enabled=False,
+        late_after=None,
+        health_due_at=None,
+    )
 
 
 def resume(schedule: CollectionSchedule, by: str, now: datetime | None = None) -> HealthFlip | None:
@@ -367,6 +479,9 @@ def resume(schedule: CollectionSchedule, by: str, now: datetime | None = None) -
         enabled=True,
         consecutive_failures=0,
         next_run_at=now,
+        # Late one window after the resume; the next pass judges the rest (its tokens).
+        late_after=conf.late_after(fresh.stream, fresh.interval_seconds, now),
+        health_due_at=judge_now(),
     )
 
 

@@ -6,6 +6,7 @@ and falls back to the environment variable, then to the documented default.
 
 from __future__ import annotations
 
+from datetime import datetime
 from datetime import timedelta as td
 from typing import Any
 
@@ -36,6 +37,14 @@ class HealthConf:
 
     def grace(self, stream: str) -> td:
         return td(seconds=self.GRACE_SECONDS.get(stream, 900))
+
+    def window(self, stream: str, interval_seconds: int) -> td:
+        """How long a stream may go without a success before it is late."""
+        return td(seconds=interval_seconds) + self.grace(stream)
+
+    def late_after(self, stream: str, interval_seconds: int, since: datetime) -> datetime:
+        """The first moment a stream counted from `since` is late (late means past the window)."""
+        return since + self.window(stream, interval_seconds) + td(microseconds=1)
 
     @property
     def FAILING_AFTER(self) -> int:

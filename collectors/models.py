@@ -6,7 +6,8 @@ collecting a window twice changes nothing (docs/data-model.md).
 
 from __future__ import annotations
 
-from datetime import datetime
+import time
+from datetime import UTC, datetime
 from datetime import timedelta as td
 from typing import TYPE_CHECKING, Any
 
@@ -216,6 +217,14 @@ class AgentCurrentState(models.Model):
     last_seen = models.DateTimeField()
 
 
+def judge_now() -> datetime:
+    """A due time meaning "judge at the next health pass": a moment in 1970, so due before any
+    pass's clock (a replay or a test with its own clock too), and distinct per call (the wall
+    clock's microseconds, modulo about 115 days), so a pass that read an older mark never
+    overwrites a newer one with due times worked out from older inputs."""
+    return datetime(1970, 1, 1, tzinfo=UTC) + td(microseconds=time.time_ns() // 1000 % 10**13)
+
+
 class CollectionSchedule(models.Model):
     """When a (connection, stream) runs next; the dispatcher claims due rows."""
 
@@ -238,6 +247,13 @@ class CollectionSchedule(models.Model):
     last_run_at = models.DateTimeField(null=True, blank=True)
     last_success_at = models.DateTimeField(null=True, blank=True)
     last_error = models.TextField(blank=True)
+    # When the stream's status can next change with time alone (collectors.health): the periodic
+    # pass judges only rows with one of these passed. `late_after`: the stream is late from this
+    # moment unless a success comes first (moved on by every success's UPDATE); `health_due_at`:
+    # every other time-driven change (a token's expiry, auto-pause), or "judge now" after an input
+    # changed (a token, the connection, the tenant, a pause). NULL: nothing time-driven pending.
+    late_after = models.DateTimeField(null=True, blank=True)
+    health_due_at = models.DateTimeField(null=True, blank=True, default=judge_now)
     # Totals of the stream's finished runs for /metrics, added to in the UPDATE that stores each
     # outcome (collectors.runs.store_outcome): a scrape reads these few rows, never the runs,
     # which retention prunes. `run_le_N` counts runs of at most RUN_DURATION_BUCKETS[N] seconds.
@@ -268,6 +284,15 @@ class CollectionSchedule(models.Model):
         indexes = [
             # The dispatcher's scan: an index range over enabled rows by next run.
             models.Index(fields=("next_run_at",), name="schedule_due", condition=Q(enabled=True)),
+            # The health pass's two range scans (`collectors.health.due`), over the rows that have one.
+            models.Index(
+                fields=("late_after",), name="schedule_late_after", condition=Q(late_after__isnull=False)
+            ),
+            models.Index(
+                fields=("health_due_at",),
+                name="schedule_health_due",
+                condition=Q(health_due_at__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

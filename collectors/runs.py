@@ -37,6 +37,7 @@ from django.utils.module_loading import import_string
 from collectors import gaps
 from collectors.conf import app_settings
 from collectors.health import OK as HEALTHY
+from collectors.health_conf import conf
 from collectors.models import RUN_DURATION_BUCKETS, CollectionRun, CollectionSchedule
 from collectors.streams import dispatched_streams, find_stream, get_stream
 from collectors.streams.base import Job, Written
@@ -261,10 +262,20 @@ def store_outcome(
             updates["lease_id"] = Case(When(holds, then=Value("")), default=F("lease_id"))
     gaps.record_covered(schedule.pk, run, now)
     rows = CollectionSchedule.objects.filter(pk=schedule.pk)
-    if run.status == CollectionRun.OK and rows.filter(status=HEALTHY).update(**updates):
+    if run.status == CollectionRun.OK and rows.filter(status=HEALTHY).update(
+        **updates, **lateness(schedule, now)
+    ):
         return True
     rows.update(**updates)
     return False
+
+
+def lateness(schedule: CollectionSchedule, now: datetime) -> dict[str, object]:
+    """The success's move of the stream's late deadline, part of the outcome's one UPDATE: the
+    health pass reads only streams whose deadline (or other due time) has passed. Outcomes
+    that may change the status go to the health monitor, which stores its due times itself.
+    """
+    return {"late_after": conf.late_after(schedule.stream, schedule.interval_seconds, now)}
 
 
 def run_totals(run: CollectionRun) -> dict[str, object]:

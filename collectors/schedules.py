@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from collectors.conf import app_settings
-from collectors.models import CollectionSchedule
+from collectors.models import CollectionSchedule, judge_now
 from collectors.streams import STREAMS, get_stream
 from collectors.windows import floor_to
 from integrations.models import VendorConnection
@@ -99,10 +99,11 @@ def sync_schedules(connection: VendorConnection, now: datetime | None = None) ->
                 CollectionSchedule.objects.filter(pk=schedule.pk).update(
                     interval_seconds=interval,
                     next_run_at=min(schedule.next_run_at, now + td(seconds=interval)),
+                    health_due_at=judge_now(),  # its late deadline moved: judged at the next health pass
                 )
         gone = [s.pk for stream, s in existing.items() if stream not in streams and s.enabled]
         if gone:
-            CollectionSchedule.objects.filter(pk__in=gone).update(enabled=False)
+            CollectionSchedule.objects.filter(pk__in=gone).update(enabled=False, health_due_at=judge_now())
     return list(CollectionSchedule.objects.filter(connection=connection))
 
 
@@ -159,6 +160,7 @@ _PG_TYPES = {
     "stream": "text",
     "interval_seconds": "integer",
     "next_run_at": "timestamptz",
+    "health_due_at": "timestamptz",
 }
 
 
@@ -220,21 +222,30 @@ def _insert_missing(missing: list[tuple[tuple[int, str], int]], now: datetime) -
         cursor.execute(sql, [*params, json.dumps(rows)])
 
 
+INTERVAL_COLUMNS = ("id", "interval_seconds", "next_run_at", "health_due_at")
+
+
 def _update_intervals(changed: list[tuple[int, int, datetime]]) -> None:
+    """New intervals; each such stream is judged at the next health pass (its deadline moved)."""
     table = db_connection.ops.quote_name(CollectionSchedule._meta.db_table)
     _execute(
-        f"UPDATE {table} SET interval_seconds = r.interval_seconds, next_run_at = r.next_run_at "  # noqa: S608
-        f"FROM ({_rows(('id', 'interval_seconds', 'next_run_at'))}) AS r WHERE {table}.id = r.id",
-        [{"id": pk, "interval_seconds": i, "next_run_at": _adapt(n)} for pk, i, n in changed],
+        f"UPDATE {table} SET interval_seconds = r.interval_seconds, next_run_at = r.next_run_at, "  # noqa: S608
+        f"health_due_at = r.health_due_at FROM ({_rows(INTERVAL_COLUMNS)}) AS r WHERE {table}.id = r.id",
+        [
+            {"id": pk, "interval_seconds": i, "next_run_at": _adapt(n), "health_due_at": _adapt(judge_now())}
+            for pk, i, n in changed
+        ],
     )
 
 
 def _disable(gone: list[int]) -> None:
-    """A stream the vendor no longer declares is disabled, kept with its runs and health history."""
+    """A stream the vendor no longer declares is disabled, kept with its runs and health history
+    (and judged `paused` at the next health pass)."""
     table = db_connection.ops.quote_name(CollectionSchedule._meta.db_table)
     _execute(
-        f"UPDATE {table} SET enabled = false WHERE id IN (SELECT r.id FROM ({_rows(('id',))}) AS r)",  # noqa: S608
-        [{"id": pk} for pk in gone],
+        f"UPDATE {table} SET enabled = false, health_due_at = r.health_due_at "  # noqa: S608
+        f"FROM ({_rows(('id', 'health_due_at'))}) AS r WHERE {table}.id = r.id",
+        [{"id": pk, "health_due_at": _adapt(judge_now())} for pk in gone],
     )
 
 

@@ -21,12 +21,15 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wfm_site.settings")
 app = Celery("switchboard")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 
-# Every other task (beat's ticks, mail) runs on the default queue.
+# Every other task (beat's ticks, mail) runs on the default queue, but the health pass: on its
+# own queue (and worker), a long pass never delays the dispatcher's 5-second tick.
 QUEUE_DEFAULT = "default"
+QUEUE_HEALTH = "health"
 
 app.conf.update(
-    task_queues=[Queue(QUEUE_DEFAULT), *(Queue(name) for name in stream_queues())],
+    task_queues=[Queue(QUEUE_DEFAULT), Queue(QUEUE_HEALTH), *(Queue(name) for name in stream_queues())],
     task_default_queue=QUEUE_DEFAULT,
+    task_routes={"collectors.tasks.evaluate_health": {"queue": QUEUE_HEALTH}},
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,
@@ -37,7 +40,12 @@ app.conf.update(
     beat_schedule={
         "dispatch-due": {"task": "collectors.tasks.dispatch_due", "schedule": 5.0},
         "scan-drops": {"task": "collectors.tasks.scan_drops", "schedule": 60.0},
-        "evaluate-health": {"task": "collectors.tasks.evaluate_health", "schedule": 60.0},
+        # A pass still queued when the next is due is dropped: the next judges the same rows.
+        "evaluate-health": {
+            "task": "collectors.tasks.evaluate_health",
+            "schedule": 60.0,
+            "options": {"expires": 55.0},
+        },
         "token-reminders": {"task": "tokens.tasks.token_reminders", "schedule": 3600.0},
         "send-outbox": {"task": "wfm_site.tasks.send_outbox", "schedule": 30.0},
         "prune": {"task": "collectors.tasks.prune", "schedule": 3600.0},

@@ -14,6 +14,11 @@ BENCHMARKS: dict[str, str] = {
     "api_sync_csv": "bench.benchmarks.api_sync.ApiSyncCsv",
     "api_page": "bench.benchmarks.api_sync.ApiPage",
     "change_triggers": "bench.benchmarks.api_sync.ChangeTriggers",
+    "scale_health_pass": "bench.benchmarks.scale.ScaleHealthPass",
+    "scale_health_page": "bench.benchmarks.scale.ScaleHealthPage",
+    "scale_metrics": "bench.benchmarks.scale.ScaleMetrics",
+    "scale_schedule_sync": "bench.benchmarks.scale.ScaleScheduleSync",
+    "scale_dispatch_tick": "bench.benchmarks.scale.ScaleDispatchTick",
 }
 
 

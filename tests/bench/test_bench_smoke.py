@@ -28,6 +28,14 @@ BENCHMARKS = (
     "api_page",
     "change_triggers",
 )
+# Measured for growth only: Switchboard's side at each size, no reference (but the health pass's).
+SCALE = (
+    "scale_health_pass",
+    "scale_health_page",
+    "scale_metrics",
+    "scale_schedule_sync",
+    "scale_dispatch_tick",
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -79,17 +87,22 @@ def test_every_benchmark_runs_at_a_tiny_size_and_writes_the_report(tmp_path):
     assert done.returncode == 0, done.stderr[-4000:]
     report = out.read_text()
     assert "not available yet" not in report
-    for name in BENCHMARKS:
+    for name in (*BENCHMARKS, *SCALE):
         assert (tmp_path / f"{name}.png").stat().st_size > 1000
     # One table row per benchmark at its tiny size, with a median for both sides and a ratio.
     rows = re.findall(r"^\| (\d[\d,]*) \| ([\d.]+) \| ([\d.]+) \| ([\d.]+) \|", report, flags=re.M)
-    assert len(rows) == len(BENCHMARKS), report
+    assert len(rows) == len(BENCHMARKS) + 2, report  # the scale health pass: two tiny sizes, a reference
+    # The other scale benchmarks: a Switchboard time, a rate and a query count at each of two sizes.
+    scale_rows = re.findall(
+        r"^\| (\d[\d,]*) \| ([\d.]+) \| ([\d,]+) \| (\d+) \| \d+ \(\d+\) \| 1 \|$", report, flags=re.M
+    )
+    assert len(scale_rows) == 2 * (len(SCALE) - 1), report
     # Upserts and the TCN file have several references: each ran (and did the same work, which
     # the benchmark verifies), and one per size is marked the strongest.
     for side in ("reference", "reference:update-from", "reference:duckdb-postgres", "reference:postgres"):
         assert re.search(rf"^\| `{side}`[^|]* \| \w+", report, flags=re.M), side
     assert len(re.findall(r"^\| `[^`]+` \(strongest\) \|", report, flags=re.M)) == 2, report
-    assert f"## {len(BENCHMARKS) + 1}. End to end on real workers" in report
+    assert f"## {len(BENCHMARKS) + len(SCALE) + 1}. End to end on real workers" in report
     assert re.search(r"\| duplicate events \| 0 \|", report), report
     assert re.search(r"\| slots collected twice \(same task id\) \| 0 \|", report), report
     assert re.search(r"\| runs of one stream overlapping in time \| 0 \|", report), report

@@ -128,3 +128,30 @@ def test_a_streams_runs_newest_first_are_read_from_the_connection_stream_index(c
     shown = plan(sql, params)
     assert "run_conn_stream_started" in shown, shown
     assert "Sort" not in shown, shown
+
+
+@postgres
+def test_the_health_pass_reads_its_due_streams_through_the_two_due_time_indexes(conn_a, conn_b):
+    from collectors import health
+
+    CollectionSchedule.objects.update(late_after=NOW + td(minutes=5), health_due_at=None)
+    CollectionSchedule.objects.filter(connection=conn_b).update(late_after=None, health_due_at=T0)
+    sql, params = health.due(NOW).query.sql_with_params()
+    shown = plan(sql, params)
+    assert "schedule_late_after" in shown, shown
+    assert "schedule_health_due" in shown, shown
+    assert "Seq Scan" not in shown, shown
+    assert set(health.due(NOW).values_list("connection_id", flat=True)) == {conn_b.pk}
+
+
+@postgres
+def test_the_due_time_indexes_hold_only_the_rows_with_a_due_time(conn_a):
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT i.relname, pg_get_expr(ix.indpred, ix.indrelid) FROM pg_index ix "
+            "JOIN pg_class i ON i.oid = ix.indexrelid WHERE ix.indrelid = %s::regclass",
+            [CollectionSchedule._meta.db_table],
+        )
+        partial = {name: predicate for name, predicate in cur.fetchall() if predicate}
+    assert partial["schedule_late_after"] == "(late_after IS NOT NULL)"
+    assert partial["schedule_health_due"] == "(health_due_at IS NOT NULL)"
