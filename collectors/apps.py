@@ -16,8 +16,8 @@ class CollectorsConfig(AppConfig):
         from collectors.checks import check_supplied_streams
         from collectors.health import on_outcome
         from collectors.retention_conf import check_settings
-        from collectors.runs import outcome_recorded
         from collectors.retest import remember_credentials, retest_if_changed
+        from collectors.runs import outcome_recorded
         from collectors.schedules import on_connection_saved, on_migrated
         from integrations.models import VendorConnection
 

@@ -47,11 +47,15 @@ def retest(connection_id: int, now: datetime | None = None) -> int:
 
 
 def remember_credentials(
-    sender: type, instance: VendorConnection, raw: bool = False, **kwargs: object
+    sender: type,
+    instance: VendorConnection,
+    raw: bool = False,
+    update_fields: frozenset[str] | None = None,
+    **kwargs: object,
 ) -> None:
     """Before a save: note whether it changes the stored credentials."""
     instance._credentials_changed = False  # type: ignore[attr-defined]
-    fields = kwargs.get("update_fields")
+    fields = update_fields
     if raw or instance.pk is None or (fields is not None and not set(fields) & set(CREDENTIAL_FIELDS)):
         return
     stored = VendorConnection.objects.filter(pk=instance.pk).values(*CREDENTIAL_FIELDS).first()

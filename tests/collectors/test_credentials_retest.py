@@ -28,7 +28,9 @@ def waiting(conn_a, conn_b) -> VendorConnection:
 
 def due_streams(conn: VendorConnection) -> set[str]:
     return set(
-        CollectionSchedule.objects.filter(connection=conn, next_run_at__lte=T0).values_list("stream", flat=True)
+        CollectionSchedule.objects.filter(connection=conn, next_run_at__lte=T0).values_list(
+            "stream", flat=True
+        )
     )
 
 
