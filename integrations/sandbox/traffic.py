@@ -8,8 +8,9 @@ same on every run and platform). Generation is cached per 15-minute slot and per
 - Calls: per queue and UTC 15-minute slot, a Poisson count whose mean follows a daily curve in
   the tenant's zone (quiet at night, a peak around noon, quieter at weekends).
 - Agents: one shift per local day (the last four of every roster are a night crew working
-  evenings and nights without days off, so somebody is on shift at any hour), cycling available → offered → busy → wrap-up with breaks, a lunch, the odd missed
-  call and some offline work, logged out between shifts.
+  evenings and nights without days off, so somebody is on shift at any hour), cycling
+  available → offered → busy → wrap-up with breaks, a lunch, the odd missed call and some
+  offline work, logged out between shifts.
 
 Activities are vendor-neutral here; `VENDOR_STATES` says how each platform shows them, and
 `agent_state_at` / `agent_states_between` give the truth in the vendor's own codes.
