@@ -150,18 +150,19 @@ def strips(schedules: list[CollectionSchedule], now: datetime) -> dict[tuple[int
 
 
 def token_warnings(schedules: list[CollectionSchedule], now: datetime) -> dict[int, str]:
-    """'token expires in N days (date)' per connection with a token within the warning window."""
+    """'token expires in N days (date)' per stream (schedule id) speaking with a token within the
+    warning window; a stream that uses no token (a file drop) is not warned about one."""
     tokens = health.token_expiries({s.connection_id for s in schedules})
     out: dict[int, str] = {}
     for s in schedules:
-        if s.connection_id in out or s.connection_id not in tokens:
-            continue
+        sections = health.sections_of(s)
+        used = [t for t in tokens.get(s.connection_id, []) if t.section in sections]
         today: date = health.tenant_today(s, now)
-        soon = health.expiring_token(tokens[s.connection_id], today)
+        soon = health.expiring_token(used, today)
         if soon is not None:
             days = (soon.expires - today).days
             when = "today" if days == 0 else f"in {days} day{'s' if days != 1 else ''}"
-            out[s.connection_id] = f"token expires {when} ({soon.expires.isoformat()})"
+            out[s.pk] = f"token expires {when} ({soon.expires.isoformat()})"
     return out
 
 
@@ -214,7 +215,7 @@ def build(
                 last_error=health.last_error(s),
                 gaps=cov.gaps if cov is not None and s.stream in counted else None,
                 strip=strip.get((s.connection_id, s.stream), []),
-                token_warning=TOKEN_EXPIRY_UNKNOWN if s.pk in unknown else warnings.get(s.connection_id, ""),
+                token_warning=TOKEN_EXPIRY_UNKNOWN if s.pk in unknown else warnings.get(s.pk, ""),
                 token_expiry_unknown=s.pk in unknown,
                 freshness=freshness_of(s, fresh.get(s.connection_id)),
                 backfill=backfills.get(s.connection_id) if s.stream in backfilled else None,

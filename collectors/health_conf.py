@@ -67,6 +67,12 @@ class HealthConf:
         return int(_setting("HEALTH_FLAP_THRESHOLD", 4))
 
     @property
+    def GROUP_WINDOW(self) -> td:
+        """HEALTH_GROUP_SECONDS: the down (or recovered) streams of one connection within this
+        many seconds of the first go out in one mail; 0 mails each flip at once."""
+        return td(seconds=int(_setting("HEALTH_GROUP_SECONDS", 60)))
+
+    @property
     def TOKEN_WARNING_DAYS(self) -> int:
         """HEALTH_TOKEN_WARNING_DAYS: a token expiring within this many days shows a warning."""
         return int(_setting("HEALTH_TOKEN_WARNING_DAYS", 14))

@@ -16,12 +16,15 @@ one-click unsubscribe headers). What they are told depends on the flip:
 A stream that flips more than HEALTH_FLAP_THRESHOLD times within an hour is "flapping":
 its pending flips go out as one summary, and further flips within the hour are recorded
 as suppressed instead of mailed. The summary rides on the latest of those flips.
+The streams of one connection that go down (or recover) within HEALTH_GROUP_SECONDS of
+each other share one mail (`collectors.flip_groups`).
 """
 
 from __future__ import annotations
 
+import zoneinfo
 from collections import defaultdict
-from datetime import datetime
+from datetime import UTC, datetime
 from datetime import timedelta as td
 
 from django.conf import settings
@@ -29,10 +32,11 @@ from django.db.models import Count
 from django.urls import reverse
 from django.utils import timezone
 
-from collectors import health
+from collectors import flip_groups, health
+from collectors.flip_groups import kind_of
 from collectors.health_conf import conf
 from collectors.models import CollectionSchedule, HealthFlip
-from integrations.models import Membership
+from integrations.models import Membership, Tenant
 from integrations.scrub import scrub
 from notifications import recipients
 from notifications.models import FAILED, RETRYING
@@ -52,11 +56,6 @@ SENT, SUMMARISED, SUPPRESSED, NOT_NOTIFIED, NOBODY = (
 AFTER_TRY = {MAILED: SENT, RETRYING: RETRYING, FAILED: FAILED, "nobody to tell": NOBODY}
 
 
-def kind_of(flip: HealthFlip) -> str | None:
-    """Which message a flip gets (None: none); webhooks classify flips the same way."""
-    return health.alert_kind(flip.old_status, flip.new_status)
-
-
 def down_since(flip: HealthFlip) -> datetime | None:
     """When the down period that this flip ends began (the flip into it)."""
     earlier = HealthFlip.objects.filter(
@@ -70,6 +69,16 @@ def down_since(flip: HealthFlip) -> datetime | None:
         .first()
     )
     return start
+
+
+def in_zones(moment: datetime, tenant: Tenant) -> str:
+    """A moment as the tenant reads it, with UTC beside: "2026-03-02 06:00 America/Chicago (12:00 UTC)"."""
+    utc = moment.astimezone(UTC)
+    if tenant.time_zone in ("", "UTC"):
+        return f"{utc:%Y-%m-%d %H:%M} UTC"
+    local = moment.astimezone(zoneinfo.ZoneInfo(tenant.time_zone))
+    utc_format = "%H:%M" if local.date() == utc.date() else "%Y-%m-%d %H:%M"
+    return f"{local:%Y-%m-%d %H:%M} {tenant.time_zone} ({utc.strftime(utc_format)} UTC)"
 
 
 def humanize(delta: td) -> str:
@@ -135,6 +144,7 @@ def _context(flip: HealthFlip, schedule: CollectionSchedule | None) -> dict[str,
         start = down_since(flip)
         ctx["down_for"] = humanize(flip.created - start) if start else ""
         ctx["down_since"] = start
+        ctx["down_since_text"] = in_zones(start, conn.tenant) if start else ""
     return ctx
 
 
@@ -147,7 +157,13 @@ def _flapping_context(flip: HealthFlip, schedule: CollectionSchedule | None) -> 
     return {**_context(flip, schedule), "flips": flips, "count": count}
 
 
-def compose(flip: HealthFlip, audience: Audience) -> Mail | str:
+def _group_context(flips: list[HealthFlip], audience: Audience) -> dict[str, object]:
+    """One connection's streams that went down (or recovered) together, oldest first."""
+    items = [_context(f, audience.schedules.get((f.connection_id, f.stream))) for f in flips]
+    return {**items[0], "kind": kind_of(flips[0]), "items": items, "count": len(items)}
+
+
+def compose(flip: HealthFlip, audience: Audience, riders: list[HealthFlip] | None = None) -> Mail | str:
     """The message of a flip the pass decided to mail (or a summary), or why nobody is told."""
     tenant_id = flip.connection.tenant_id
     addresses, subs = audience.of(tenant_id)
@@ -156,15 +172,20 @@ def compose(flip: HealthFlip, audience: Audience) -> Mail | str:
     schedule = audience.schedules.get((flip.connection_id, flip.stream))
     if flip.delivery == SUMMARISED:
         return Mail("health-flapping", _flapping_context(flip, schedule), addresses, subs)
+    if riders:
+        return Mail("health-group", _group_context([flip, *riders], audience), addresses, subs)
     return Mail(f"health-{kind_of(flip)}", _context(flip, schedule), addresses, subs)
 
 
-def send(flip: HealthFlip, audience: Audience) -> bool:
-    """Send one claimed flip through the one outbox; True when somebody got it."""
-    sent = send_mail(flip, lambda f: compose(f, audience))
+def send(flip: HealthFlip, audience: Audience, group: list[HealthFlip], now: datetime) -> bool:
+    """Send one claimed flip (with the companions of its group it could claim) through the
+    one outbox; True when somebody got it."""
+    riders = flip_groups.claim_riders(group, now)
+    sent = send_mail(flip, lambda f: compose(f, audience, riders))
     if flip.delivery != SUMMARISED:
         flip.delivery = AFTER_TRY.get(flip.status, FAILED)
         HealthFlip.objects.filter(pk=flip.pk).update(delivery=flip.delivery)
+    flip_groups.finish_riders(flip, riders)
     return sent > 0
 
 
@@ -213,7 +234,8 @@ def decide(now: datetime) -> None:
             if kind_of(flip) is None:
                 _finish([flip], NOT_NOTIFIED, now)
             else:
-                HealthFlip.objects.filter(pk=flip.pk).update(next_attempt_at=now)
+                due = flip_groups.held_until(flip, now)
+                HealthFlip.objects.filter(pk=flip.pk).update(next_attempt_at=due)
 
 
 def send_pending_flips(now: datetime | None = None) -> int:
@@ -224,5 +246,14 @@ def send_pending_flips(now: datetime | None = None) -> int:
     due = list(HealthFlip.pending(now).select_related("connection__tenant").order_by("created", "id")[:BATCH])
     if not due:
         return 0
-    audience = Audience(due)
-    return sum(drain(HealthFlip, due, lambda flip: send(flip, audience), now=now))
+    groups = {flip.pk: flip_groups.group_of(flip) for flip in due}
+    audience = Audience([f for group in groups.values() for f in group])
+    return sum(
+        drain(
+            HealthFlip,
+            due,
+            lambda flip: send(flip, audience, groups[flip.pk], now),
+            now=now,
+            skip=lambda flip: not flip_groups.is_carrier(flip, groups[flip.pk]),
+        )
+    )

@@ -124,6 +124,7 @@ NUMBERS: tuple[Number, ...] = (
     Number("HEALTH_AUTOPAUSE_FAILURES", "consecutive failures", 1, 1_000_000),
     Number("HEALTH_AUTOPAUSE_SECONDS", "seconds", 0, 366 * 86400),
     Number("HEALTH_FLAP_THRESHOLD", "flips per hour", 1, 10_000),
+    Number("HEALTH_GROUP_SECONDS", "seconds", 0, 3600),
     Number("HEALTH_TOKEN_WARNING_DAYS", "days", 0, 3660),
     Number("HEALTH_GAP_DAYS", "days", 1, 366),
     Number("HEALTHZ_MAX_AGE_SECONDS", "seconds", 1, 86400),

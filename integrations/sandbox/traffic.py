@@ -7,9 +7,10 @@ same on every run and platform). Generation is cached per 15-minute slot and per
 
 - Calls: per queue and UTC 15-minute slot, a Poisson count whose mean follows a daily curve in
   the tenant's zone (quiet at night, a peak around noon, quieter at weekends).
-- Agents: one shift per local day (a few agents work evenings or nights, so something always
-  moves), cycling available → offered → busy → wrap-up with breaks, a lunch, the odd missed
-  call and some offline work, logged out between shifts.
+- Agents: one shift per local day (the last four of every roster are a night crew working
+  evenings and nights without days off, so somebody is on shift at any hour), cycling
+  available → offered → busy → wrap-up with breaks, a lunch, the odd missed call and some
+  offline work, logged out between shifts.
 
 Activities are vendor-neutral here; `VENDOR_STATES` says how each platform shows them, and
 `agent_state_at` / `agent_states_between` give the truth in the vendor's own codes.
@@ -197,11 +198,24 @@ def hex_id(*parts: object) -> str:
     return hashlib.sha256("|".join(map(str, parts)).encode()).hexdigest()[:24]
 
 
-def _shift_start(i: int) -> int:
-    # Every fifth agent works an off-hours shift so that states change around the clock.
-    if i % 5 == 4:
-        return (14, 18, 22, 2)[(i // 5) % 4] * 60
-    return 6 * 60 + (i * 47) % 300
+# The night crew: the last agents of every roster work ten hours from these local hours,
+# without days off. The day shifts (06:00-11:00 starts, 8.5 hours) end by about 19:30; with
+# the crew somebody is on shift at every moment of the year, usually two or more, and the
+# states change within every hour, so a demo started at any hour sees agents working.
+NIGHT_CREW_STARTS = (13, 17, 21, 2)
+NIGHT_SHIFT_MINUTES = 600
+DAY_SHIFT_STARTS = range(6 * 60, 11 * 60)
+
+
+def _shift_start(i: int, n: int) -> int:
+    night = i - (n - len(NIGHT_CREW_STARTS))
+    if night >= 0:
+        return NIGHT_CREW_STARTS[night] * 60
+    return DAY_SHIFT_STARTS.start + (i * 47) % len(DAY_SHIFT_STARTS)
+
+
+def on_night_crew(agent: Agent) -> bool:
+    return agent.shift_start not in DAY_SHIFT_STARTS
 
 
 # (agent number, login, primary queue) -> (the platform's agent id, its group).
@@ -227,7 +241,8 @@ def agents(
                 login=login,
                 group=group,
                 queue_ids=(primary.id, second.id),
-                shift_start=_shift_start(i),
+                shift_start=_shift_start(i, n),
+                shift_minutes=NIGHT_SHIFT_MINUTES if _shift_start(i, n) not in DAY_SHIFT_STARTS else 510,
             )
         )
     return tuple(out)
@@ -306,7 +321,7 @@ def _day_schedule(
     """One agent's shift on one local day: (UTC instant, activity) pairs ending with logged_out."""
     agent = next(a for a in ROSTERS[vendor].agents if a.id == agent_id)
     rng = random.Random(f"{seed}|{vendor}|agent|{agent_id}|{day.isoformat()}")
-    if rng.random() < 0.08:  # a day off
+    if rng.random() < 0.08 and not on_night_crew(agent):  # a day off (the night crew covers every night)
         return ()
     local_start = datetime.combine(day, time()) + td(minutes=agent.shift_start + rng.randint(-15, 15))
     start = local_start.replace(tzinfo=zoneinfo.ZoneInfo(zone)).astimezone(UTC)

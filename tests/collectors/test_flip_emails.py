@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from datetime import timedelta as td
 
 import pytest
@@ -9,7 +10,7 @@ from django.utils import timezone
 
 from collectors import outbox
 from collectors.models import CollectionSchedule, HealthFlip
-from integrations.models import Membership
+from integrations.models import Membership, Tenant
 from notifications.models import EmailAddress, Subscriber, SubscriptionList
 from tests.collectors.healthkit import T0, make_schedule
 from tests.collectors.smtpkit import Inbox, smtp_fixture  # noqa: F401 (the `smtp` fixture)
@@ -56,7 +57,8 @@ def test_a_down_flip_reaches_managers_owners_and_confirmed_subscribers_only(
     conn_a, sched, people, smtp: Inbox
 ):
     f = flip(conn_a, "ok", "failing", T0, "3 consecutive failures")
-    assert outbox.send_pending_flips(now=T0 + td(seconds=30)) == 1
+    assert outbox.send_pending_flips(now=T0 + td(seconds=30)) == 0  # held for the connection's other streams
+    assert outbox.send_pending_flips(now=T0 + td(seconds=60)) == 1
     assert sorted(m["To"] for m in smtp.messages) == sorted(people.values())
     msg = smtp.to(people["manager"])[0]
     assert msg["Subject"].strip() == "[Switchboard] Acme Support · tcn-main Agent states is failing"
@@ -70,12 +72,13 @@ def test_a_down_flip_reaches_managers_owners_and_confirmed_subscribers_only(
     assert smtp.to("noc@example.net")[0]["List-Unsubscribe"].strip().startswith("<http")
     f.refresh_from_db()
     assert f.processed == T0 + td(seconds=30) and f.delivery == "sent" and f.error == ""
+    assert f.next_attempt_at == T0 + td(seconds=60)  # a minute after it happened
 
 
 def test_a_flip_is_sent_once_however_often_the_outbox_runs(conn_a, sched, people, smtp: Inbox):
     flip(conn_a, "ok", "late", T0)
-    outbox.send_pending_flips(now=T0)
-    assert outbox.send_pending_flips(now=T0 + td(seconds=30)) == 0
+    outbox.send_pending_flips(now=T0 + td(seconds=60))
+    assert outbox.send_pending_flips(now=T0 + td(seconds=90)) == 0
     assert len(smtp.messages) == 3
 
 
@@ -95,7 +98,32 @@ def test_recovery_says_how_long_it_was_down(conn_a, sched, people, smtp: Inbox):
     outbox.send_pending_flips(now=T0 + td(hours=1, minutes=31))
     msg = smtp.to(people["owner"])[0]
     assert msg["Subject"].strip() == "[Switchboard] Acme Support · tcn-main Agent states recovered"
-    assert "It was down for 1 h 30 min (since 2026-03-02 12:00 UTC)." in Inbox.text(msg)
+    assert "It was down 1 h 30 min, since 2026-03-02 06:00 America/Chicago (12:00 UTC)." in Inbox.text(msg)
+    assert "It was down <strong>1 h 30 min</strong>, since 2026-03-02 06:00 America/Chicago" in Inbox.html(
+        msg
+    )
+
+
+def test_recovery_across_the_change_to_daylight_time_counts_elapsed_time(conn_a, sched, people, smtp: Inbox):
+    # 2026-03-08 in Chicago: 02:00 CST becomes 03:00 CDT; 01:00 CST to 04:30 CDT is 2 h 30 min.
+    down = datetime(2026, 3, 8, 7, 0, tzinfo=UTC)
+    flip(conn_a, "ok", "failing", down)
+    outbox.send_pending_flips(now=down + td(minutes=1))
+    smtp.messages.clear()
+    flip(conn_a, "failing", "ok", down + td(hours=2, minutes=30))
+    outbox.send_pending_flips(now=down + td(hours=2, minutes=31))
+    body = Inbox.text(smtp.to(people["owner"])[0])
+    assert "It was down 2 h 30 min, since 2026-03-08 01:00 America/Chicago (07:00 UTC)." in body
+    assert "at 2026-03-08 09:30 UTC" in body
+
+
+def test_recovery_in_a_utc_tenant_names_utc_once(conn_a, sched, people, smtp: Inbox):
+    Tenant.objects.filter(pk=conn_a.tenant_id).update(time_zone="UTC")
+    flip(conn_a, "ok", "late", T0)
+    flip(conn_a, "late", "ok", T0 + td(hours=3, minutes=12))
+    outbox.send_pending_flips(now=T0 + td(hours=3, minutes=13))
+    bodies = [Inbox.text(m) for m in smtp.to(people["owner"])]
+    assert any("It was down 3 h 12 min, since 2026-03-02 12:00 UTC." in b for b in bodies)
 
 
 def test_a_first_success_is_not_mailed(conn_a, sched, people, smtp: Inbox):
@@ -136,7 +164,7 @@ def test_flapping_is_summarised_in_one_mail_and_then_kept_quiet(conn_a, sched, p
 
 def test_nobody_verified_means_no_mail_and_a_note(conn_a, sched, smtp: Inbox):
     f = flip(conn_a, "ok", "late", T0)
-    outbox.send_pending_flips(now=T0)
+    outbox.send_pending_flips(now=T0 + td(seconds=60))
     f.refresh_from_db()
     assert f.delivery == "no_recipients" and f.error == "nobody verified to tell"
     assert smtp.messages == []
