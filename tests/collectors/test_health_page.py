@@ -108,7 +108,7 @@ def test_the_stream_page_shows_runs_windows_errors_and_flips(client, manager_a, 
     )
     page = login(client, manager_a).get(f"/health/{failing.pk}/").content.decode()
     assert "3 consecutive failures" in page
-    assert "03-02 04:00 – 03-02 05:00" in page  # 10:00–11:00 UTC in the tenant's zone (CST)
+    assert "03-02 04:00 – 03-02 05:00" in page  # 10:00 to 11:00 UTC in the tenant's zone (CST)
     assert "token=[redacted]" in page and "tcn-token-0123456789abcdef" not in page
     for label in ("Test connection", "Collect now", "Pause"):
         assert f'value="{label}"' in page
