@@ -198,12 +198,12 @@ def _store_calls_orm(
         interval_start__gte=min(starts),
         interval_start__lte=max(starts),
     ).values_list("queue__vendor_id", "interval_start", "entered", "abandoned", "handle_seconds")
-    for queue, start, entered, abandoned, handle in stored:
+    for queue, start, stored_entered, stored_abandoned, stored_handle in stored:
         totals = delta.get((queue, start.astimezone(UTC)))
         if totals is not None:
-            totals[0] += entered
-            totals[1] += abandoned
-            totals[2] += handle
+            totals[0] += stored_entered
+            totals[1] += stored_abandoned
+            totals[2] += stored_handle
     return [
         IntervalRecord(
             queue_vendor_id=queue,
