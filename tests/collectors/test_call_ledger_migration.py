@@ -6,33 +6,17 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
 from collectors.models import DropCall, call_key_of
+from tests.migrationkit import latest_schema_after, migrate  # noqa: F401
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("latest_schema_after")]
 
 BEFORE = [("collectors", "0016_schedule_health_due_times")]
 AFTER = [("collectors", "0017_compact_call_ledger")]
 START = datetime(2025, 1, 15, 17, 0, tzinfo=UTC)
 # blake2b-64 of (len 5, "Sales", "1"), personalised: pinned so a change of the key is seen.
 KNOWN_SALES_1 = 1882989317568645084
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture(autouse=True)
-def _latest_schema_after():
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_stored_calls_get_the_key_new_calls_get_and_keep_their_file_and_interval():
