@@ -93,7 +93,9 @@ def _tenant_page(request: HttpRequest, tenant: Tenant, now: datetime, *, several
         "now": now,
         "gap_days": conf.GAP_DAYS,
     }
-    return render(request, "collectors/health.html", context)
+    # One tenant's board: its times read in the tenant's zone, which the summary names.
+    with timezone.override(NamedZone(tenant.time_zone)):
+        return render(request, "collectors/health.html", context)
 
 
 def _overview_page(request: HttpRequest, tenants: QuerySet[Tenant], now: datetime) -> HttpResponse:
