@@ -39,7 +39,7 @@ class _Shape:
     key: str
     expire_keys: tuple[str, ...]
     queue_ttl: int
-    expires_seconds: float
+    expires: str
 
 
 # Protocol 2's third body part: a collect task has no callbacks, chain or chord.
@@ -62,7 +62,8 @@ def usable(app: Celery, producer: Any) -> bool:
 
 
 class FastPublisher:
-    """Builds and pipelines collect messages for one producer; one per batch."""
+    """Builds and pipelines collect messages for one producer; one per batch (its shapes
+    hold the batch's expiry times)."""
 
     def __init__(self, app: Celery, producer: Any, task_name: str) -> None:
         self.app = app
@@ -71,15 +72,18 @@ class FastPublisher:
         self.task_name = task_name
         self.shapes: dict[tuple[Any, ...], _Shape] = {}
 
-    def _shape(self, options: dict[str, Any]) -> _Shape:
-        key = (options["queue"], options["soft_time_limit"], options["time_limit"], options["expires"])
+    def _shape(self, claim: Claim) -> _Shape:
+        # A claim's publishing options follow from its stream and interval alone (settings
+        # and stream declarations), so they are read once per shape, not per message.
+        key = (claim.stream, claim.interval_seconds)
         shape = self.shapes.get(key)
         if shape is None:
-            shape = self.shapes[key] = self._build_shape(options)
+            shape = self.shapes[key] = self._build_shape(claim.options())
         return shape
 
     def _build_shape(self, options: dict[str, Any]) -> _Shape:
         amqp = self.app.amqp
+        task = self.app.tasks.get(self.task_name)
         queue = amqp.router.route({"queue": options["queue"]}, self.task_name, (), {}, None)["queue"]
         if queue.exchange.type != "direct":
             raise ValueError(f"fast publish: queue {queue.name!r} is not on a direct exchange")
@@ -91,8 +95,9 @@ class FastPublisher:
             soft_time_limit=options["soft_time_limit"],
             time_limit=options["time_limit"],
             reply_to=self.app.thread_oid,
-            # What apply_async passes when the caller gives none: the worker reads the task's.
-            ignore_result=None,  # type: ignore[arg-type]  # Celery's own default passes None
+            # As `dispatch.collect_sender` sends: the registered task's apply_async passes
+            # its ignore_result; send_task by name passes none (the worker reads the task's).
+            ignore_result=task.ignore_result if task is not None else None,  # type: ignore[arg-type]  # None: send_task's own default
         )
         # Declared once, as the first apply_async to this queue would.
         self.producer.maybe_declare(queue)
@@ -119,20 +124,20 @@ class FastPublisher:
             if queue.name in self.channel._expires
             else (),
             queue_ttl=self.channel._expires.get(queue.name, 0),
-            expires_seconds=options["expires"],
+            # Counted from the batch's start: a batch goes out in one round trip.
+            expires=(self.app.now() + td(seconds=options["expires"])).isoformat(),
         )
 
     def envelope(self, claim: Claim, args: tuple[Any, ...], kwargs: dict[str, Any]) -> tuple[_Shape, str]:
         """The shape and the serialised Redis envelope of one claim's message."""
-        options = claim.options()
-        shape = self._shape(options)
-        task_id = options["task_id"]
+        shape = self._shape(claim)
+        task_id = claim.task_id
         argsrepr, kwargsrepr = repr(args), repr(kwargs)
         headers = dict(shape.headers)
         headers["id"] = headers["root_id"] = task_id
         headers["argsrepr"] = argsrepr
         headers["kwargsrepr"] = kwargsrepr
-        headers["expires"] = (self.app.now() + td(seconds=shape.expires_seconds)).isoformat()
+        headers["expires"] = shape.expires
         properties = dict(shape.properties)
         properties["correlation_id"] = task_id
         properties["argsrepr"] = argsrepr

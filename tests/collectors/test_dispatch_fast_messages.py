@@ -41,7 +41,7 @@ def decoded(raw: dict) -> dict:
     return raw
 
 
-@pytest.mark.parametrize(("stream", "interval"), [("agent_states", 30), ("config", 900), ("history", 900)])
+@pytest.mark.parametrize(("stream", "interval"), [("agent_states", 30), ("config", 900), ("volume", 900)])
 def test_a_fast_message_is_field_for_field_the_one_apply_async_sends(broker, stream, interval):  # noqa: F811
     app, client = broker
     claim = Claim(41, stream, interval, START, START + td(seconds=interval), "lease-token")
@@ -128,9 +128,13 @@ def test_a_stock_worker_runs_a_fast_message_with_its_args(eight, fake, broker): 
         signals.task_postrun.disconnect(postrun)
     runs = CollectionRun.objects.all()
     assert sorted(run.status for run in runs) == ["ok", "ok", "ok"]
-    assert {task_id for task_id, _args in finished} == {run.task_id for run in runs}
-    by_schedule = {args[0]: args for _task_id, args in finished}
-    assert set(by_schedule) == set(
-        CollectionSchedule.objects.exclude(stream="file_drop").values_list("pk", flat=True)
-    )
+    assert {task_id for task_id, _args, _kwargs in finished} == {run.task_id for run in runs}
+    dispatched = CollectionSchedule.objects.exclude(stream="file_drop")
+    for task_id, (pk, start, end), kwargs in finished:
+        schedule = dispatched.get(pk=pk)
+        window = datetime.fromisoformat(start), datetime.fromisoformat(end)
+        assert window[1] - window[0] == td(seconds=schedule.interval_seconds)
+        assert task_id == f"collect:{pk}:{window[0]:%Y-%m-%dT%H:%M:%SZ}"
+        assert set(kwargs) == {"lease_id"} and kwargs["lease_id"]
+    assert len({args[0] for _task_id, args, _kwargs in finished}) == dispatched.count() == 3
     assert not CollectionSchedule.objects.filter(connection=eight, lease_id__gt="").exists()
