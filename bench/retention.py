@@ -352,10 +352,8 @@ def storage(key: str) -> dict[str, Any]:
     )
     execute(
         """
-        INSERT INTO collectors_dropcall (connection_id, queue_vendor_id, call_id, interval_start,
-          handle_seconds, abandoned, file_id)
-        SELECT f.connection_id, 'q' || (1 + k %% 10), f.id || '-' || k, date_trunc('hour', f.received_at),
-          180, k %% 9 = 0, f.id
+        INSERT INTO collectors_dropcall (connection_id, call_key, interval_start, file_id)
+        SELECT f.connection_id, f.id * 100000 + k, date_trunc('hour', f.received_at), f.id
         FROM collectors_dropfile f, generate_series(1, %(per_file)s) k
         """,
         {"per_file": CALLS_PER_DAY // 96},

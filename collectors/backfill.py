@@ -91,21 +91,3 @@ def progress(
     if done > td(0) and spent > td(0):
         left = (total - done) * (spent / done)
     return Progress(done=done, total=total, left=left)
-
-
-def progress_by_connection(connection_ids: set[int], now: datetime) -> dict[int, Progress]:
-    """The backfills still under way among these connections, in one query."""
-    from collectors.models import Cursor
-    from collectors.streams import all_streams
-
-    streams = [s.key for s in all_streams() if s.backfill]
-    cursors = Cursor.objects.filter(
-        connection_id__in=connection_ids, stream__in=streams, backfill_from__isnull=False
-    ).select_related("connection")
-    out = {}
-    for cursor in cursors:
-        settle = cursor.connection.vendor_class.volume_settle_seconds
-        found = cursor.backfill_progress(now, settle)
-        if found is not None:
-            out[cursor.connection_id] = found
-    return out

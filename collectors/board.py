@@ -15,8 +15,8 @@ from django.db.models.functions import TruncHour
 from django.utils import timezone
 
 from collectors import gaps, health
-from collectors.backfill import Progress, progress_by_connection
-from collectors.models import CollectionRun, CollectionSchedule
+from collectors.backfill import Progress
+from collectors.models import CollectionRun, CollectionSchedule, Cursor
 from collectors.streams import all_streams, find_stream, gap_streams
 from integrations.cli import iso_z
 from integrations.models import Tenant, VendorConnection
@@ -255,3 +255,18 @@ def summary(rows: list[StreamRow]) -> dict[str, int]:
     for row in rows:
         counts[row.status] += 1
     return dict(counts)
+
+
+def progress_by_connection(connection_ids: set[int], now: datetime) -> dict[int, Progress]:
+    """The backfills still under way among these connections, in one query."""
+    streams = [s.key for s in all_streams() if s.backfill]
+    cursors = Cursor.objects.filter(
+        connection_id__in=connection_ids, stream__in=streams, backfill_from__isnull=False
+    ).select_related("connection")
+    out = {}
+    for cursor in cursors:
+        settle = cursor.connection.vendor_class.volume_settle_seconds
+        found = cursor.backfill_progress(now, settle)
+        if found is not None:
+            out[cursor.connection_id] = found
+    return out

@@ -7,7 +7,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
-from collectors.backfill import progress_by_connection
+from collectors.board import progress_by_connection
 from integrations.models import VendorConnection
 
 register = template.Library()

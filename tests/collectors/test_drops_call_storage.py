@@ -15,7 +15,7 @@ import time_machine
 from django.db import connection, transaction
 
 from collectors.drops import INGESTED, QUARANTINED, ingest_path
-from collectors.models import DropCall, DropFile, IntervalVolume
+from collectors.models import DropCall, DropFile, IntervalVolume, call_key_of
 
 from .drops_helpers import calls, drop_conn, drop_root, folder  # noqa: F401
 
@@ -45,11 +45,13 @@ def volumes(conn) -> list[tuple[str, datetime, int, int, int]]:
     )
 
 
-def stored_calls(conn) -> dict[str, tuple[int, bool, str]]:
-    rows = DropCall.objects.filter(connection=conn).values_list(
-        "call_id", "handle_seconds", "abandoned", "file__name"
-    )
-    return {call_id: (handle, abandoned, name) for call_id, handle, abandoned, name in rows}
+def stored_calls(conn) -> dict[str, str | None]:
+    """The file each stored call is kept under, by call id ("Service 3" outside Sales): the
+    ledger keeps only keys, the call's facts are in the intervals it was added to."""
+    names = {call_key_of("Sales", str(n)): str(n) for n in range(1, 10)}
+    names.update({call_key_of("Service", str(n)): f"Service {n}" for n in range(1, 10)})
+    rows = DropCall.objects.filter(connection=conn).values_list("call_key", "file__name")
+    return {names.get(key, f"key {key}"): name for key, name in rows}
 
 
 def test_each_new_call_is_stored_with_the_file_that_first_reported_it(drop_conn, folder):
@@ -60,7 +62,7 @@ def test_each_new_call_is_stored_with_the_file_that_first_reported_it(drop_conn,
     assert ingest_path(drop_conn, folder / "one.csv").status == INGESTED
     assert ingest_path(drop_conn, folder / "two.csv").status == INGESTED
     # Call 1 keeps its first report and its first file; call 2 belongs to two.csv.
-    assert stored_calls(drop_conn) == {"1": (100, False, "one.csv"), "2": (30, False, "two.csv")}
+    assert stored_calls(drop_conn) == {"1": "one.csv", "2": "two.csv"}
     assert volumes(drop_conn) == [("Sales", H17, 1, 0, 100), ("Sales", H1715, 1, 0, 30)]
 
 
@@ -81,7 +83,7 @@ def test_a_file_only_repeating_known_calls_keeps_the_intervals_and_the_calls(dro
     result = ingest_path(drop_conn, folder / "again.csv")
     assert (result.status, result.rows, result.created) == (INGESTED, 1, 0)
     assert volumes(drop_conn) == [("Sales", H17, 2, 1, 150)]
-    assert {name for _, _, name in stored_calls(drop_conn).values()} == {"one.csv"}
+    assert set(stored_calls(drop_conn).values()) == {"one.csv"}
 
 
 def test_a_file_failing_after_its_first_calls_stores_none_of_them(drop_conn, folder):
@@ -113,12 +115,7 @@ def test_on_postgresql_overlapping_files_through_copy_count_each_call_once_in_an
     # The later file first: its report of call 2 is the first one stored, and wins.
     ingest_path(drop_conn, folder / "two.csv")
     ingest_path(drop_conn, folder / "one.csv")
-    assert stored_calls(drop_conn) == {
-        "1": (100, False, "one.csv"),
-        "2": (77, True, "two.csv"),
-        "3": (0, True, "two.csv"),
-        "4": (40, False, "two.csv"),
-    }
+    assert stored_calls(drop_conn) == {"1": "one.csv", "2": "two.csv", "Service 3": "two.csv", "4": "two.csv"}
     assert volumes(drop_conn) == [
         ("Sales", H17, 2, 1, 177),
         ("Sales", H1715, 1, 0, 40),
@@ -136,7 +133,8 @@ def test_on_postgresql_a_call_listed_twice_in_one_file_keeps_its_first_row(drop_
         calls("7,Sales,2025/01/15 09:02,111,ANSWERED", *rows, "7,Sales,2025/01/15 09:02,222,ABANDONED")
     )
     ingest_path(drop_conn, folder / "a.csv")
-    assert stored_calls(drop_conn)["7"] == (111, False, "a.csv")
+    assert stored_calls(drop_conn)["7"] == "a.csv"
+    assert DropCall.objects.filter(connection=drop_conn).count() == 2999
     [(_, _, entered, abandoned, handle)] = volumes(drop_conn)
     assert (entered, abandoned, handle) == (2999, 0, 111 + 2998 * 10)
 
@@ -154,7 +152,7 @@ def test_on_postgresql_a_failed_copy_leaves_no_temporary_table_behind(drop_conn,
         with connection.cursor() as cur:
             cur.execute("SELECT count(*) FROM pg_class WHERE relname = 'sb_drop_calls'")
             assert cur.fetchone() == (0,)
-    assert stored_calls(drop_conn) == {"3": (10, False, "good.csv")}
+    assert stored_calls(drop_conn) == {"3": "good.csv"}
     assert volumes(drop_conn) == [("Sales", H17, 1, 0, 10)]
 
 
@@ -164,6 +162,6 @@ def test_deleting_a_connection_deletes_its_calls_and_deleting_a_file_keeps_them(
     (folder / "one.csv").write_bytes(calls("1,Sales,2025/01/15 09:02,100,ANSWERED"))
     ingest_path(drop_conn, folder / "one.csv")
     DropFile.objects.filter(connection=drop_conn).delete()
-    assert stored_calls(drop_conn) == {"1": (100, False, None)}
+    assert stored_calls(drop_conn) == {"1": None}
     drop_conn.delete()
     assert DropCall.objects.count() == 0

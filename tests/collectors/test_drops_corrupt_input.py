@@ -22,7 +22,7 @@ from django.db import OperationalError
 
 from collectors import drops
 from collectors.drops import FAILED, INGESTED, QUARANTINED, ingest_path, scan_all
-from collectors.models import CollectionRun, DropCall, DropFile, IntervalVolume
+from collectors.models import CollectionRun, DropCall, DropFile, IntervalVolume, call_key_of
 from tests.conftest import make_connection
 
 from .drops_helpers import calls, drop_conn, drop_root, folder  # noqa: F401
@@ -76,10 +76,9 @@ def test_a_nul_byte_file_is_quarantined_and_the_good_files_of_both_tenants_after
     assert results["a2-good.csv"].status == INGESTED
     assert results["b1-good.csv"].status == INGESTED
     # Nothing of the corrupt file, not even its good first row, was stored.
-    assert sorted(DropCall.objects.values_list("connection__tenant__slug", "call_id")) == [
-        ("acme", "3"),
-        ("bolt", "7"),
-    ]
+    assert sorted(DropCall.objects.values_list("connection__tenant__slug", "call_key")) == sorted(
+        [("acme", call_key_of("Sales", "3")), ("bolt", call_key_of("Support", "7"))]
+    )
     assert IntervalVolume.objects.filter(connection=bolt).count() == 1
     run = CollectionRun.objects.get(pk=bad.run_id)
     assert (run.status, run.error_class, run.source) == ("failed", "DataError", "a1-corrupt.csv")
@@ -150,7 +149,7 @@ def test_a_file_the_database_refuses_is_rolled_back_quarantined_and_the_next_fil
     assert (ledger.status, ledger.rows) == (DropFile.QUARANTINED, 0)
     assert CollectionRun.objects.get(pk=refused.run_id).status == "failed"
     assert results["next.csv"].status == INGESTED
-    assert list(DropCall.objects.values_list("call_id", flat=True)) == ["9"]
+    assert list(DropCall.objects.values_list("call_key", flat=True)) == [call_key_of("Sales", "9")]
     assert list(IntervalVolume.objects.values_list("entered", flat=True)) == [1]
 
 

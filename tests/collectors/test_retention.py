@@ -21,6 +21,7 @@ from collectors.models import (
     HealthFlip,
     IntervalVolume,
     RetentionHorizon,
+    call_key_of,
 )
 from collectors.retention import prune, retention_horizon
 from tests.collectors.drops_helpers import drop_conn, drop_root, folder  # noqa: F401
@@ -225,11 +226,8 @@ def add_calls(conn, file: DropFile | None, n: int, start: datetime) -> list[int]
     rows = [
         DropCall(
             connection=conn,
-            queue_vendor_id="Sales",
-            call_id=f"{file.name if file else 'orphan'}-{i}",
+            call_key=call_key_of("Sales", f"{file.name if file else 'orphan'}-{i}"),
             interval_start=start,
-            handle_seconds=60,
-            abandoned=False,
             file=file,
         )
         for i in range(n)
@@ -477,7 +475,7 @@ def test_calls_before_the_horizon_in_a_late_file_leave_their_intervals_alone(dro
         )
     )
     assert after == before == [(old_interval, 2, 150)]
-    assert list(DropCall.objects.values_list("call_id", flat=True)) == ["3"]
+    assert list(DropCall.objects.values_list("call_key", flat=True)) == [call_key_of("Sales", "3")]
 
 
 def test_manage_py_check_names_a_bad_retention_setting(settings):

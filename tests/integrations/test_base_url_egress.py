@@ -27,6 +27,16 @@ INWARD = [
 ]
 
 
+def refusals(form):
+    """The form's errors but the notes asking to type a secret again (the form failed, so a
+    typed token is not sent back): the refusal must be on the URL alone."""
+    return {
+        name: errors
+        for name, errors in form.errors.items()
+        if not all(error.startswith("Not saved:") for error in errors)
+    }
+
+
 @pytest.fixture(autouse=True)
 def rebind(fake_dns):
     fake_dns.names["rebind.example"] = ["127.0.0.1"]
@@ -37,7 +47,7 @@ def test_a_manager_cannot_save_a_connection_aimed_inward(client, manager_a, tena
     client.force_login(manager_a)
     response = client.post(reverse(ADD) + "?vendor=tcn", tcn_post(tenant_a, realtime_base_url=url))
     assert response.status_code == 200
-    errors = response.context["adminform"].form.errors
+    errors = refusals(response.context["adminform"].form)
     assert list(errors) == ["realtime_base_url"]
     assert (
         "egress policy refuses" in errors["realtime_base_url"][0]
@@ -51,7 +61,7 @@ def test_a_manager_cannot_save_a_connection_aimed_inward(client, manager_a, tena
 def test_the_historical_base_url_is_checked_too(tenant_a):
     form = connection_form("tcn")(data=tcn_data(tenant_a, history_base_url="http://10.0.0.8/backoffice/"))
     assert not form.is_valid()
-    assert list(form.errors) == ["history_base_url"]
+    assert list(refusals(form)) == ["history_base_url"]
     assert "10.0.0.8 is an address the egress policy refuses (private)" in form.errors["history_base_url"][0]
 
 

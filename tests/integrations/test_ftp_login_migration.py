@@ -7,31 +7,13 @@ and the newer is left without one, instead of the migration failing on the const
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from tests.migrationkit import latest_schema_after, migrate  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("latest_schema_after")]
 
 BEFORE = [("integrations", "0001_initial")]
 AFTER = [("integrations", "0002_ftp_logins_unique")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture(autouse=True)
-def _latest_schema_after():
-    """Leave the schema at the latest migrations: later migrations of either app (and of the
-    apps that depend on it) were rolled back by going to BEFORE, and the tests after this
-    one need them."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_the_older_connection_keeps_a_shared_login_and_the_newer_loses_it(capsys):

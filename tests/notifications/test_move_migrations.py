@@ -6,10 +6,10 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
 
-pytestmark = pytest.mark.django_db(transaction=True)
+from tests.migrationkit import latest_schema_after, migrate  # noqa: F401
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.usefixtures("latest_schema_after")]
 
 BEFORE = [
     ("tokens", "0002_bannershown_emailaddress_subscriber_subscriptionlist_and_more"),
@@ -20,22 +20,6 @@ AFTER = [
     ("collectors", "0011_healthflip_in_the_one_outbox"),
 ]
 T0 = datetime(2026, 3, 2, 12, tzinfo=UTC)
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-@pytest.fixture(autouse=True)
-def _latest_schema_after():
-    """Leave the schema at the latest migrations for the tests that follow."""
-    yield
-    executor = MigrationExecutor(connection)
-    executor.loader.build_graph()
-    executor.migrate(executor.loader.graph.leaf_nodes())
 
 
 def test_addresses_lists_and_subscribers_keep_their_rows_in_the_notifications_app():
