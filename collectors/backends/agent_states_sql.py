@@ -96,7 +96,9 @@ def _execute(head: str, rows: Sequence[Sequence[Any]]) -> None:
         return
     adapt = db.ops.adapt_datetimefield_value
     width = len(rows[0])
-    per = max(1, min(BATCH_SIZE, (db.features.max_query_params or 999) // width))
+    # No limit known to Django (PostgreSQL) means the wire protocol's 65,535 parameters: a
+    # chunk of 1,000 rows is one statement, not nine of 124.
+    per = max(1, min(BATCH_SIZE, (db.features.max_query_params or 65_535) // width))
     placeholder = "(" + ", ".join(["%s"] * width) + ")"
     with db.cursor() as cursor:
         for i in range(0, len(rows), per):
