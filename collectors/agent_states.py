@@ -4,8 +4,8 @@ Only changes write `AgentStateEvent` rows: the agent's open event is closed and 
 opened. An agent missing from a complete snapshot is logged out. After a gap in polling
 (more than GAP_INTERVALS polling intervals without a snapshot) what happened in between is
 unknown, so open events end where the agent was last seen, not now. Everything is read and
-written in bulk: a constant number of queries per snapshot, not one per agent. The SQL that
-writes the rows lives in `collectors.backends`.
+written in bulk: a constant number of queries per snapshot, not one per agent (two when no
+agent changed: one read, the cursor's move). The SQL lives in `collectors.backends`.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from datetime import datetime
 from datetime import timedelta as td
 
 from collectors import backends
-from collectors.backends import STATE_FIELDS, CurrentRow, EventRow
+from collectors.backends import CurrentRow, EventRow
 from collectors.conf import app_settings
 from collectors.models import Agent, AgentCurrentState, Cursor
 from collectors.windows import as_utc
@@ -64,10 +64,17 @@ def state_of(record: AgentStateRecord) -> tuple[str, str, str, str]:
 
 
 def resolve_agents(
-    connection: VendorConnection, names: dict[str, str], now: datetime, result: SnapshotResult
+    connection: VendorConnection,
+    names: dict[str, str],
+    now: datetime,
+    result: SnapshotResult,
+    rows: list[tuple[str, int, str]],
 ) -> dict[str, int]:
-    """Agent ids by vendor id; agents first seen in a snapshot are created on the fly."""
-    ids, created = resolve_by_vendor_id(Agent, connection, names, now)
+    """Agent ids by vendor id, agents first seen in a snapshot created on the fly.
+
+    `rows` are the connection's agents (vendor id, id, name), read with their current states.
+    """
+    ids, created = resolve_by_vendor_id(Agent, connection, names, now, rows)
     if created:
         result.agents_created = created
         result.notes.append(f"{created} agent(s) first seen in this snapshot")
@@ -98,11 +105,9 @@ def apply_snapshot(
             result.notes.append(f"agent {record.agent_vendor_id!r} appears twice; the last entry is used")
         records[record.agent_vendor_id] = neutral(record, state_map)
 
-    last_poll = (
-        Cursor.objects.filter(connection=connection, stream=STREAM_AGENT_STATES)
-        .values_list("position", flat=True)
-        .first()
-    )
+    # One statement reads the last poll's time, the agents and their current states: a
+    # steady-state poll then writes only the cursor's move.
+    last_poll, agents = backends.read_agent_states()(connection)
     if last_poll is not None and observed <= last_poll:
         result.notes.append(
             f"snapshot of {observed.isoformat()} is not newer than the last one "
@@ -115,16 +120,15 @@ def apply_snapshot(
     )
 
     agent_ids = resolve_agents(
-        connection, {vid: r.agent_name[:300] for vid, r in records.items()}, observed, result
+        connection,
+        {vid: r.agent_name[:300] for vid, r in records.items()},
+        observed,
+        result,
+        [(vid, agent_id, name) for vid, agent_id, name, _ in agents],
     )
     # Only the four state columns of every agent: parsing 10,000 timestamps per poll would
     # cost more than the whole diff. `since` is read below for the agents that changed.
-    current: dict[int, tuple[str, str, str, str]] = {
-        agent_id: tuple(rest)
-        for agent_id, *rest in AgentCurrentState.objects.filter(connection=connection).values_list(
-            "agent_id", *STATE_FIELDS
-        )
-    }
+    current = {agent_id: state for _, agent_id, _, state in agents if state is not None}
     changes: list[tuple[int, tuple[str, str, str, str], datetime]] = []
     for vid, record in records.items():
         agent_id = agent_ids[vid]
@@ -166,7 +170,11 @@ def apply_snapshot(
         opens.append((connection.pk, agent_id, *new, start, None))
         currents.append((agent_id, connection.pk, *new, start, observed))
     write(closes, opens, currents)
-    moved = Cursor.objects.filter(connection=connection, stream=STREAM_AGENT_STATES).update(position=observed)
+    # The read above showed whether the cursor exists; a concurrent first poll loses on the
+    # unique key and its transaction rolls back whole.
+    moved = last_poll is not None and Cursor.objects.filter(
+        connection=connection, stream=STREAM_AGENT_STATES
+    ).update(position=observed)
     if not moved:
         Cursor.objects.create(connection=connection, stream=STREAM_AGENT_STATES, position=observed)
     result.events_created = len(opens)

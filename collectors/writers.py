@@ -81,18 +81,24 @@ Checked = tuple[IntervalRecord, datetime]
 
 
 def resolve_by_vendor_id(
-    model: type[_Named], connection: VendorConnection, names: dict[str, str], now: datetime
+    model: type[_Named],
+    connection: VendorConnection,
+    names: dict[str, str],
+    now: datetime,
+    rows: Iterable[tuple[str, int, str]] | None = None,
 ) -> tuple[dict[str, int], int]:
     """Ids by vendor id of a connection's queues or agents, and how many were created.
 
     Rows first seen here are created, named from the record when it gives a name; a name
     given that differs replaces the stored one, an empty name never erases one. Creation
     tolerates a concurrent writer (ignore_conflicts, then re-read). The connection's rows
-    are read whole (one query however many names a snapshot carries).
+    (vendor id, id, name) are read whole, one query however many names a snapshot carries,
+    unless the caller read them already.
     """
     if not names:
         return {}, 0
-    rows = model.objects.filter(connection=connection).values_list("vendor_id", "id", "name")
+    if rows is None:
+        rows = model.objects.filter(connection=connection).values_list("vendor_id", "id", "name")
     found = {vendor_id: (pk, name) for vendor_id, pk, name in rows}
     missing = [vid for vid in names if vid not in found]
     if missing:

@@ -7,8 +7,9 @@ databases, and they live here, one small module per write path and dialect:
 * interval volume: `intervals_pg` on PostgreSQL (batches streamed by binary COPY into a
   temporary table, then one merge that skips unchanged rows), `intervals_orm` elsewhere (read
   the stored counts, bulk-upsert what changed);
-* agent-state events and current states: `agent_states_sql` everywhere (multi-row
-  INSERT … ON CONFLICT, the same syntax on PostgreSQL and SQLite 3.24+).
+* agent-state events and current states: `agent_states_sql` everywhere (one read of the
+  last poll's time with every agent and its current state; multi-row INSERT … ON CONFLICT
+  writes, the same syntax on PostgreSQL and SQLite 3.24+).
 
 The configuration import is plain ORM on every database and needs no backend. Each registry
 below maps `connection.vendor` to a dotted path, "" being every other database; the module
@@ -40,12 +41,17 @@ EventRow = tuple[int, int, str, str, str, str, datetime, datetime | None]
 CurrentRow = tuple[int, int, str, str, str, str, datetime, datetime]
 # (events to close, events to open, current states to upsert) -> None
 WriteAgentStates = Callable[[list[EventRow], list[EventRow], list[CurrentRow]], None]
+# A connection's agent (vendor id, id, name, its current state's four columns or None).
+AgentRow = tuple[str, int, str, tuple[str, str, str, str] | None]
+# (connection) -> (the agent-state cursor's position or None if there is none, the agents)
+ReadAgentStates = Callable[[VendorConnection], tuple[datetime | None, list[AgentRow]]]
 
 MERGE_INTERVALS = {
     "postgresql": "collectors.backends.intervals_pg.merge",
     "": "collectors.backends.intervals_orm.merge",
 }
 WRITE_AGENT_STATES = {"": "collectors.backends.agent_states_sql.write"}
+READ_AGENT_STATES = {"": "collectors.backends.agent_states_sql.read"}
 
 
 def merge_intervals() -> MergeIntervals:
@@ -54,6 +60,10 @@ def merge_intervals() -> MergeIntervals:
 
 def write_agent_states() -> WriteAgentStates:
     return cast(WriteAgentStates, _for_database(WRITE_AGENT_STATES))
+
+
+def read_agent_states() -> ReadAgentStates:
+    return cast(ReadAgentStates, _for_database(READ_AGENT_STATES))
 
 
 def _for_database(registry: dict[str, str]) -> Any:

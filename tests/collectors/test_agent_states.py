@@ -143,6 +143,25 @@ def test_a_snapshot_not_newer_than_the_last_is_ignored(eight):
     assert events(eight, "a1") == [("available", T0, None)]
 
 
+def test_an_older_snapshot_is_ignored_on_a_connection_whose_last_one_listed_no_agent(eight):
+    poll(eight, T0 + POLL)
+    result = poll(eight, T0, S("a1", "available"))
+    assert "ignored" in result.notes[-1]
+    assert not Agent.objects.filter(connection=eight).exists()
+    assert Cursor.objects.get(connection=eight, stream="agent_states").position == T0 + POLL
+
+
+def test_another_connections_later_poll_does_not_hold_back_this_one(eight, tenant_b):
+    from tests.conftest import make_connection
+
+    other = make_connection(tenant_b, "8x8", "other")
+    poll(other, T0 + 2 * POLL, S("b1", "busy"))
+    poll(eight, T0, S("a1", "available"))
+    result = poll(eight, T0 + POLL, S("a1", "busy"))
+    assert result.events_created == 1
+    assert events(eight, "a1") == [("available", T0, T0 + POLL), ("busy", T0 + POLL, None)]
+
+
 def test_connections_keep_their_agents_apart(eight, tenant_b):
     from tests.conftest import make_connection
 
