@@ -58,6 +58,8 @@ def usable(app: Celery, producer: Any) -> bool:
         and not signals.after_task_publish.receivers
         and app.conf.task_serializer == "json"
         and not app.conf.task_compression
+        # send_task would copy the dispatching task's priority into each message.
+        and not app.conf.task_inherit_parent_priority
     )
 
 
@@ -71,6 +73,14 @@ class FastPublisher:
         self.channel = producer.channel
         self.task_name = task_name
         self.shapes: dict[tuple[Any, ...], _Shape] = {}
+        # Sent from a running task (beat's dispatch_due on a worker), send_task links each
+        # message to it: root_id the task's root, parent_id the task itself.
+        parent = app.current_worker_task
+        self.parent_id: str | None = None
+        self.root_id: str | None = None
+        if parent is not None:
+            self.parent_id = parent.request.id
+            self.root_id = parent.request.root_id or parent.request.id
 
     def _shape(self, claim: Claim) -> _Shape:
         # A claim's publishing options follow from its stream and interval alone (settings
@@ -134,7 +144,9 @@ class FastPublisher:
         task_id = claim.task_id
         argsrepr, kwargsrepr = repr(args), repr(kwargs)
         headers = dict(shape.headers)
-        headers["id"] = headers["root_id"] = task_id
+        headers["id"] = task_id
+        headers["root_id"] = self.root_id or task_id
+        headers["parent_id"] = self.parent_id
         headers["argsrepr"] = argsrepr
         headers["kwargsrepr"] = kwargsrepr
         headers["expires"] = shape.expires

@@ -68,6 +68,27 @@ def test_a_fast_message_is_field_for_field_the_one_apply_async_sends(broker, str
     assert fast["body"][0] == [41, START.isoformat(), (START + td(seconds=interval)).isoformat()]
 
 
+def test_sent_from_a_running_task_both_paths_link_the_message_to_it(broker):  # noqa: F811
+    from celery._state import _task_stack
+
+    app, client = broker
+    claim = Claim(41, "agent_states", 30, START, START + td(seconds=30), "lease-token")
+    # As on a worker running beat's dispatch_due: the task is on the stack with its request.
+    parent = app.tasks["collectors.tasks.dispatch_due"]
+    parent.push_request(id="dispatch-task", root_id="beat-root", called_directly=False)
+    _task_stack.push(parent)
+    try:
+        with app.producer_or_acquire() as producer:
+            publish(claim, producer, collect_sender(app))
+            FastPublisher(app, producer, COLLECT_TASK).publish([(claim, *task_arguments(claim))])
+    finally:
+        _task_stack.pop()
+        parent.pop_request()
+    slow, fast = (decoded(m) for m in reversed(messages(client, claim.queue)))
+    assert (slow["headers"]["root_id"], slow["headers"]["parent_id"]) == ("beat-root", "dispatch-task")
+    assert (fast["headers"]["root_id"], fast["headers"]["parent_id"]) == ("beat-root", "dispatch-task")
+
+
 def test_dispatch_on_redis_sends_each_claim_under_its_deterministic_task_id(eight, broker):  # noqa: F811
     _app, client = broker
     due_everything()
