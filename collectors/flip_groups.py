@@ -15,11 +15,17 @@ history, and each stream's webhook event); the grouping lives here, in the mail 
   at once never mail a flip twice. A worker that sees a flip which is not a carrier skips it.
 - **Finish.** The others end as the carrier did: sent (to the same people), failed, or
   released with the carrier to be retried together.
+- **Late.** A flip that joins a group whose carrier was already mailed (another stream's
+  pass recorded it after the mail left, dated inside the window) is finished as mailed
+  with that carrier, not mailed again: groups are built from the connection's recent
+  flips, the mailed ones included.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
+
+from django.db.models import Q
 
 from collectors import health
 from collectors.health_conf import conf
@@ -28,6 +34,12 @@ from notifications.models import RETRYING
 
 GROUPED_KINDS = ("down", "recovered")
 SUMMARISED = "summarised"
+# How a flip ends after a carrier's try (collectors.outbox.AFTER_TRY): these still belong
+# to their group; suppressed, unnotified and summarised flips never were in one.
+TRIED = ("sent", "failed", "no_recipients")
+# Far enough back that the first flip read starts a group (a group spans one window;
+# flapping streams are summarised within the hour, so flips this dense do not last).
+LOOKBACK = timedelta(hours=1)
 
 
 def kind_of(flip: HealthFlip) -> str | None:
@@ -47,14 +59,20 @@ def group_of(flip: HealthFlip) -> list[HealthFlip]:
     kind = kind_of(flip)
     if kind not in GROUPED_KINDS or not conf.GROUP_WINDOW:
         return [flip]
-    open_flips = (
-        HealthFlip.objects.filter(connection_id=flip.connection_id, processed__isnull=False, sent_at=None)
+    recent = (
+        HealthFlip.objects.filter(
+            Q(sent_at=None) | Q(delivery__in=TRIED),
+            connection_id=flip.connection_id,
+            processed__isnull=False,
+            created__gte=flip.created - LOOKBACK,
+            created__lte=flip.created + conf.GROUP_WINDOW,
+        )
         .exclude(delivery=SUMMARISED)
         .select_related("connection__tenant")
         .order_by("created", "id")
     )
     groups: list[list[HealthFlip]] = []
-    for other in open_flips:
+    for other in recent:
         if kind_of(other) != kind:
             continue
         if groups and other.created < groups[-1][0].created + conf.GROUP_WINDOW:
@@ -66,6 +84,19 @@ def group_of(flip: HealthFlip) -> list[HealthFlip]:
 
 def is_carrier(flip: HealthFlip, group: list[HealthFlip]) -> bool:
     return group[0].pk == flip.pk
+
+
+def is_late(flip: HealthFlip, group: list[HealthFlip]) -> bool:
+    """True when the group's carrier was already tried: `flip` came after its mail left."""
+    return not is_carrier(flip, group) and group[0].sent_at is not None
+
+
+def finish_late(flip: HealthFlip, group: list[HealthFlip], now: datetime) -> bool:
+    """End a late flip as its carrier ended (True when this worker's claim won it)."""
+    if not flip.claim(now):
+        return False
+    finish_riders(group[0], [flip])
+    return True
 
 
 def claim_riders(group: list[HealthFlip], now: datetime) -> list[HealthFlip]:

@@ -192,3 +192,29 @@ def test_four_workers_draining_at_once_send_one_mail_per_connection(tenant_a, ma
     assert len(listed) == 12
     assert len(smtp.to(manager)) >= 4
     assert not HealthFlip.objects.filter(sent_at=None).exists()
+
+
+def test_a_flip_recorded_after_its_groups_mail_left_is_not_mailed_again(
+    conn_a, streams, manager, smtp: Inbox
+):
+    carrier = flip(conn_a, "agent_states", "ok", "auth_failed", T0)
+    flip(conn_a, "config", "ok", "auth_failed", T0 + td(seconds=20))
+    assert outbox.send_pending_flips(now=T0 + td(seconds=60)) == 1
+    # Another stream's pass records its flip later, dated inside the mailed group's minute.
+    late = flip(conn_a, "volume", "ok", "auth_failed", T0 + td(seconds=40))
+    assert outbox.send_pending_flips(now=T0 + td(seconds=70)) == 0
+    assert outbox.send_pending_flips(now=T0 + td(seconds=200)) == 0
+    assert len(smtp.to(manager)) == 1
+    late.refresh_from_db()
+    assert late.sent_at is not None and late.delivery == "sent" and late.delivered_to == [manager]
+    assert late.error == f"mailed with flip {carrier.pk}"
+
+
+def test_a_late_flip_after_the_window_of_a_mailed_group_gets_its_own_mail(
+    conn_a, streams, manager, smtp: Inbox
+):
+    flip(conn_a, "agent_states", "ok", "failing", T0)
+    outbox.send_pending_flips(now=T0 + td(seconds=60))
+    flip(conn_a, "volume", "ok", "failing", T0 + td(seconds=61))
+    outbox.send_pending_flips(now=T0 + td(seconds=125))
+    assert len(smtp.to(manager)) == 2
