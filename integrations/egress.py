@@ -26,8 +26,10 @@ request at the urllib3 connection level, below `requests.HTTPAdapter.send` (whic
 from __future__ import annotations
 
 import ipaddress
+import os
 import socket
 import sys
+import threading
 from functools import lru_cache
 from typing import Any
 from urllib.parse import urljoin, urlsplit
@@ -321,15 +323,47 @@ class EgressAdapter(HTTPAdapter):
         raise EgressError("outbound requests never go through a proxy")
 
 
-class EgressSession(requests.Session):
-    """A requests session that enforces the egress policy; see the module docstring."""
+class _ProcessAdapter(EgressAdapter):
+    """The adapter the vendor clients of one process share, so a poll every 10 s reuses a
+    kept-alive connection instead of opening one (a TCP handshake, on HTTPS a TLS one, and the
+    address vetting) every time. Only sockets are shared: credentials, cookies and headers
+    live on each client's own session. Closing a session leaves it open (it lives as long
+    as the process)."""
 
-    def __init__(self) -> None:
+    def close(self) -> None:
+        pass
+
+
+# Vendors are few hosts; a per-tenant host name (NCC) gets a pool of its own.
+_POOL_HOSTS = 64
+_POOL_SIZE = 16  # connections kept per host: a worker's threads at once
+_process_adapter: tuple[int, EgressAdapter] | None = None
+_adapter_lock = threading.Lock()
+
+
+def _shared_adapter() -> EgressAdapter:
+    """This process's adapter (a forked child, e.g. a prefork pool's, makes its own)."""
+    global _process_adapter
+    with _adapter_lock:
+        if _process_adapter is None or _process_adapter[0] != os.getpid():
+            adapter = _ProcessAdapter(pool_connections=_POOL_HOSTS, pool_maxsize=_POOL_SIZE)
+            _process_adapter = (os.getpid(), adapter)
+        return _process_adapter[1]
+
+
+class EgressSession(requests.Session):
+    """A requests session that enforces the egress policy; see the module docstring.
+
+    `pooled` sessions share this process's connections (vendor clients, one per run);
+    the others keep their own (webhooks, connection tests).
+    """
+
+    def __init__(self, *, pooled: bool = False) -> None:
         super().__init__()
         # No proxies and no .netrc credentials picked up from the environment.
         self.trust_env = False
         self.max_redirects = MAX_REDIRECTS
-        adapter = EgressAdapter()
+        adapter = _shared_adapter() if pooled else EgressAdapter()
         self.mount("http://", adapter)
         self.mount("https://", adapter)
 
@@ -353,6 +387,7 @@ class EgressSession(requests.Session):
         return target
 
 
-def egress_session() -> requests.Session:
-    """A new session for outbound requests under the egress policy."""
-    return EgressSession()
+def egress_session(*, pooled: bool = False) -> requests.Session:
+    """A new session for outbound requests under the egress policy (`pooled`: on this
+    process's kept-alive connections)."""
+    return EgressSession(pooled=pooled)

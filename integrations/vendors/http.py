@@ -81,7 +81,8 @@ class HttpClient:
     vendor_label = "vendor"
 
     def __init__(self, timeout: tuple[float, float] = DEFAULT_TIMEOUT) -> None:
-        self.session = egress_session()
+        # Kept-alive connections shared by the process's runs (a poll every 10 s per connection).
+        self.session = egress_session(pooled=True)
         self.timeout = timeout
         # This connection's secrets (and tokens it was given): scrubbed from every vendor
         # answer an error quotes, on top of the patterns `integrations.scrub` knows.

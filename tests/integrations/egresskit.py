@@ -18,6 +18,7 @@ class Received:
     path: str
     headers: dict[str, str]
     body: str
+    peer: tuple[str, int] = ("", 0)  # the client's address and port: one per TCP connection
 
 
 Answer = tuple[int, dict[str, str], str]
@@ -29,15 +30,20 @@ class RecordingServer:
 
     answer: Callable[[str], Answer] = lambda path: (200, {}, INTERNAL_BODY)
     received: list[Received] = field(default_factory=list)
+    keep_alive: bool = False  # HTTP/1.1: a connection serves several requests
 
     def __post_init__(self) -> None:
         server = self
 
         class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1" if self.keep_alive else "HTTP/1.0"
+
             def _handle(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length).decode("utf-8", "replace") if length else ""
-                server.received.append(Received(self.command, self.path, dict(self.headers), body))
+                server.received.append(
+                    Received(self.command, self.path, dict(self.headers), body, self.client_address[:2])
+                )
                 status, headers, text = server.answer(self.path)
                 data = text.encode()
                 self.send_response(status)
