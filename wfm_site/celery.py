@@ -68,6 +68,19 @@ def _prepare_broker(sender: Celery, **kwargs: object) -> None:
     ensure_broker_folders()
 
 
+@signals.task_prerun.connect
+@signals.task_postrun.connect
+def _close_old_connections(sender: object = None, **kwargs: object) -> None:
+    """Around each task, what Django does around each request: close the database connections
+    past CONN_MAX_AGE or left broken (settings.CELERY_DB_REUSE_MAX keeps Celery from closing
+    them all). An eager task runs inside its caller's transaction, which is not ours to end."""
+    if getattr(getattr(sender, "request", None), "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @signals.worker_init.connect
 def _check_settings_at_worker_start(sender: object = None, **kwargs: object) -> None:
     from wfm_site.checks import refuse_to_start_on_errors

@@ -200,10 +200,19 @@ elif CELERY_BROKER_URL.startswith("redis"):
         CELERY_BROKER_TRANSPORT_OPTIONS["global_keyprefix"] = env("CELERY_BROKER_KEY_PREFIX")
 CELERY_RESULT_BACKEND = env("CELERY_RESULT_BACKEND", default=None)
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
-# Workers send task events (received, started, succeeded, failed) for Flower and `celery
-# events`. Not the "task-sent" event: one more publish per dispatched run, and it defeats the
-# dispatcher's one-pipeline batches.
-CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_TASK_EVENTS", default=True)
+# Celery's Django fixup closes every database connection before and after each task unless
+# CELERY_DB_REUSE_MAX is set: a new PostgreSQL connection (a server process forked) for every
+# 10-second poll, a tenth of a poll's CPU in the worker and more in the server (bench/ANALYSIS.md,
+# section 6c). Set out of reach here, so connections follow CONN_MAX_AGE and CONN_HEALTH_CHECKS
+# instead: wfm_site/celery.py closes the old or broken ones around each task, as Django does
+# around each request (DB_CONN_MAX_AGE=0 still closes after every task, for PgBouncer).
+CELERY_DB_REUSE_MAX = 10**12
+# CELERY_TASK_EVENTS=true: workers send task events (received, started, succeeded, failed)
+# for Flower and `celery events`. Off by default: each event is a synchronous Redis publish
+# from the worker's main process, which at 100 polls a second spent 40% of its time on them
+# (bench/ANALYSIS.md, section 6c). Never the "task-sent" event: one more publish per
+# dispatched run, and it defeats the dispatcher's one-pipeline batches.
+CELERY_WORKER_SEND_TASK_EVENTS = env.bool("CELERY_TASK_EVENTS", default=False)
 
 # --- Logging and errors ---------------------------------------------------------------
 # LOG_FORMAT=json writes one JSON object per line (for a log shipper); `plain` by default.

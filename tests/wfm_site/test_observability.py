@@ -189,7 +189,8 @@ def test_the_default_log_format_is_plain_text():
         json.loads(line)
 
 
-def test_workers_send_task_events_for_flower_but_the_dispatcher_sends_no_sent_events():
-    assert app.conf.worker_send_task_events is True
+def test_workers_send_no_task_events_unless_asked_and_the_dispatcher_never_sends_sent_events():
+    # Each event is a Redis publish from the worker's main process (CELERY_TASK_EVENTS=true for Flower).
+    assert app.conf.worker_send_task_events is False
     # A "task-sent" event is one more publish per dispatched run.
     assert app.conf.task_send_sent_event is False
