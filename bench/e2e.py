@@ -1,4 +1,4 @@
-"""6) End to end on real workers: the sandbox, N connections, beat, two Celery workers, Redis, PostgreSQL.
+"""6) End to end on real workers: the sandbox, N connections, beat, production's workers, Redis, PostgreSQL.
 
 N 8x8 connections (8x8's `time-in-status` says exactly when each state began, so the lag from
 a state change in the sandbox to its stored event can be measured) poll agent states every
@@ -25,11 +25,14 @@ Every process started here is stopped here, by its own process group, also on er
 from __future__ import annotations
 
 import os
+import re
+import shlex
 import signal
 import socket
 import subprocess
 import sys
 import time
+from collections.abc import Mapping
 from datetime import datetime
 from datetime import timedelta as td
 from pathlib import Path
@@ -182,7 +185,11 @@ def setup_connections(count: int, base_url: str) -> list[int]:
         enabled=False
     )
     Cursor.objects.bulk_create(
-        [Cursor(connection_id=pk, stream=STREAM_VOLUME, position=last_closed_end(now)) for pk in ids]
+        [Cursor(connection_id=pk, stream=STREAM_VOLUME, position=last_closed_end(now)) for pk in ids],
+        # A run stopped by force may leave a worker that wrote a cursor after the truncate.
+        update_conflicts=True,
+        unique_fields=["connection", "stream"],
+        update_fields=["position"],
     )
     CollectionSchedule.objects.filter(connection_id__in=ids).update(next_run_at=now, lease_until=None)
     with db.cursor() as cur:
@@ -190,11 +197,58 @@ def setup_connections(count: int, base_url: str) -> list[int]:
     return ids
 
 
+PROCFILE = ROOT / "Procfile.production"
+_DEFAULTED = re.compile(r"\$\{(\w+):-([^}]*)\}")
+
+
+def production_workers(environ: Mapping[str, str]) -> list[tuple[str, list[str]]]:
+    """The Celery workers of Procfile.production as (name, arguments after `python -m`).
+
+    `${NAME:-default}` is expanded from the environment, as a shell would.
+    """
+    workers = []
+    for line in PROCFILE.read_text().splitlines():
+        name, _, command = line.partition(":")
+        if line.startswith("#") or not command.strip().startswith("celery "):
+            continue
+        command = _DEFAULTED.sub(lambda m: environ.get(m[1]) or m[2], command)
+        args = shlex.split(command)
+        if "worker" in args:
+            workers.append((name.strip(), args))
+    return workers
+
+
+def describe_worker(args: list[str]) -> str:
+    """`prefork x4` for a worker's arguments."""
+    pool = next((a.split("=", 1)[1] for a in args if a.startswith("--pool=")), "prefork")
+    concurrency = next((a.split("=", 1)[1] for a in args if a.startswith("--concurrency=")), "?")
+    return f"{pool} x{concurrency}"
+
+
+def descendants(pids: list[int]) -> list[int]:
+    """These processes and every process under them (a prefork pool's children)."""
+    parents: dict[int, int] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parents[int(entry.name)] = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError):
+                continue
+    found, frontier = set(pids), list(pids)
+    while frontier:
+        parent = frontier.pop()
+        children = [pid for pid, ppid in parents.items() if ppid == parent and pid not in found]
+        found.update(children)
+        frontier.extend(children)
+    return sorted(found)
+
+
 def cpu_seconds(pids: list[int]) -> float:
-    """User + system CPU seconds used so far by these processes (and their reaped children)."""
+    """User + system CPU seconds used so far by these processes, their children (a prefork
+    pool's) and their reaped children."""
     ticks = os.sysconf("SC_CLK_TCK")
     total = 0.0
-    for pid in pids:
+    for pid in descendants(pids):
         try:
             fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
         except OSError:
@@ -315,10 +369,9 @@ def run_e2e(sizes: str, minutes: float | None, env: dict[str, str], workdir: Pat
         return {"missing": reason}
     count = CONNECTIONS[sizes]
     minutes = minutes if minutes is not None else DEFAULT_MINUTES[sizes]
-    concurrency = int(os.environ.get("BENCH_E2E_CONCURRENCY", "8"))
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/8x8/api/"
-    result: dict[str, Any] = {"connections": count, "minutes": minutes, "workers": 2, "notes": []}
+    result: dict[str, Any] = {"connections": count, "minutes": minutes, "notes": []}
     zone = midday_zone(timezone.now())
     procs = Processes(workdir, {**env, "BENCH_LOG_LEVEL": "WARNING"})
     python = sys.executable
@@ -340,41 +393,27 @@ def run_e2e(sizes: str, minutes: float | None, env: dict[str, str], workdir: Pat
                 "--json",
             ],
         )
-        queues = "default,health,agent_states,history,config"
-        for n in (1, 2):
-            procs.start(
-                f"worker{n}",
-                [
-                    *celery,
-                    "worker",
-                    "-n",
-                    f"bench{n}@%h",
-                    "--pool=threads",
-                    f"--concurrency={concurrency}",
-                    "-Q",
-                    queues,
-                    "--loglevel=INFO",
-                    "--without-gossip",
-                    "--without-mingle",
-                    "--without-heartbeat",
-                ],
-            )
+        # The workers of Procfile.production, as production runs them: one prefork pool per
+        # queue, so history and configuration runs never delay a poll.
+        workers_started = production_workers(os.environ)
+        for name, args in workers_started:
+            procs.start(name, [python, "-m", *args])
         ids = setup_connections(count, base_url)
         db.close()
         procs.wait_for("sandbox", "8x8", 60)
-        for n in (1, 2):
-            procs.wait_for(f"worker{n}", "ready.", 90)
+        for name, _ in workers_started:
+            procs.wait_for(name, "ready.", 90)
         start = timezone.now()
         procs.start("beat", [*celery, "beat", "-s", str(workdir / "beat-schedule"), "--loglevel=INFO"])
         deadline = time.monotonic() + minutes * 60
         # A short run keeps three quarters of itself (its burst is smaller: fewer connections).
         warmup = min(WARMUP, td(minutes=minutes) / 4)
-        workers = [procs.procs[f"worker{n}"].pid for n in (1, 2)]
+        workers = [procs.procs[name].pid for name, _ in workers_started]
         cpu_at_start: float | None = None
         while time.monotonic() < deadline:
             if cpu_at_start is None and timezone.now() >= start + warmup:
                 cpu_at_start = cpu_seconds(workers)
-            for name in ("sandbox", "worker1", "worker2", "beat"):
+            for name in ("sandbox", "beat", *(name for name, _ in workers_started)):
                 if procs.procs[name].poll() is not None:
                     raise RuntimeError(f"{name} died during the run:\n{procs.log_text(name)[-2000:]}")
             time.sleep(0.5)
@@ -404,7 +443,8 @@ def run_e2e(sizes: str, minutes: float | None, env: dict[str, str], workdir: Pat
         )
         result["notes"].append(
             f"all connections are 8x8 (12 agents each) on one sandbox whose simulated tenant lives in {zone} "
-            f"(about noon at the run, so agents are on shift); {concurrency} threads per worker"
+            "(about noon at the run, so agents are on shift); the workers of Procfile.production: "
+            + "; ".join(f"{name} {describe_worker(args)}" for name, args in workers_started)
         )
         expected_rate = count / INTERVAL
         result["polls_per_second_expected"] = expected_rate

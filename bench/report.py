@@ -230,8 +230,9 @@ def e2e_section(e2e: dict[str, Any] | None, number: int = 6) -> list[str]:
     if e2e.get("error"):
         lines += [f"**The run failed:** {e2e['error']}", ""]
     lines += [
-        f"{e2e.get('connections', '?')} simulated connections in the sandbox, {e2e.get('workers', 2)} Celery "
-        f"workers on Redis and PostgreSQL, {e2e.get('minutes', '?')} min (bounded; stops by itself).",
+        f"{e2e.get('connections', '?')} simulated connections in the sandbox, the Celery workers of "
+        f"Procfile.production on Redis and PostgreSQL, {e2e.get('minutes', '?')} min "
+        "(bounded; stops by itself).",
         "",
         "| figure | value | target |",
         "|---|---:|---|",
