@@ -91,12 +91,10 @@ def is_late(flip: HealthFlip, group: list[HealthFlip]) -> bool:
     return not is_carrier(flip, group) and group[0].sent_at is not None
 
 
-def finish_late(flip: HealthFlip, group: list[HealthFlip], now: datetime) -> bool:
-    """End a late flip as its carrier ended (True when this worker's claim won it)."""
-    if not flip.claim(now):
-        return False
-    finish_riders(group[0], [flip])
-    return True
+def finish_late(flip: HealthFlip, group: list[HealthFlip], now: datetime) -> None:
+    """End a late flip as its carrier ended (unless another worker's claim won it)."""
+    if flip.claim(now):
+        finish_riders(group[0], [flip])
 
 
 def claim_riders(group: list[HealthFlip], now: datetime) -> list[HealthFlip]:

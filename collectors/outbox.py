@@ -247,10 +247,11 @@ def send_pending_flips(now: datetime | None = None) -> int:
     if not due:
         return 0
     groups = {flip.pk: flip_groups.group_of(flip) for flip in due}
-    late = [flip for flip in due if flip_groups.is_late(flip, groups[flip.pk])]
-    for flip in late:
-        flip_groups.finish_late(flip, groups[flip.pk], now)
-    due = [flip for flip in due if flip not in late]
+    late = {flip.pk for flip in due if flip_groups.is_late(flip, groups[flip.pk])}
+    for flip in due:
+        if flip.pk in late:
+            flip_groups.finish_late(flip, groups[flip.pk], now)
+    due = [flip for flip in due if flip.pk not in late]
     if not due:
         return 0
     audience = Audience([f for group in groups.values() for f in group])
