@@ -23,7 +23,7 @@ shared server another session's open snapshot keeps the dead rows, which is what
 
 Uses a database of its own (BENCH_RETENTION_DATABASE_URL, default
 postgres://postgres@127.0.0.1:5432/sb_bench_retention), dropped and created at the start. Writes
-bench/RETENTION.md and puts it into `--out` as section 8 (bench/report.py carries it over when
+bench/RETENTION.md and puts it into `--out` as its Retention section (bench/report.py carries it over when
 `make bench` rewrites the file).
 """
 
@@ -53,7 +53,7 @@ CONNECTIONS_PER_TENANT = 5
 AGENTS = 20  # per connection
 QUEUES = 10  # per connection
 TOKEN = "bench-metrics-token-0123456789"
-SECTION = "## 8. Retention: /metrics, changelists and storage"
+SECTION = "## Retention: /metrics, changelists and storage"
 # Storage simulation: (connections, days) per size key.
 STORAGE = {"tiny": (1, 12), "default": (4, 40), "full": (4, 40)}
 CALLS_PER_DAY = 5_000

@@ -14,20 +14,27 @@ CREDENTIALS = {
 }
 
 
-def bench_tenant():
+def bench_tenant(slug: str = "bench"):
     from integrations.models import Tenant
 
     tenant, _ = Tenant.objects.get_or_create(
-        slug="bench", defaults={"name": "Benchmarks", "time_zone": "America/Chicago"}
+        slug=slug, defaults={"name": f"Benchmarks ({slug})", "time_zone": "America/Chicago"}
     )
     return tenant
 
 
-def bench_connection(name: str, vendor: str = "tcn", *, base_url: str = "http://127.0.0.1:8765/", **options):
+def bench_connection(
+    name: str,
+    vendor: str = "tcn",
+    *,
+    base_url: str = "http://127.0.0.1:8765/",
+    tenant_slug: str = "bench",
+    **options,
+):
     """The benchmark tenant's connection `name`, created with the vendor's defaults when missing."""
     from integrations.models import VendorConnection
 
-    tenant = bench_tenant()
+    tenant = bench_tenant(tenant_slug)
     conn = VendorConnection.objects.filter(tenant=tenant, name=name).first()
     if conn is None:
         conn = VendorConnection(tenant=tenant, vendor=vendor, name=name, realtime_base_url=base_url)

@@ -52,7 +52,7 @@ def test_the_retention_benchmark_runs_at_a_tiny_size_and_writes_its_section(tmp_
     section = (tmp_path / "RETENTION.md").read_text()
     assert section.strip() in report
     # In place: before the analysis, after the other sections.
-    assert report.index("## 6. End to end") < report.index("## 8. Retention") < report.index("## What limits")
+    assert report.index("## 6. End to end") < report.index("## Retention") < report.index("## What limits")
     assert "Command: `python -m bench.retention --sizes tiny --reps 1`" in section
     pages = re.findall(
         r"^\| (/metrics|runs|agent state events|intervals)[^|]* \| (\w+) \|", section, flags=re.M
