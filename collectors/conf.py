@@ -70,8 +70,9 @@ class CollectSettings:
 
     @property
     def SPREAD_SECONDS(self) -> int:
-        """Width over which the history and configuration runs of many connections are spread
-        (each at a stable phase; at most half the stream's interval, less its delay)."""
+        """Width over which the history runs of many connections are spread (each at a stable
+        phase; at most half the stream's interval, less its delay). Polls and configuration
+        imports are spread over their whole interval instead."""
         return max(0, _int("COLLECT_SPREAD_SECONDS", 300))
 
     @property

@@ -49,14 +49,16 @@ def phase(schedule_id: int, stream: str, interval_seconds: int) -> float:
     Polls (agent states) are spread over the whole interval: with everyone on the grid plus
     a second of jitter, every connection's poll went out in the same dispatcher tick and the
     tail of each burst waited in the queue past its interval and expired (in bench/, 500
-    connections every 10 s). History waits its delay after the grid point (the vendor closes
-    the interval first), configuration none; both are then spread over SPREAD_SECONDS (at
-    most half the interval, less the delay): with a few seconds of jitter, 500 history runs
-    landed on the workers in one tick at every 15-minute boundary and the polls queued
-    behind them missed their slots.
+    connections every 10 s). So is configuration (`Stream.spread_over_interval`): an hourly
+    import is as good at any minute of the hour. History waits its delay after the grid point
+    (the vendor closes the interval first) and is then spread over SPREAD_SECONDS (at most half
+    the interval, less the delay): with a few seconds of jitter, 500 history runs landed on the
+    workers in one tick at every 15-minute boundary and the polls queued behind them missed
+    their slots.
     """
     share = (schedule_id * _SPREAD) % 1.0
-    if get_stream(stream).poll:
+    declared = get_stream(stream)
+    if declared.poll or declared.spread_over_interval:
         return round(share * interval_seconds, 3)
     delay = stream_offset(stream)
     width = min(app_settings.SPREAD_SECONDS, max(0, interval_seconds // 2 - delay))

@@ -59,6 +59,11 @@ class Stream:
     # retried past the next poll. Other runs wait QUEUE_GRACE_SECONDS in their queue and hold
     # their stream for their hard time limit.
     poll: bool = False
+    # Whether its runs are spread over the whole interval like polls' (configuration: an
+    # hourly import is as fresh at any minute of the hour, and 1,000 connections' imports
+    # spread over five minutes took the CPU from the polls on a two-core host, bench/).
+    # Otherwise a run comes its delay after the grid point, spread over SPREAD_SECONDS.
+    spread_over_interval: bool = False
     # `collectors.conf.app_settings` attributes of the (soft, hard) time limits of a run.
     time_limit_settings: tuple[str, str] = ("SOFT_TIME_LIMIT", "TIME_LIMIT")
     # Which window a dispatch stands for: "slot", the interval now starting; "closed", the

@@ -32,6 +32,7 @@ STREAM = Stream(
     interval=config_interval,
     sections=(REALTIME,),
     grace_seconds=3600,
+    spread_over_interval=True,
 )
 
 

@@ -76,7 +76,7 @@ def test_it_leases_each_claimed_row_and_sets_the_next_run_at_its_stable_phase(ei
     assert volume.next_run_at == T0 + td(seconds=offset)
     config = schedule_of(eight, "config")
     offset = phase(config.pk, "config", 3600)
-    assert 0 <= offset <= 300
+    assert 0 <= offset < 3600  # anywhere in the hour
     first = T0 + td(seconds=offset)
     assert config.next_run_at == (first if first > NOW else first + td(hours=1))
 
