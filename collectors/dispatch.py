@@ -1,6 +1,6 @@
 """Claim due schedules and enqueue one collection each: the whole scheduler.
 
-Beat calls `dispatch_due` every 5 s. Due rows are claimed in batches: on PostgreSQL with
+Beat calls `dispatch_due` every second. Due rows are claimed in batches: on PostgreSQL with
 `SELECT … FOR UPDATE SKIP LOCKED`, so concurrent dispatchers take disjoint rows without
 waiting on each other; elsewhere (SQLite) with a compare-and-set UPDATE that stamps a claim
 token on rows still due and unleased. In the same transaction one `UPDATE … FROM (VALUES …)`
