@@ -133,7 +133,18 @@ def test_an_unknown_queue_is_a_404(http, sandbox):
 
 
 @pytest.mark.parametrize(
-    "auth", [None, ("demo", "wrong-token"), ("other-tenant", "sandbox-8x8-token"), ("demo", "")]
+    "auth",
+    [
+        None,
+        ("demo", "wrong-token"),
+        ("other-tenant", "sandbox-8x8-token"),
+        ("demo", ""),
+        ("demo+", "sandbox-8x8-token"),
+        ("demo+x", "sandbox-8x8-token"),
+        ("demo+1+2", "sandbox-8x8-token"),
+        ("other+1", "sandbox-8x8-token"),
+        ("demo+1", "wrong-token"),
+    ],
 )
 def test_it_refuses_anything_but_the_tenant_and_token(http, sandbox, auth):
     for path in (
@@ -161,3 +172,21 @@ def test_intervals_are_aligned_to_the_utc_grid():
         2025, 6, 11, 17, 0, tzinfo=UTC
     )
     assert td(minutes=15) == SLOT
+
+
+def test_a_variant_tenant_sees_the_same_agents_living_a_stable_shift_behind(http, sandbox, traffic):
+    # bench/e2e.py: a thousand accounts on one roster changed state in the same second.
+    from integrations.sandbox.eightbyeight import variant_shift
+
+    url = sandbox.base_url("8x8") + "rtstats/stats/agents.json"
+    shifts = [variant_shift(n) for n in range(1, 101)]
+    assert all(td(0) <= s < td(hours=1) for s in shifts)
+    assert len({int(s.total_seconds() // 60) for s in shifts}) > 45  # spread over the hour
+    for n in (0, 17):
+        body = http.get(url, auth=(f"demo+{n}", "sandbox-8x8-token")).json()
+        assert [a["agent-id"] for a in body["agent"]] == [a.id for a in traffic.agents("8x8")]
+        for row in body["agent"]:
+            truth = traffic.agent_state_at("8x8", row["agent-id"], NOON - variant_shift(n))
+            assert row["agent-status"] == truth.code
+            assert row["time-in-status"] == int((NOON - variant_shift(n) - truth.since).total_seconds())
+    assert variant_shift(0) == td(0)
