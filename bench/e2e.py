@@ -12,7 +12,8 @@ stopped, the workers drain and stop, and everything is read back from the databa
 - duplicates: two successful runs of one stream and window, or an event repeating the state
   of the event it follows;
 - worker CPU per poll: the workers' CPU time (user + system, from /proc) over the measured
-  window divided by the polls done in it (history and configuration runs included).
+  window divided by the polls done in it, for the `agent_states` pool (the target) and for every
+  pool (history and configuration runs included); the sandbox's and the machine's are reported too.
 
 Everything is measured after the warm-up (the start-up burst of every connection's first
 runs) until beat stops; the warm-up's misses are reported apart. Targets (issue 16): at
