@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
+from functools import cache
 from typing import Any
 
 from celery.exceptions import SoftTimeLimitExceeded
@@ -257,8 +258,8 @@ def store_outcome(
         and hold_until is None
         and run.finished_at is not None
     )
-    # The common case, every poll: precompiled (the ORM's compile of this UPDATE was a third
-    # of a poll's CPU, bench/ANALYSIS.md 9), the same values as the ORM path below.
+    # The common case, every poll: precompiled (the ORM building and compiling this UPDATE was
+    # 40% of the poll task's time, bench/ANALYSIS.md 9), the same values as the ORM path below.
     if fast and healthy_success(schedule, run, now, lease_id):
         return True
     updates: dict[str, object] = {"last_run_at": now, **run_totals(run)}
@@ -283,9 +284,7 @@ def store_outcome(
     return False
 
 
-_HEALTHY_SUCCESS_SQL: str | None = None
-
-
+@cache
 def healthy_success_sql() -> str:
     """The UPDATE of `store_outcome` for a leased success on a stream already `ok`, as SQL.
 
@@ -293,27 +292,24 @@ def healthy_success_sql() -> str:
     in, every value is a parameter (`healthy_success`). As in any UPDATE, each SET reads the
     row as it was, so the lease is ended only where this run's lease still holds it.
     """
-    global _HEALTHY_SUCCESS_SQL
-    if _HEALTHY_SUCCESS_SQL is None:
-        q = db_connection.ops.quote_name
-        col = {f.name: q(f.column) for f in CollectionSchedule._meta.concrete_fields if f.column}
-        counted = ["runs_finished", "run_seconds_total", "rows_collected"]
-        counted += [f"run_le_{i}" for i in range(len(RUN_DURATION_BUCKETS))]
-        sets = [f"{col['last_run_at']} = %s", f"{col['last_success_at']} = %s"]
-        sets += [f"{col[name]} = {col[name]} + %s" for name in counted]
-        holds, until, lease = col["lease_id"], col["lease_until"], col["lease_id"]
-        sets += [
-            f"{col['consecutive_failures']} = 0",
-            f"{col['last_error']} = ''",
-            f"{until} = CASE WHEN {holds} = %s THEN NULL ELSE {until} END",
-            f"{lease} = CASE WHEN {holds} = %s THEN '' ELSE {lease} END",
-            f"{col['late_after']} = %s",
-        ]
-        _HEALTHY_SUCCESS_SQL = (
-            f"UPDATE {q(CollectionSchedule._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
-            f"WHERE {col['id']} = %s AND {col['status']} = %s"
-        )
-    return _HEALTHY_SUCCESS_SQL
+    q = db_connection.ops.quote_name
+    col = {f.name: q(f.column) for f in CollectionSchedule._meta.concrete_fields if f.column}
+    counted = ["runs_finished", "run_seconds_total", "rows_collected"]
+    counted += [f"run_le_{i}" for i in range(len(RUN_DURATION_BUCKETS))]
+    sets = [f"{col['last_run_at']} = %s", f"{col['last_success_at']} = %s"]
+    sets += [f"{col[name]} = {col[name]} + %s" for name in counted]
+    lease, until = col["lease_id"], col["lease_until"]
+    sets += [
+        f"{col['consecutive_failures']} = 0",
+        f"{col['last_error']} = ''",
+        f"{until} = CASE WHEN {lease} = %s THEN NULL ELSE {until} END",
+        f"{lease} = CASE WHEN {lease} = %s THEN '' ELSE {lease} END",
+        f"{col['late_after']} = %s",
+    ]
+    return (
+        f"UPDATE {q(CollectionSchedule._meta.db_table)} SET {', '.join(sets)} "  # noqa: S608
+        f"WHERE {col['id']} = %s AND {col['status']} = %s"
+    )
 
 
 def healthy_success(schedule: CollectionSchedule, run: CollectionRun, now: datetime, lease_id: str) -> bool:
