@@ -64,7 +64,8 @@ class EightByEight:
     def handle(self, request: Request) -> Response:
         if request.method != "GET":
             return json_response({"error": "Method Not Allowed"}, 405)
-        if not self._authorized(request):
+        shift = self._account(request)
+        if shift is None:
             # No hint as to which part was wrong, as the real service.
             return Response(
                 401,
@@ -73,7 +74,7 @@ class EightByEight:
                 {"WWW-Authenticate": 'Basic realm="8x8"'},
             )
         if request.path == "/api/rtstats/stats/agents.json":
-            return self.agents(request.now, self._shift(request))
+            return self.agents(request.now, shift)
         if request.path == "/api/rtstats/stats/queues.json":
             return self.queues()
         match = _INTERACTIONS.match(request.path)
@@ -81,22 +82,22 @@ class EightByEight:
             return self.interactions(match["queue"], request)
         return not_found(request.path)
 
-    def _authorized(self, request: Request) -> bool:
+    def _account(self, request: Request) -> td | None:
+        """The shift of the account the credentials open (`demo+N`), or None when they open none."""
         if self.faults.is_set(VENDOR, "invalid_token") or self.faults.is_set(VENDOR, "expired_token"):
-            return False
+            return None
         given = request.basic_auth()
         if given is None:
-            return False
+            return None
         user, password = given
         match = _VARIANT.match(user)
-        tenant_ok = match is not None and secrets.compare_digest(match["tenant"], self.tenant)
-        return tenant_ok & secrets.compare_digest(password, self.token)
-
-    @staticmethod
-    def _shift(request: Request) -> td:
-        given = request.basic_auth()
-        match = _VARIANT.match(given[0]) if given else None
-        return variant_shift(int(match["n"])) if match and match["n"] else td(0)
+        if match is None:
+            return None
+        # Both compared every time: no hint as to which part was wrong.
+        tenant_ok = secrets.compare_digest(match["tenant"], self.tenant)
+        if not tenant_ok & secrets.compare_digest(password, self.token):
+            return None
+        return variant_shift(int(match["n"])) if match["n"] else td(0)
 
     def agents(self, now: datetime, shift: td = td(0)) -> Response:
         rows = []
