@@ -172,9 +172,7 @@ def apply_snapshot(
     write(closes, opens, currents)
     # The read above showed whether the cursor exists; a concurrent first poll loses on the
     # unique key and its transaction rolls back whole.
-    moved = last_poll is not None and Cursor.objects.filter(
-        connection=connection, stream=STREAM_AGENT_STATES
-    ).update(position=observed)
+    moved = last_poll is not None and backends.move_agent_state_cursor()(connection, observed)
     if not moved:
         Cursor.objects.create(connection=connection, stream=STREAM_AGENT_STATES, position=observed)
     result.events_created = len(opens)

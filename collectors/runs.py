@@ -36,7 +36,7 @@ from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.module_loading import import_string
 
-from collectors import gaps
+from collectors import gaps, rows
 from collectors.conf import app_settings
 from collectors.health import OK as HEALTHY
 from collectors.health_conf import conf
@@ -167,25 +167,34 @@ def start_leased(
     SQL from the leases `running_lease` gives each dispatched stream, with `interval_seconds`
     (the claim's window) as a poll's interval.
     """
-    table = db_connection.ops.quote_name(CollectionSchedule._meta.db_table)
-    connections = db_connection.ops.quote_name(VendorConnection._meta.db_table)
-    columns = [f.column for f in CollectionSchedule._meta.concrete_fields if f.column]
-    streams = dispatched_streams()
-    cases = " ".join("WHEN %s THEN %s" for _ in streams)
-    params: list[object] = []
-    for stream in streams:
+    params: list[Any] = []
+    for stream in dispatched_streams():
         params += [stream, now + running_lease(stream, interval_seconds)]
-    # Every value is a parameter; only the model's own table and column names are formatted in.
-    sql = (
-        f"UPDATE {table} SET lease_until = CASE stream {cases} ELSE lease_until END "  # noqa: S608
-        f"WHERE id = %s AND lease_id = %s RETURNING {', '.join(columns)}, "
-        f"(SELECT c.updated FROM {connections} c WHERE c.id = {table}.connection_id) AS connection_stamp"
-    )
-    rows = list(CollectionSchedule.objects.raw(sql, [*params, schedule_id, lease_id]))
-    if not rows:
+    with db_connection.cursor() as cursor:
+        cursor.execute(start_leased_sql(), [*params, schedule_id, lease_id])
+        row = cursor.fetchone()
+    if row is None:
         return None
-    # The sub-select's column, set on the instance by the raw query.
-    return rows[0], getattr(rows[0], "connection_stamp")  # noqa: B009
+    # The last column is the sub-select's: the connection's stamp, as the database returned it.
+    return rows.load(CollectionSchedule, row[:-1]), row[-1]
+
+
+@cache
+def start_leased_sql() -> str:
+    """The statement of `start_leased`, written out once per process (as `healthy_success_sql`).
+
+    Only the model's own table and column names are formatted in; every value is a parameter:
+    (stream, lease) for each dispatched stream, then the schedule's id and the lease's token.
+    """
+    q = db_connection.ops.quote_name
+    table, connections = q(CollectionSchedule._meta.db_table), q(VendorConnection._meta.db_table)
+    cases = " ".join("WHEN %s THEN %s" for _ in dispatched_streams())
+    returned = ", ".join(q(column) for column in rows.columns(CollectionSchedule))
+    return (
+        f"UPDATE {table} SET lease_until = CASE stream {cases} ELSE lease_until END "  # noqa: S608
+        f"WHERE id = %s AND lease_id = %s RETURNING {returned}, "
+        f"(SELECT c.updated FROM {connections} c WHERE c.id = {table}.connection_id)"
+    )
 
 
 def take_lease(schedule: CollectionSchedule, now: datetime) -> str:
@@ -273,14 +282,14 @@ def store_outcome(
         updates["lease_until"] = Case(When(holds, then=Value(hold_until)), default=F("lease_until"))
         if hold_until is None:
             updates["lease_id"] = Case(When(holds, then=Value("")), default=F("lease_id"))
-    rows = CollectionSchedule.objects.filter(pk=schedule.pk)
+    stored = CollectionSchedule.objects.filter(pk=schedule.pk)
     if (
         not fast
         and run.status == CollectionRun.OK
-        and rows.filter(status=HEALTHY).update(**updates, **lateness(schedule, now))
+        and stored.filter(status=HEALTHY).update(**updates, **lateness(schedule, now))
     ):
         return True
-    rows.update(**updates)
+    stored.update(**updates)
     return False
 
 
@@ -345,9 +354,9 @@ def run_totals(run: CollectionRun) -> dict[str, object]:
         "runs_finished": F("runs_finished") + 1,
         "run_seconds_total": F("run_seconds_total") + seconds,
     }
-    rows = run.rows_created + run.rows_updated
-    if rows:
-        totals["rows_collected"] = F("rows_collected") + rows
+    collected = run.rows_created + run.rows_updated
+    if collected:
+        totals["rows_collected"] = F("rows_collected") + collected
     for i, bound in enumerate(RUN_DURATION_BUCKETS):
         if seconds <= bound:
             totals[f"run_le_{i}"] = F(f"run_le_{i}") + 1

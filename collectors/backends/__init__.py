@@ -9,7 +9,7 @@ databases, and they live here, one small module per write path and dialect:
   the stored counts, bulk-upsert what changed);
 * agent-state events and current states: `agent_states_sql` everywhere (one read of the
   last poll's time with every agent and its current state; multi-row INSERT … ON CONFLICT
-  writes, the same syntax on PostgreSQL and SQLite 3.24+).
+  writes, the same syntax on PostgreSQL and SQLite 3.24+; the cursor's move, one UPDATE).
 
 The configuration import is plain ORM on every database and needs no backend. Each registry
 below maps `connection.vendor` to a dotted path, "" being every other database; the module
@@ -45,6 +45,8 @@ WriteAgentStates = Callable[[list[EventRow], list[EventRow], list[CurrentRow]], 
 AgentRow = tuple[str, int, str, tuple[str, str, str, str] | None]
 # (connection) -> (the agent-state cursor's position or None if there is none, the agents)
 ReadAgentStates = Callable[[VendorConnection], tuple[datetime | None, list[AgentRow]]]
+# (connection, the snapshot's time) -> whether the agent-state cursor existed and was moved
+MoveAgentStateCursor = Callable[[VendorConnection, datetime], bool]
 
 MERGE_INTERVALS = {
     "postgresql": "collectors.backends.intervals_pg.merge",
@@ -52,6 +54,7 @@ MERGE_INTERVALS = {
 }
 WRITE_AGENT_STATES = {"": "collectors.backends.agent_states_sql.write"}
 READ_AGENT_STATES = {"": "collectors.backends.agent_states_sql.read"}
+MOVE_AGENT_STATE_CURSOR = {"": "collectors.backends.agent_states_sql.move_cursor"}
 
 
 def merge_intervals() -> MergeIntervals:
@@ -64,6 +67,10 @@ def write_agent_states() -> WriteAgentStates:
 
 def read_agent_states() -> ReadAgentStates:
     return cast(ReadAgentStates, _for_database(READ_AGENT_STATES))
+
+
+def move_agent_state_cursor() -> MoveAgentStateCursor:
+    return cast(MoveAgentStateCursor, _for_database(MOVE_AGENT_STATE_CURSOR))
 
 
 def _for_database(registry: dict[str, str]) -> Any:

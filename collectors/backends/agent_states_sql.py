@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from django.db import connection as db
@@ -33,19 +34,8 @@ def read(connection: VendorConnection) -> tuple[datetime | None, list[AgentRow]]
     agent without a current state. Only the cursor row carries a timestamp, so 10,000 agents
     cost no datetime parsing.
     """
-    qn = db.ops.quote_name
-    states = ", ".join(f"c.{qn(f)}" for f in STATE_FIELDS)
-    nulls = ", ".join(["NULL"] * (3 + len(STATE_FIELDS)))
-    # Identifiers only, all from model metadata and quoted; values are always parameters.
-    sql = (
-        f"SELECT {nulls}, {qn('position')} FROM {qn(Cursor._meta.db_table)}"  # noqa: S608
-        f" WHERE {qn('connection_id')} = %s AND {qn('stream')} = %s"
-        f" UNION ALL SELECT a.{qn('vendor_id')}, a.{qn('id')}, a.{qn('name')}, {states}, NULL"
-        f" FROM {qn(Agent._meta.db_table)} a LEFT JOIN {qn(AgentCurrentState._meta.db_table)} c"
-        f" ON c.{qn('agent_id')} = a.{qn('id')} WHERE a.{qn('connection_id')} = %s"
-    )
     with db.cursor() as cursor:
-        cursor.execute(sql, [connection.pk, STREAM_AGENT_STATES, connection.pk])
+        cursor.execute(_read_sql(), [connection.pk, STREAM_AGENT_STATES, connection.pk])
         rows = cursor.fetchall()
     position: datetime | None = None
     agents: list[AgentRow] = []
@@ -56,6 +46,47 @@ def read(connection: VendorConnection) -> tuple[datetime | None, list[AgentRow]]
             current = None if state is None else (state, raw_code, raw_label, reason_code)
             agents.append((vendor_id, agent_id, name, current))
     return position, agents
+
+
+def move_cursor(connection: VendorConnection, position: datetime) -> bool:
+    """Move the connection's agent-state cursor to `position`; False when it has none yet.
+
+    Every poll does this, so the statement is written once per process (the ORM's `update()`
+    building it each time cost more than the rest of a steady-state diff). Like `update()` it
+    leaves the `updated` column alone.
+    """
+    with db.cursor() as cursor:
+        cursor.execute(
+            _move_cursor_sql(),
+            [db.ops.adapt_datetimefield_value(position), connection.pk, STREAM_AGENT_STATES],
+        )
+        return cursor.rowcount > 0
+
+
+@cache
+def _move_cursor_sql() -> str:
+    qn = db.ops.quote_name
+    # Identifiers only, all from model metadata and quoted; values are always parameters.
+    return (
+        f"UPDATE {qn(Cursor._meta.db_table)} SET {qn('position')} = %s"  # noqa: S608
+        f" WHERE {qn('connection_id')} = %s AND {qn('stream')} = %s"
+    )
+
+
+@cache
+def _read_sql() -> str:
+    """The statement of `read`, written out once per process (every poll runs it)."""
+    qn = db.ops.quote_name
+    states = ", ".join(f"c.{qn(f)}" for f in STATE_FIELDS)
+    nulls = ", ".join(["NULL"] * (3 + len(STATE_FIELDS)))
+    # Identifiers only, all from model metadata and quoted; values are always parameters.
+    return (
+        f"SELECT {nulls}, {qn('position')} FROM {qn(Cursor._meta.db_table)}"  # noqa: S608
+        f" WHERE {qn('connection_id')} = %s AND {qn('stream')} = %s"
+        f" UNION ALL SELECT a.{qn('vendor_id')}, a.{qn('id')}, a.{qn('name')}, {states}, NULL"
+        f" FROM {qn(Agent._meta.db_table)} a LEFT JOIN {qn(AgentCurrentState._meta.db_table)} c"
+        f" ON c.{qn('agent_id')} = a.{qn('id')} WHERE a.{qn('connection_id')} = %s"
+    )
 
 
 def _datetime(value: Any) -> datetime:
@@ -80,6 +111,7 @@ def write(closes: list[EventRow], opens: list[EventRow], currents: list[CurrentR
     )
 
 
+@cache
 def _upsert(table: str, columns: tuple[str, ...], conflict: tuple[str, ...], update: tuple[str, ...]) -> str:
     """A multi-row INSERT … ON CONFLICT DO UPDATE head (same syntax on PostgreSQL and SQLite 3.24+)."""
     qn = db.ops.quote_name

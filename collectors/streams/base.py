@@ -142,4 +142,10 @@ class Job:
             written.deactivated,
         )
         run.notes = "\n".join(written.notes)[:5000]
-        run.save()
+        if run.pk is None:
+            # A poll's run row is written once, here: one precompiled INSERT (collectors.rows).
+            from collectors import rows
+
+            rows.insert(run)
+        else:
+            run.save()

@@ -19,11 +19,15 @@ def test_intervals_are_merged_by_copy_on_postgresql_and_by_the_orm_elsewhere(mon
 
 
 @pytest.mark.parametrize("vendor", ["postgresql", "sqlite"])
-def test_agent_states_are_written_by_the_same_multi_row_upsert_on_every_database(monkeypatch, vendor):
+def test_agent_states_are_read_and_written_by_the_same_sql_on_every_database(monkeypatch, vendor):
     monkeypatch.setattr(db, "vendor", vendor)
+    assert backends.read_agent_states() is agent_states_sql.read
     assert backends.write_agent_states() is agent_states_sql.write
+    assert backends.move_agent_state_cursor() is agent_states_sql.move_cursor
 
 
 def test_every_registry_names_a_backend_for_any_other_database():
-    for registry in (backends.MERGE_INTERVALS, backends.WRITE_AGENT_STATES):
+    registries = [v for name, v in vars(backends).items() if name.isupper() and isinstance(v, dict)]
+    assert len(registries) == 4
+    for registry in registries:
         assert "" in registry
