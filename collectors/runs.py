@@ -478,7 +478,10 @@ def run_collection(
         )
         fail(run, CollectionRun.FAILED, exc, secrets)
     else:
-        log.info(
+        # A poll's success is the run row's to record: at 100 polls a second a log line each
+        # is noise (and CPU); failures of every run are logged above.
+        log.log(
+            logging.DEBUG if polls(schedule.stream) else logging.INFO,
             "collect %s %s ok: %s created, %s updated, %s deactivated",
             connection.key,
             schedule.stream,

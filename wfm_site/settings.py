@@ -241,7 +241,17 @@ LOGGING = {
         "handlers": ["console"],
         "level": LOG_LEVEL.upper() if LOG_LEVEL.upper() in LOG_LEVELS else "INFO",
     },
-    "loggers": {"pyftpdlib": {"level": "WARNING"}},
+    "loggers": {
+        "pyftpdlib": {"level": "WARNING"},
+        # Celery's "Task … received" and "Task … succeeded" lines, two per task: every run
+        # already logs its own outcome (collectors.runs), and at 100 polls a second the two
+        # cost a tenth of a poll's worker CPU (bench/ANALYSIS.md 10). Failures and retries are
+        # still logged; LOG_LEVEL=DEBUG shows the lines again.
+        **{
+            name: {"level": "DEBUG" if LOG_LEVEL.upper() == "DEBUG" else "WARNING"}
+            for name in ("celery.app.trace", "celery.worker.strategy")
+        },
+    },
 }
 
 # Optional error reporting: nothing is sent unless SENTRY_DSN is set (wfm_site/observability.py).
