@@ -15,8 +15,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timedelta as td
 
+from django.db import connection as db
+
 from collectors import backends
-from collectors.backends import CurrentRow, EventRow
+from collectors.backends import AgentRow, CurrentRow, EventRow
 from collectors.conf import app_settings
 from collectors.models import Agent, AgentCurrentState, Cursor
 from collectors.windows import as_utc
@@ -81,6 +83,10 @@ def resolve_agents(
     return ids
 
 
+# (agent id, its new state's four columns, when the new state began)
+Change = tuple[int, tuple[str, str, str, str], datetime]
+
+
 def apply_snapshot(
     connection: VendorConnection, snapshot: StateSnapshot, *, interval_seconds: int
 ) -> SnapshotResult:
@@ -90,6 +96,11 @@ def apply_snapshot(
     agent of a complete snapshot was seen then (listed, or logged out by absence), so it
     is where open events end after a gap, and an older snapshot is refused.
     """
+    return read_snapshot(connection, snapshot, interval_seconds=interval_seconds).apply()
+
+
+def read_snapshot(connection: VendorConnection, snapshot: StateSnapshot, *, interval_seconds: int) -> Poll:
+    """A snapshot checked and read against the stored states, nothing written yet (`Poll`)."""
     result = SnapshotResult(notes=list(snapshot.notes))
     try:
         observed = as_utc(snapshot.observed_at)
@@ -108,76 +119,134 @@ def apply_snapshot(
     # One statement reads the last poll's time, the agents and their current states: a
     # steady-state poll then writes only the cursor's move.
     last_poll, agents = backends.read_agent_states()(connection)
-    if last_poll is not None and observed <= last_poll:
-        result.notes.append(
-            f"snapshot of {observed.isoformat()} is not newer than the last one "
-            f"({as_utc(last_poll).isoformat()}); ignored"
-        )
-        return result
     # After a gap nobody knows what happened in between: open events end at the last poll.
     gapped = last_poll is not None and observed - last_poll > td(
         seconds=interval_seconds * app_settings.GAP_INTERVALS
     )
+    return Poll(connection, observed, snapshot.complete, records, last_poll, agents, gapped, result)
 
-    agent_ids = resolve_agents(
-        connection,
-        {vid: r.agent_name[:300] for vid, r in records.items()},
-        observed,
-        result,
-        [(vid, agent_id, name) for vid, agent_id, name, _ in agents],
-    )
-    # Only the four state columns of every agent: parsing 10,000 timestamps per poll would
-    # cost more than the whole diff. `since` is read below for the agents that changed.
-    current = {agent_id: state for _, agent_id, _, state in agents if state is not None}
-    changes: list[tuple[int, tuple[str, str, str, str], datetime]] = []
-    for vid, record in records.items():
-        agent_id = agent_ids[vid]
-        cur = current.get(agent_id)
-        new = state_of(record)
-        if cur == new and (not gapped or new[0] == LOGGED_OUT):
-            continue
-        # The vendor's own "since" dates the change when it falls after the last poll.
-        start = observed
-        if record.since is not None:
-            since = as_utc(record.since)
-            if since <= observed and (last_poll is None or since > last_poll or cur is None):
-                start = since
-        changes.append((agent_id, new, start))
 
-    seen = {agent_ids[vid] for vid in records}
-    if snapshot.complete:
-        for agent_id, cur in current.items():
-            if agent_id not in seen and cur[0] != LOGGED_OUT:
-                changes.append((agent_id, (LOGGED_OUT, "", "", ""), observed))
-    else:
-        absent = sum(1 for agent_id in current if agent_id not in seen)
-        result.notes.append(
-            f"snapshot incomplete: {absent} agent(s) not listed were kept in their last state, not logged out"
+@dataclass
+class Poll:
+    """A snapshot read against the stored states: `apply` writes what it changes.
+
+    `unchanged` tells, without writing, the common poll that changes nothing but the cursor,
+    so the run can store that move with its run row in one statement and no transaction.
+    """
+
+    connection: VendorConnection
+    observed: datetime
+    complete: bool
+    records: dict[str, AgentStateRecord]
+    last_poll: datetime | None
+    agents: list[AgentRow]
+    gapped: bool
+    result: SnapshotResult
+    # The diff `unchanged` found with every agent known: `apply` need not compute it again.
+    known_diff: tuple[list[Change], list[str]] | None = None
+
+    @property
+    def stale(self) -> bool:
+        return self.last_poll is not None and self.observed <= self.last_poll
+
+    def unchanged(self) -> SnapshotResult | None:
+        """The result when applying would write nothing but the cursor's move, else None.
+
+        Nothing else is written when every listed agent is known under the name it already
+        has (no agent to create or rename) and no agent changed state.
+        """
+        if self.last_poll is None or self.stale:
+            return None
+        known = {vid: (agent_id, name) for vid, agent_id, name, _ in self.agents}
+        for vid, record in self.records.items():
+            stored = known.get(vid)
+            if stored is None or (record.agent_name[:300] and record.agent_name[:300] != stored[1]):
+                return None
+        self.known_diff = changes, notes = self.diff({vid: known[vid][0] for vid in self.records})
+        if changes:
+            return None
+        return dataclasses.replace(self.result, notes=[*self.result.notes, *notes])
+
+    def apply(self) -> SnapshotResult:
+        """Write the changes (call inside a transaction) and move the cursor."""
+        connection, observed, last_poll, result = self.connection, self.observed, self.last_poll, self.result
+        if self.stale and last_poll is not None:
+            result.notes.append(
+                f"snapshot of {observed.isoformat()} is not newer than the last one "
+                f"({as_utc(last_poll).isoformat()}); ignored"
+            )
+            return result
+        agent_ids = resolve_agents(
+            connection,
+            {vid: r.agent_name[:300] for vid, r in self.records.items()},
+            observed,
+            result,
+            [(vid, agent_id, name) for vid, agent_id, name, _ in self.agents],
         )
+        # Every agent known and named alike, so the ids are the ones `unchanged` diffed with.
+        changes, notes = self.known_diff or self.diff(agent_ids)
+        result.notes.extend(notes)
+        current = self.current()
+        open_since = open_events(connection, [c[0] for c in changes if c[0] in current])
+        closes: list[EventRow] = []
+        opens: list[EventRow] = []
+        currents: list[CurrentRow] = []
+        for agent_id, new, start in changes:
+            cur = current.get(agent_id)
+            if cur is not None and agent_id in open_since:
+                since = open_since[agent_id]
+                if start <= since:
+                    start = observed
+                end = max(as_utc(last_poll), since) if self.gapped and last_poll is not None else start
+                closes.append((connection.pk, agent_id, *cur, since, end))
+            opens.append((connection.pk, agent_id, *new, start, None))
+            currents.append((agent_id, connection.pk, *new, start, observed))
+        write(closes, opens, currents)
+        # The read showed whether the cursor exists; a concurrent first poll loses on the
+        # unique key and its transaction rolls back whole.
+        moved = last_poll is not None and move_cursor(connection, observed)
+        if not moved:
+            Cursor.objects.create(connection=connection, stream=STREAM_AGENT_STATES, position=observed)
+        result.events_created = len(opens)
+        result.events_closed = len(closes)
+        return result
 
-    open_since = open_events(connection, [c[0] for c in changes if c[0] in current])
-    closes: list[EventRow] = []
-    opens: list[EventRow] = []
-    currents: list[CurrentRow] = []
-    for agent_id, new, start in changes:
-        cur = current.get(agent_id)
-        if cur is not None and agent_id in open_since:
-            since = open_since[agent_id]
-            if start <= since:
-                start = observed
-            end = max(as_utc(last_poll), since) if gapped and last_poll is not None else start
-            closes.append((connection.pk, agent_id, *cur, since, end))
-        opens.append((connection.pk, agent_id, *new, start, None))
-        currents.append((agent_id, connection.pk, *new, start, observed))
-    write(closes, opens, currents)
-    # The read above showed whether the cursor exists; a concurrent first poll loses on the
-    # unique key and its transaction rolls back whole.
-    moved = last_poll is not None and backends.move_agent_state_cursor()(connection, observed)
-    if not moved:
-        Cursor.objects.create(connection=connection, stream=STREAM_AGENT_STATES, position=observed)
-    result.events_created = len(opens)
-    result.events_closed = len(closes)
-    return result
+    def current(self) -> dict[int, tuple[str, str, str, str]]:
+        # Only the four state columns of every agent: parsing 10,000 timestamps per poll would
+        # cost more than the whole diff. `since` is read by `apply` for the agents that changed.
+        return {agent_id: state for _, agent_id, _, state in self.agents if state is not None}
+
+    def diff(self, agent_ids: dict[str, int]) -> tuple[list[Change], list[str]]:
+        """The state changes of the agents (ids by vendor id), and notes on the snapshot."""
+        current, observed, last_poll = self.current(), self.observed, self.last_poll
+        changes: list[Change] = []
+        for vid, record in self.records.items():
+            agent_id = agent_ids[vid]
+            cur = current.get(agent_id)
+            new = state_of(record)
+            if cur == new and (not self.gapped or new[0] == LOGGED_OUT):
+                continue
+            # The vendor's own "since" dates the change when it falls after the last poll.
+            start = observed
+            if record.since is not None:
+                since = as_utc(record.since)
+                if since <= observed and (last_poll is None or since > last_poll or cur is None):
+                    start = since
+            changes.append((agent_id, new, start))
+
+        seen = {agent_ids[vid] for vid in self.records}
+        notes = []
+        if self.complete:
+            for agent_id, cur in current.items():
+                if agent_id not in seen and cur[0] != LOGGED_OUT:
+                    changes.append((agent_id, (LOGGED_OUT, "", "", ""), observed))
+        else:
+            absent = sum(1 for agent_id in current if agent_id not in seen)
+            notes.append(
+                f"snapshot incomplete: {absent} agent(s) not listed were kept in their last state, "
+                "not logged out"
+            )
+        return changes, notes
 
 
 def open_events(connection: VendorConnection, agent_ids: list[int]) -> dict[int, datetime]:
@@ -189,6 +258,14 @@ def open_events(connection: VendorConnection, agent_ids: list[int]) -> dict[int,
         ).values_list("agent_id", "since")
         since.update((agent_id, as_utc(value)) for agent_id, value in rows)
     return since
+
+
+def move_cursor(connection: VendorConnection, observed: datetime) -> bool:
+    """Move the connection's agent-state cursor; False when it has none yet."""
+    sql, params = backends.agent_state_cursor_move()(connection, observed)
+    with db.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount > 0
 
 
 def write(closes: list[EventRow], opens: list[EventRow], currents: list[CurrentRow]) -> None:

@@ -9,7 +9,8 @@ databases, and they live here, one small module per write path and dialect:
   the stored counts, bulk-upsert what changed);
 * agent-state events and current states: `agent_states_sql` everywhere (one read of the
   last poll's time with every agent and its current state; multi-row INSERT … ON CONFLICT
-  writes, the same syntax on PostgreSQL and SQLite 3.24+; the cursor's move, one UPDATE).
+  writes, the same syntax on PostgreSQL and SQLite 3.24+; the cursor's move, one UPDATE, with
+  the run row in the same statement where the database allows).
 
 The configuration import is plain ORM on every database and needs no backend. Each registry
 below maps `connection.vendor` to a dotted path, "" being every other database; the module
@@ -45,8 +46,9 @@ WriteAgentStates = Callable[[list[EventRow], list[EventRow], list[CurrentRow]], 
 AgentRow = tuple[str, int, str, tuple[str, str, str, str] | None]
 # (connection) -> (the agent-state cursor's position or None if there is none, the agents)
 ReadAgentStates = Callable[[VendorConnection], tuple[datetime | None, list[AgentRow]]]
-# (connection, the snapshot's time) -> whether the agent-state cursor existed and was moved
-MoveAgentStateCursor = Callable[[VendorConnection, datetime], bool]
+# (connection, the snapshot's time) -> the UPDATE that moves its agent-state cursor, and its
+# parameters (run alone, or with the run row: `collectors.rows.insert_if`)
+AgentStateCursorMove = Callable[[VendorConnection, datetime], tuple[str, list[Any]]]
 
 MERGE_INTERVALS = {
     "postgresql": "collectors.backends.intervals_pg.merge",
@@ -54,7 +56,7 @@ MERGE_INTERVALS = {
 }
 WRITE_AGENT_STATES = {"": "collectors.backends.agent_states_sql.write"}
 READ_AGENT_STATES = {"": "collectors.backends.agent_states_sql.read"}
-MOVE_AGENT_STATE_CURSOR = {"": "collectors.backends.agent_states_sql.move_cursor"}
+AGENT_STATE_CURSOR_MOVE = {"": "collectors.backends.agent_states_sql.cursor_move"}
 
 
 def merge_intervals() -> MergeIntervals:
@@ -69,8 +71,8 @@ def read_agent_states() -> ReadAgentStates:
     return cast(ReadAgentStates, _for_database(READ_AGENT_STATES))
 
 
-def move_agent_state_cursor() -> MoveAgentStateCursor:
-    return cast(MoveAgentStateCursor, _for_database(MOVE_AGENT_STATE_CURSOR))
+def agent_state_cursor_move() -> AgentStateCursorMove:
+    return cast(AgentStateCursorMove, _for_database(AGENT_STATE_CURSOR_MOVE))
 
 
 def _for_database(registry: dict[str, str]) -> Any:

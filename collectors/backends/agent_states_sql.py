@@ -48,19 +48,18 @@ def read(connection: VendorConnection) -> tuple[datetime | None, list[AgentRow]]
     return position, agents
 
 
-def move_cursor(connection: VendorConnection, position: datetime) -> bool:
-    """Move the connection's agent-state cursor to `position`; False when it has none yet.
+def cursor_move(connection: VendorConnection, position: datetime) -> tuple[str, list[Any]]:
+    """The UPDATE that moves the connection's agent-state cursor to `position`, and its parameters.
 
-    Every poll does this, so the statement is written once per process (the ORM's `update()`
-    building it each time cost more than the rest of a steady-state diff). Like `update()` it
-    leaves the `updated` column alone.
+    Every poll runs it, so it is written once per process (the ORM's `update()` building it
+    each time cost more than the rest of a steady-state diff). Like `update()` it leaves the
+    `updated` column alone.
     """
-    with db.cursor() as cursor:
-        cursor.execute(
-            _move_cursor_sql(),
-            [db.ops.adapt_datetimefield_value(position), connection.pk, STREAM_AGENT_STATES],
-        )
-        return cursor.rowcount > 0
+    return _move_cursor_sql(), [
+        db.ops.adapt_datetimefield_value(position),
+        connection.pk,
+        STREAM_AGENT_STATES,
+    ]
 
 
 @cache

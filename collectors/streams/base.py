@@ -131,6 +131,28 @@ class Job:
 
     def finish(self, written: Written) -> None:
         """Mark the run ok; call it inside the data transaction, so both commit or neither."""
+        self.mark_ok(written)
+        if self.run.pk is None:
+            # A poll's run row is written once, here: one precompiled INSERT (collectors.rows).
+            from collectors import rows
+
+            rows.insert(self.run)
+        else:
+            self.run.save()
+
+    def finish_with(self, written: Written, update: tuple[str, list[Any]]) -> bool:
+        """Mark a run not stored yet (a poll's) ok together with the one UPDATE its data needs
+        (a cursor's move), both or neither and in one statement where the database allows,
+        so no transaction is needed. False, and nothing written, when the UPDATE matched no
+        row: the caller then stores the run the transactional way."""
+        from collectors import rows
+
+        if self.run.pk is not None:
+            raise ValueError("finish_with stores a run that is not stored yet")
+        self.mark_ok(written)
+        return rows.insert_if(self.run, *update)
+
+    def mark_ok(self, written: Written) -> None:
         from django.utils import timezone
 
         run = self.run
@@ -142,10 +164,3 @@ class Job:
             written.deactivated,
         )
         run.notes = "\n".join(written.notes)[:5000]
-        if run.pk is None:
-            # A poll's run row is written once, here: one precompiled INSERT (collectors.rows).
-            from collectors import rows
-
-            rows.insert(run)
-        else:
-            run.save()

@@ -12,7 +12,7 @@ from django.db import connection as db
 from django.forms.models import model_to_dict
 
 from collectors import rows
-from collectors.models import CollectionRun, CollectionSchedule
+from collectors.models import CollectionRun, CollectionSchedule, Cursor
 from tests.collectors.enginekit import T0
 
 pytestmark = pytest.mark.django_db
@@ -74,3 +74,22 @@ def test_a_run_inserted_raw_is_stored_as_save_would_store_it(eight):
     inserted.save(update_fields=["notes"])
     assert CollectionRun.objects.filter(connection=eight).count() == 2
     assert CollectionRun.objects.get(pk=inserted.pk).notes == "retry 1 of 3"
+
+
+def test_a_run_inserted_with_an_update_is_stored_only_when_the_update_changes_a_row(eight):
+    def run():
+        return CollectionRun(connection=eight, stream="agent_states", started_at=T0, status=CollectionRun.OK)
+
+    Cursor.objects.create(connection=eight, stream="agent_states", position=T0)
+    move = (
+        "UPDATE collectors_cursor SET position = %s WHERE connection_id = %s AND stream = %s",
+        [db.ops.adapt_datetimefield_value(T0 + td(seconds=30)), eight.pk, "agent_states"],
+    )
+    nowhere = (move[0], [move[1][0], eight.pk, "volume"])
+    missed = run()
+    assert rows.insert_if(missed, *nowhere) is False
+    assert missed.pk is None and not CollectionRun.objects.exists()
+    stored_run = run()
+    assert rows.insert_if(stored_run, *move) is True
+    assert CollectionRun.objects.get().pk == stored_run.pk
+    assert Cursor.objects.get(connection=eight, stream="agent_states").position == T0 + td(seconds=30)

@@ -23,7 +23,7 @@ def test_agent_states_are_read_and_written_by_the_same_sql_on_every_database(mon
     monkeypatch.setattr(db, "vendor", vendor)
     assert backends.read_agent_states() is agent_states_sql.read
     assert backends.write_agent_states() is agent_states_sql.write
-    assert backends.move_agent_state_cursor() is agent_states_sql.move_cursor
+    assert backends.agent_state_cursor_move() is agent_states_sql.cursor_move
 
 
 def test_every_registry_names_a_backend_for_any_other_database():
