@@ -5,7 +5,9 @@ opened. An agent missing from a complete snapshot is logged out. After a gap in 
 (more than GAP_INTERVALS polling intervals without a snapshot) what happened in between is
 unknown, so open events end where the agent was last seen, not now. Everything is read and
 written in bulk: a constant number of queries per snapshot, not one per agent (two when no
-agent changed: one read, the cursor's move). The SQL lives in `collectors.backends`.
+agent changed: one read, the cursor's move). `read_snapshot` reads without writing, so a
+poll that changes nothing but the cursor is known before any transaction (`Poll.unchanged`).
+The SQL lives in `collectors.backends`.
 """
 
 from __future__ import annotations

@@ -167,11 +167,12 @@ def start_leased(
     SQL from the leases `running_lease` gives each dispatched stream, with `interval_seconds`
     (the claim's window) as a poll's interval.
     """
+    streams = tuple(dispatched_streams())
     params: list[Any] = []
-    for stream in dispatched_streams():
+    for stream in streams:
         params += [stream, now + running_lease(stream, interval_seconds)]
     with db_connection.cursor() as cursor:
-        cursor.execute(start_leased_sql(), [*params, schedule_id, lease_id])
+        cursor.execute(start_leased_sql(streams), [*params, schedule_id, lease_id])
         row = cursor.fetchone()
     if row is None:
         return None
@@ -180,15 +181,16 @@ def start_leased(
 
 
 @cache
-def start_leased_sql() -> str:
-    """The statement of `start_leased`, written out once per process (as `healthy_success_sql`).
+def start_leased_sql(streams: tuple[str, ...]) -> str:
+    """The statement of `start_leased`, written out once per process (as `healthy_success_sql`)
+    and per set of dispatched streams (a setting may add streams).
 
     Only the model's own table and column names are formatted in; every value is a parameter:
-    (stream, lease) for each dispatched stream, then the schedule's id and the lease's token.
+    (stream, lease) for each of `streams`, then the schedule's id and the lease's token.
     """
     q = db_connection.ops.quote_name
     table, connections = q(CollectionSchedule._meta.db_table), q(VendorConnection._meta.db_table)
-    cases = " ".join("WHEN %s THEN %s" for _ in dispatched_streams())
+    cases = " ".join("WHEN %s THEN %s" for _ in streams)
     returned = ", ".join(q(column) for column in rows.columns(CollectionSchedule))
     return (
         f"UPDATE {table} SET lease_until = CASE stream {cases} ELSE lease_until END "  # noqa: S608

@@ -243,10 +243,11 @@ LOGGING = {
     },
     "loggers": {
         "pyftpdlib": {"level": "WARNING"},
-        # Celery's "Task … received" and "Task … succeeded" lines, two per task: every run
-        # already logs its own outcome (collectors.runs), and at 100 polls a second the two
-        # cost a tenth of a poll's worker CPU (bench/ANALYSIS.md 10). Failures and retries are
-        # still logged; LOG_LEVEL=DEBUG shows the lines again.
+        # Celery's "Task … received" and "Task … succeeded" lines, two per task: a run's
+        # outcome is its run row (and its own log line, but for a successful poll), and at 100
+        # polls a second the two cost a tenth of a poll's worker CPU (bench/ANALYSIS.md 10).
+        # Failures still log (Celery's at ERROR, a run's and its retry at WARNING from
+        # collectors.runs); LOG_LEVEL=DEBUG shows the lines again.
         **{
             name: {"level": "DEBUG" if LOG_LEVEL.upper() == "DEBUG" else "WARNING"}
             for name in ("celery.app.trace", "celery.worker.strategy")

@@ -1,7 +1,9 @@
 """Who is in which state now, polled from the vendor's real-time API every few seconds.
 
-Each poll's snapshot is applied by `collectors.agent_states.apply_snapshot` (state events
-opened and closed, current states replaced). A poll is worth only its own interval, so
+Each poll's snapshot is read against the stored states (`collectors.agent_states.read_snapshot`)
+and applied: state events opened and closed, current states replaced, in one transaction with
+the run row; a poll that changes nothing but the cursor stores that move with its run row in
+one statement. A poll is worth only its own interval, so
 the declaration marks it `poll` (see `collectors.streams.base.Stream`).
 """
 
@@ -54,8 +56,8 @@ def collect(job: Job) -> Written:
     poll = read_snapshot(job.connection, snapshot, interval_seconds=interval)
     unchanged = poll.unchanged()
     if unchanged is not None:
-        # The common poll: the cursor's move and the run row in one statement, no transaction
-        # (BEGIN, COMMIT and two statements fewer: bench/ANALYSIS.md 10).
+        # The common poll: the cursor's move and the run row in one statement and no transaction
+        # on PostgreSQL (one statement, BEGIN and COMMIT fewer: bench/ANALYSIS.md 10).
         written = Written(0, 0, 0, unchanged.notes)
         move = backends.agent_state_cursor_move()(job.connection, poll.observed)
         if job.finish_with(written, move):

@@ -3,7 +3,8 @@
 A stream module (`collectors/streams/<name>.py`) declares its `STREAM` and holds the hook
 that collects one run of it: the hook asks the adapter for the stream's records (the
 method named by `fetch`) and hands them to the stream's writer, in one transaction with
-`Job.finish`. The scheduler, the dispatcher, the run, the health monitor, the board, the
+`Job.finish` (or, for a poll that writes one row, in one statement with `Job.finish_with`).
+The scheduler, the dispatcher, the run, the health monitor, the board, the
 gap count, the `collect` command and the Celery queues read the declaration.
 
 Kept light on purpose: the Celery app builds its queues from the declarations while

@@ -12,7 +12,8 @@ from datetime import timedelta as td
 import pytest
 from django.db import transaction
 
-from collectors.agent_states import apply_snapshot, move_cursor, read_snapshot
+from collectors import backends, rows
+from collectors.agent_states import apply_snapshot, read_snapshot
 from collectors.models import AgentCurrentState, AgentStateEvent, CollectionRun, Cursor
 from integrations.vendors.records import AgentStateRecord as S
 from integrations.vendors.records import StateSnapshot
@@ -83,26 +84,33 @@ def test_an_incomplete_unchanged_poll_keeps_its_note(eight):
 
 def test_a_scripted_day_stores_the_same_through_the_fast_path_as_through_apply(eight, tenant_a):
     other = make_connection(tenant_a, "8x8", "eight-twin")
+    lunch = [S("a1", "break", agent_name="Anne", reason_code="LUNCH"), S("a3", "available")]
     day = [
-        [S("a1", "available", agent_name="Ann"), S("a2", "busy", raw_code="TALK")],
-        [S("a1", "available", agent_name="Ann"), S("a2", "busy", raw_code="TALK")],
-        [S("a1", "busy", agent_name="Ann"), S("a2", "busy", raw_code="TALK")],
-        [S("a1", "busy", agent_name="Anne"), S("a2", "busy", raw_code="TALK")],
-        [S("a1", "busy"), S("a2", "busy", raw_code="TALK"), S("a3", "available")],
-        [S("a1", "busy"), S("a3", "available")],
-        [S("a1", "busy"), S("a3", "available")],
-        [S("a1", "break", reason_code="LUNCH"), S("a3", "available")],
+        ([S("a1", "available", agent_name="Ann"), S("a2", "busy", raw_code="TALK")], True),
+        ([S("a1", "available", agent_name="Ann"), S("a2", "busy", raw_code="TALK")], True),
+        ([S("a1", "busy", agent_name="Ann"), S("a2", "busy", raw_code="TALK")], True),
+        ([S("a1", "busy", agent_name="Anne"), S("a2", "busy", raw_code="TALK")], True),
+        ([S("a1", "busy"), S("a2", "busy", raw_code="TALK"), S("a3", "available")], True),
+        ([S("a1", "busy"), S("a3", "available")], True),
+        ([S("a1", "busy"), S("a3", "available")], True),  # after a gap
+        (lunch, True),
+        (lunch, True),
+        (lunch[:1], False),  # incomplete: a3 kept as it was
+        ([lunch[0], *lunch], True),  # a1 listed twice
+        ([S("a1", "break", reason_code="LUNCH"), S("a3", "available")], True),  # no name given
     ]
-    at = T0
-    for i, agents in enumerate(day):
-        at = at + (10 * POLL if i == 6 else POLL)  # one gap
-        snap = snapshot(at, *agents)
+    at, quiet_polls = T0, 0
+    for i, (agents, complete) in enumerate(day):
+        at = at + (10 * POLL if i == 6 else POLL)
+        snap = snapshot(at, *agents, complete=complete)
         with transaction.atomic():
             expected = apply_snapshot(other, snap, interval_seconds=30)
         fast = read_snapshot(eight, snap, interval_seconds=30)
         quiet = fast.unchanged()
         if quiet is not None:
-            assert move_cursor(eight, fast.observed)
+            quiet_polls += 1
+            run = CollectionRun(connection=eight, stream="agent_states", started_at=at, status="ok")
+            assert rows.insert_if(run, *backends.agent_state_cursor_move()(eight, fast.observed))
             result = quiet
         else:
             with transaction.atomic():
@@ -111,9 +119,12 @@ def test_a_scripted_day_stores_the_same_through_the_fast_path_as_through_apply(e
             expected.events_created,
             expected.events_closed,
             expected.notes,
-        )
+        ), f"snapshot {i}"
         assert stored(eight) == stored(other), f"after snapshot {i}"
-    assert stored(eight)[0], "the day wrote events"
+    # The unchanged ones: the repeat, lunch again, incomplete, listed twice, nameless.
+    assert quiet_polls == 5
+    assert CollectionRun.objects.filter(connection=eight).count() == quiet_polls
+    assert len(stored(eight)[0]) > len(day) // 2, "the day wrote events"
 
 
 def test_a_poll_whose_cursor_vanished_is_stored_the_transactional_way(eight, fake):
