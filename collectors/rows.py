@@ -14,7 +14,7 @@ receivers use them.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from functools import cache, lru_cache
+from functools import cache
 from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
@@ -33,20 +33,38 @@ def columns(model: type[Model], fields: Sequence[Field] | None = None) -> list[s
     return [str(f.column) for f in (model._meta.concrete_fields if fields is None else fields)]
 
 
-@lru_cache(maxsize=64)
-def _converters(
-    model: type[Model], wrapper: BaseDatabaseWrapper
-) -> tuple[tuple[int, Col, tuple[Converter, ...]], ...]:
-    # Per database wrapper: the backend's converters are methods of its operations object.
-    # A process holds one wrapper per thread, so a few entries at most.
+@cache
+def _converters(model: type[Model], vendor: str) -> tuple[tuple[int, Col, tuple[Converter, ...]], ...]:
+    # Per database vendor, never per connection: a cache holding a thread's connection would
+    # keep it open after the thread is gone. The backend's converters are methods of the
+    # connection's operations object, so those are kept unbound and bound at each call.
+    wrapper = connections[DEFAULT_DB_ALIAS]
     table = model._meta.db_table
     found = []
     for i, field in enumerate(model._meta.concrete_fields):
         col = field.get_col(table)
-        converters = (*wrapper.ops.get_db_converters(col), *col.get_db_converters(wrapper))
+        converters = [
+            _unbound(convert, wrapper.ops) for convert in wrapper.ops.get_db_converters(col)
+        ] + list(col.get_db_converters(wrapper))
         if converters:
             found.append((i, col, tuple(converters)))
     return tuple(found)
+
+
+class _Unbound:
+    """A method of a connection's operations object, called on the connection at hand."""
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __call__(self, value: Any, expression: Any, connection: BaseDatabaseWrapper) -> Any:
+        return getattr(connection.ops, self.name)(value, expression, connection)
+
+
+def _unbound(convert: Converter, ops: object) -> Converter:
+    if getattr(convert, "__self__", None) is ops:
+        return _Unbound(convert.__name__)
+    return convert
 
 
 def load(model: type[M], row: Sequence[Any]) -> M:
@@ -54,7 +72,7 @@ def load(model: type[M], row: Sequence[Any]) -> M:
     values = list(row)
     fields = model._meta.concrete_fields
     wrapper = connections[DEFAULT_DB_ALIAS]  # this thread's (`db` is a proxy to it)
-    for i, col, converters in _converters(model, wrapper):
+    for i, col, converters in _converters(model, wrapper.vendor):
         for convert in converters:
             values[i] = convert(values[i], col, wrapper)
     return model.from_db(db.alias, [f.attname for f in fields], values)
