@@ -13,6 +13,7 @@ The SQL lives in `collectors.backends`.
 from __future__ import annotations
 
 import dataclasses
+import functools
 from dataclasses import dataclass, field
 from datetime import datetime
 from datetime import timedelta as td
@@ -188,7 +189,7 @@ class Poll:
         # Every agent known and named alike, so the ids are the ones `unchanged` diffed with.
         changes, notes = self.known_diff or self.diff(agent_ids)
         result.notes.extend(notes)
-        current = self.current()
+        current = self.current
         open_since = open_events(connection, [c[0] for c in changes if c[0] in current])
         closes: list[EventRow] = []
         opens: list[EventRow] = []
@@ -213,6 +214,7 @@ class Poll:
         result.events_closed = len(closes)
         return result
 
+    @functools.cached_property
     def current(self) -> dict[int, tuple[str, str, str, str]]:
         # Only the four state columns of every agent: parsing 10,000 timestamps per poll would
         # cost more than the whole diff. `since` is read by `apply` for the agents that changed.
@@ -220,7 +222,7 @@ class Poll:
 
     def diff(self, agent_ids: dict[str, int]) -> tuple[list[Change], list[str]]:
         """The state changes of the agents (ids by vendor id), and notes on the snapshot."""
-        current, observed, last_poll = self.current(), self.observed, self.last_poll
+        current, observed, last_poll = self.current, self.observed, self.last_poll
         changes: list[Change] = []
         for vid, record in self.records.items():
             agent_id = agent_ids[vid]

@@ -78,6 +78,17 @@ def load(model: type[M], row: Sequence[Any]) -> M:
     return model.from_db(db.alias, [f.attname for f in fields], values)
 
 
+def convert(model: type[Model], name: str, value: Any) -> Any:
+    """One column's value, read by raw SQL, as a query would return it (`load` for one field)."""
+    wrapper = connections[DEFAULT_DB_ALIAS]
+    field = model._meta.get_field(name)
+    for _, col, converters in _converters(model, wrapper.vendor):
+        if col.target is field:
+            for conversion in converters:
+                value = conversion(value, col, wrapper)
+    return value
+
+
 @cache
 def _insert_sql(model: type[Model], vendor: str, returning: bool) -> tuple[str, tuple[Field, ...]]:
     qn = db.ops.quote_name

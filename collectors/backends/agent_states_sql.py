@@ -14,8 +14,8 @@ from functools import cache
 from typing import Any
 
 from django.db import connection as db
-from django.db.models.expressions import Col
 
+from collectors import rows
 from collectors.backends import STATE_FIELDS, AgentRow, CurrentRow, EventRow
 from collectors.models import Agent, AgentCurrentState, AgentStateEvent, Cursor
 from integrations.models import VendorConnection
@@ -36,12 +36,13 @@ def read(connection: VendorConnection) -> tuple[datetime | None, list[AgentRow]]
     """
     with db.cursor() as cursor:
         cursor.execute(_read_sql(), [connection.pk, STREAM_AGENT_STATES, connection.pk])
-        rows = cursor.fetchall()
+        found = cursor.fetchall()
     position: datetime | None = None
     agents: list[AgentRow] = []
-    for vendor_id, agent_id, name, state, raw_code, raw_label, reason_code, at in rows:
+    for vendor_id, agent_id, name, state, raw_code, raw_label, reason_code, at in found:
         if vendor_id is None:
-            position = _datetime(at)
+            # The one timestamp, converted as the ORM would (SQLite returns text).
+            position = rows.convert(Cursor, "position", at)
         else:
             current = None if state is None else (state, raw_code, raw_label, reason_code)
             agents.append((vendor_id, agent_id, name, current))
@@ -86,14 +87,6 @@ def _read_sql() -> str:
         f" FROM {qn(Agent._meta.db_table)} a LEFT JOIN {qn(AgentCurrentState._meta.db_table)} c"
         f" ON c.{qn('agent_id')} = a.{qn('id')} WHERE a.{qn('connection_id')} = %s"
     )
-
-
-def _datetime(value: Any) -> datetime:
-    """A timestamp read by raw SQL, converted as the ORM would (SQLite returns text)."""
-    column = Col(Cursor._meta.db_table, Cursor._meta.get_field("position"))
-    for convert in db.ops.get_db_converters(column):
-        value = convert(value, column, db)
-    return value
 
 
 def write(closes: list[EventRow], opens: list[EventRow], currents: list[CurrentRow]) -> None:

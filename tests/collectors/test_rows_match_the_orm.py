@@ -47,6 +47,10 @@ def test_a_schedule_loaded_from_a_raw_row_equals_the_one_the_orm_reads(eight):
     assert loaded.lease_until == T0 and loaded.lease_until.utcoffset() == td(0)
     assert loaded.covered == [["2026-03-02T11:00:00Z", 4]]
     assert loaded.enabled is True
+    # One column alone converts the same way.
+    with db.cursor() as cursor:
+        cursor.execute("SELECT lease_until FROM collectors_collectionschedule WHERE id = %s", [schedule.pk])
+        assert rows.convert(CollectionSchedule, "lease_until", cursor.fetchone()[0]) == T0
     # A loaded instance is a stored one: saving it updates its row, never adds another.
     assert not loaded._state.adding
     loaded.save(update_fields=["status_reason"])
