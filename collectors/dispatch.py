@@ -34,7 +34,7 @@ from collectors import fast_publish
 from collectors.conf import app_settings
 from collectors.models import CollectionSchedule
 from collectors.runs import lease_seconds, time_limits
-from collectors.schedules import next_run_after, phase
+from collectors.schedules import Spread, next_run_after, spread
 from collectors.streams import dispatched_streams, get_stream
 from collectors.windows import floor_to
 
@@ -100,15 +100,39 @@ def window_for(
     was the last at or before `now`. A stream whose `Stream.window` is "closed" (volume): the
     interval that last closed (the run itself collects from its cursor).
     """
-    shift = td(seconds=phase(schedule_id, stream, interval_seconds))
-    slot = floor_to(now - shift, interval_seconds)
-    if get_stream(stream).window == "closed":
-        return slot - td(seconds=interval_seconds), slot
-    return slot, slot + td(seconds=interval_seconds)
+    return _Grid.of(stream, interval_seconds).window(now, schedule_id)
 
 
-def _lease(now: datetime, stream: str, interval_seconds: int) -> datetime:
-    return now + td(seconds=lease_seconds(stream, interval_seconds))
+@dataclass(frozen=True)
+class _Grid:
+    """What a claim's times follow from besides its schedule id and `now`: its stream and
+    interval, through settings and declarations. A batch of thousands of claims has a handful
+    of (stream, interval) pairs, so they are read once a pair (read per claim, they were a
+    quarter of a 10,000-stream tick's CPU)."""
+
+    stream: str
+    interval_seconds: int
+    spread: Spread
+    lease: td
+    closed: bool
+
+    @classmethod
+    def of(cls, stream: str, interval_seconds: int) -> _Grid:
+        return cls(
+            stream,
+            interval_seconds,
+            spread(stream, interval_seconds),
+            td(seconds=lease_seconds(stream, interval_seconds)),
+            get_stream(stream).window == "closed",
+        )
+
+    def window(self, now: datetime, schedule_id: int) -> tuple[datetime, datetime]:
+        slot = floor_to(now - td(seconds=self.spread.phase(schedule_id)), self.interval_seconds)
+        interval = td(seconds=self.interval_seconds)
+        return (slot - interval, slot) if self.closed else (slot, slot + interval)
+
+    def next_run(self, now: datetime, schedule_id: int) -> datetime:
+        return next_run_after(now, self.stream, self.interval_seconds, schedule_id, self.spread)
 
 
 def claim_batch(now: datetime, size: int) -> list[Claim]:
@@ -141,15 +165,16 @@ def claim_batch(now: datetime, size: int) -> list[Claim]:
             )
         if not rows:
             return []
+        grids = {key: _Grid.of(*key) for key in {(stream, interval) for _, stream, interval in rows}}
         advance(
             [
-                (pk, _lease(now, stream, interval), next_run_after(now, stream, interval, pk))
+                (pk, now + grids[stream, interval].lease, grids[stream, interval].next_run(now, pk))
                 for pk, stream, interval in rows
             ],
             token,
         )
     return [
-        Claim(pk, stream, interval, *window_for(stream, interval, now, pk), token)
+        Claim(pk, stream, interval, *grids[stream, interval].window(now, pk), token)
         for pk, stream, interval in rows
     ]
 

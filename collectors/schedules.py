@@ -9,6 +9,7 @@ from their declarations (`collectors.streams`).
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import datetime
 from datetime import timedelta as td
 from typing import Any
@@ -43,6 +44,28 @@ def stream_offset(stream: str) -> int:
 _SPREAD = 0.6180339887498949
 
 
+@dataclass(frozen=True)
+class Spread:
+    """Where a stream's runs fall after each grid point of its interval: `delay + share * width`
+    seconds, the share stable per schedule (`phase` says why). It follows from the stream and
+    its interval alone, so the dispatcher reads it once per batch, not per claim."""
+
+    delay: float
+    width: float
+
+    def phase(self, schedule_id: int) -> float:
+        share = (schedule_id * _SPREAD) % 1.0
+        return round(self.delay + share * self.width, 3)
+
+
+def spread(stream: str, interval_seconds: int) -> Spread:
+    declared = get_stream(stream)
+    if declared.poll or declared.spread_over_interval:
+        return Spread(0, interval_seconds)
+    delay = stream_offset(stream)
+    return Spread(delay, min(app_settings.SPREAD_SECONDS, max(0, interval_seconds // 2 - delay)))
+
+
 def phase(schedule_id: int, stream: str, interval_seconds: int) -> float:
     """Seconds after each grid point of its interval that a stream is due: stable per schedule.
 
@@ -56,18 +79,15 @@ def phase(schedule_id: int, stream: str, interval_seconds: int) -> float:
     workers in one tick at every 15-minute boundary and the polls queued behind them missed
     their slots.
     """
-    share = (schedule_id * _SPREAD) % 1.0
-    declared = get_stream(stream)
-    if declared.poll or declared.spread_over_interval:
-        return round(share * interval_seconds, 3)
-    delay = stream_offset(stream)
-    width = min(app_settings.SPREAD_SECONDS, max(0, interval_seconds // 2 - delay))
-    return round(delay + share * width, 3)
+    return spread(stream, interval_seconds).phase(schedule_id)
 
 
-def next_run_after(now: datetime, stream: str, interval_seconds: int, schedule_id: int) -> datetime:
-    """When the stream is next due: its next phase point strictly after `now`."""
-    shift = td(seconds=phase(schedule_id, stream, interval_seconds))
+def next_run_after(
+    now: datetime, stream: str, interval_seconds: int, schedule_id: int, within: Spread | None = None
+) -> datetime:
+    """When the stream is next due: its next phase point strictly after `now` (`within`: the
+    stream's spread, when the caller already read it)."""
+    shift = td(seconds=(within or spread(stream, interval_seconds)).phase(schedule_id))
     return floor_to(now - shift, interval_seconds) + td(seconds=interval_seconds) + shift
 
 

@@ -233,6 +233,26 @@ def test_each_claimed_row_gets_its_own_lease_and_next_run_in_one_update(tenant_a
         assert row.next_run_at == T0 + td(seconds=phase(row.pk, "volume", 900))
 
 
+def test_a_batch_reads_each_streams_spread_once_per_interval_not_once_per_claim(tenant_a):
+    from collectors import schedules
+
+    for i, seconds in enumerate((30, 30, 60)):
+        conn = make_connection(tenant_a, "8x8", f"p{i}")
+        conn.interval_seconds = seconds
+        conn.save()
+    due_everything()
+    with mock.patch("collectors.dispatch.spread", wraps=schedules.spread) as read:
+        claims = collect()
+    pairs = {(c.stream, c.interval_seconds) for c in claims}
+    assert len(claims) == 9
+    assert read.call_count == len(pairs) == 4  # agent_states at 30 and 60, volume, config
+    for claim in claims:
+        # Each claim still has its own phase within its stream's spread.
+        offset = td(seconds=phase(claim.schedule_id, claim.stream, claim.interval_seconds))
+        if claim.stream == "agent_states":
+            assert claim.window_start + offset <= NOW < claim.window_end + offset
+
+
 def test_without_update_from_the_claim_falls_back_to_a_bulk_update(eight):
     # SQLite before 3.33 has no UPDATE … FROM; Django 5.2 still runs on 3.31.
     due_everything()

@@ -55,12 +55,12 @@ def test_a_dispatcher_skips_rows_another_holds_and_neither_enqueues_a_window_twi
     a_holds_locks, b_done = threading.Event(), threading.Event()
     original = dispatch.next_run_after
 
-    def next_run_holding(now, stream, interval, schedule_id):
+    def next_run_holding(now, stream, interval, schedule_id, *within):
         # Called inside A's claiming transaction: let B run its whole tick while A holds its rows.
         if threading.current_thread().name == "A" and not a_holds_locks.is_set():
             a_holds_locks.set()
             assert b_done.wait(30), "dispatcher B did not finish"
-        return original(now, stream, interval, schedule_id)
+        return original(now, stream, interval, schedule_id, *within)
 
     with mock.patch.object(dispatch, "next_run_after", next_run_holding):
         thread_a, errors_a = in_thread(
