@@ -59,6 +59,8 @@ class Spread:
 
 
 def spread(stream: str, interval_seconds: int) -> Spread:
+    """A stream's spread at an interval: polls and configuration over the whole interval, history
+    over SPREAD_SECONDS after its delay (`phase`)."""
     declared = get_stream(stream)
     if declared.poll or declared.spread_over_interval:
         return Spread(0, interval_seconds)
